@@ -1,0 +1,3 @@
+"""osintdesk pipeline stages: plain typed functions, no orchestration inside."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,209 @@
+"""The sources manifest (``raw/sources.yaml``): strict model, loading, saving, adding.
+
+File locations in the manifest are relative to the project root (the folder
+that holds ``raw/``); URLs are absolute http(s) addresses.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit, urlunsplit
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from pipeline.errors import ManifestError
+from pipeline.write import atomic_write_text
+
+SourceKind = Literal["url", "file", "feed"]
+ALLOWED_SCHEMES = ("http", "https")
+_ID_RE = r"^[a-z0-9][a-z0-9._-]{0,79}$"
+
+MANIFEST_HEADER = """\
+# osintdesk sources manifest. Validated by pipeline/sources.py (Manifest).
+# Add entries with `osintdesk add <url-or-path> [--tag T]`, or by hand:
+#   - id: a short unique name          kind: url | file | feed
+#     location: https://... or a path relative to the project root
+#     language: optional ISO 639-1 hint       tags: [..]       enabled: true
+"""
+
+
+class Source(BaseModel):
+    """One entry of the manifest."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(pattern=_ID_RE, description="Unique short name of the source.")
+    kind: SourceKind
+    location: str = Field(min_length=1, description="http(s) URL, or file path relative to root.")
+    language: str | None = Field(None, pattern=r"^[a-z]{2,3}$", description="Language hint.")
+    tags: list[str] = Field(default_factory=list)
+    enabled: bool = True
+
+    @model_validator(mode="after")
+    def _check_location(self) -> Source:
+        if self.kind in ("url", "feed"):
+            scheme = urlsplit(self.location).scheme.lower()
+            if scheme not in ALLOWED_SCHEMES:
+                raise ValueError(
+                    f"{self.kind} source {self.id!r} has scheme {scheme or 'none'!r}; "
+                    "only http and https are allowed"
+                )
+        return self
+
+
+class Manifest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    version: int = 1
+    sources: list[Source] = Field(default_factory=list)
+
+    @field_validator("sources")
+    @classmethod
+    def _unique(cls, sources: list[Source]) -> list[Source]:
+        seen_ids: set[str] = set()
+        seen_locations: set[str] = set()
+        for source in sources:
+            if source.id in seen_ids:
+                raise ValueError(f"duplicate source id {source.id!r}")
+            key = location_key(source.location, source.kind)
+            if key in seen_locations:
+                raise ValueError(f"duplicate location {source.location!r}")
+            seen_ids.add(source.id)
+            seen_locations.add(key)
+        return sources
+
+
+def location_key(location: str, kind: str) -> str:
+    """A comparison key: URLs lower-cased in scheme/host, no fragment; paths normalised."""
+    if kind in ("url", "feed"):
+        parts = urlsplit(location.strip())
+        path = parts.path or "/"
+        return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, parts.query, ""))
+    return Path(os.path.normpath(location.strip())).as_posix()
+
+
+def project_root(manifest_path: Path) -> Path:
+    """The project root: the parent of the folder holding the manifest (``raw/``)."""
+    return manifest_path.resolve().parent.parent
+
+
+def load_manifest(path: Path) -> Manifest:
+    if not path.exists():
+        raise ManifestError(f"{path}: manifest not found")
+    try:
+        data = yaml.safe_load(path.read_text("utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ManifestError(f"{path}: not valid YAML: {' '.join(str(exc).split())}") from exc
+    try:
+        return Manifest.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ManifestError(f"{path}: {where}: {first['msg']}") from exc
+
+
+def save_manifest(path: Path, manifest: Manifest) -> None:
+    data = manifest.model_dump(mode="json", exclude_defaults=False)
+    for entry in data["sources"]:
+        if entry["language"] is None:
+            del entry["language"]
+    body = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)
+    atomic_write_text(path, MANIFEST_HEADER + body)
+
+
+def resolve_file(source: Source, root: Path) -> Path:
+    """Absolute path of a file source."""
+    path = Path(source.location)
+    return path if path.is_absolute() else root / path
+
+
+def _make_id(stem: str, taken: set[str]) -> str:
+    base = re.sub(r"[^a-z0-9._-]+", "-", stem.lower()).strip("-._")[:60] or "source"
+    candidate, n = base, 2
+    while candidate in taken:
+        candidate, n = f"{base}-{n}", n + 1
+    return candidate
+
+
+def _is_url(target: str) -> bool:
+    return bool(re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", target))
+
+
+def add_source(
+    manifest_path: Path,
+    target: str,
+    *,
+    tags: list[str] | None = None,
+    language: str | None = None,
+    feed: bool = False,
+    copy: bool = False,
+) -> Source:
+    """Validate ``target`` and append it to the manifest; refuse with one clear line otherwise."""
+    manifest = load_manifest(manifest_path) if manifest_path.exists() else Manifest()
+    root = project_root(manifest_path)
+    taken = {s.id for s in manifest.sources}
+
+    if _is_url(target):
+        scheme = urlsplit(target).scheme.lower()
+        if scheme not in ALLOWED_SCHEMES:
+            raise ManifestError(
+                f"{target}: refused: URL scheme {scheme!r} is not allowed (only http, https)"
+            )
+        if not urlsplit(target).hostname:
+            raise ManifestError(f"{target}: refused: URL has no host")
+        kind: SourceKind = "feed" if feed else "url"
+        location = target.strip()
+        parts = urlsplit(location)
+        stem = (parts.hostname or "url") + "-" + Path(parts.path).stem
+    else:
+        path = Path(target).expanduser()
+        if not path.exists():
+            raise ManifestError(f"{target}: refused: file not found")
+        if not path.is_file():
+            raise ManifestError(f"{target}: refused: not a regular file")
+        resolved = path.resolve()
+        if not resolved.is_relative_to(root):
+            if not copy:
+                raise ManifestError(
+                    f"{target}: refused: outside the project ({root}); use --copy to copy it "
+                    "under raw/added/"
+                )
+            resolved = _copy_into(resolved, root / "raw" / "added")
+        kind = "file"
+        location = resolved.relative_to(root).as_posix()
+        stem = resolved.stem
+
+    key = location_key(location, kind)
+    for existing in manifest.sources:
+        if location_key(existing.location, existing.kind) == key:
+            raise ManifestError(f"{target}: refused: already in the manifest as {existing.id!r}")
+
+    source = Source(
+        id=_make_id(stem, taken),
+        kind=kind,
+        location=location,
+        language=language,
+        tags=sorted(set(tags or [])),
+    )
+    manifest.sources.append(source)
+    save_manifest(manifest_path, manifest)
+    return source
+
+
+def _copy_into(path: Path, folder: Path) -> Path:
+    """Copy a file under ``folder``; the name is sanitised and made unique by content hash."""
+    folder.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:8]
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", path.name).lstrip(".") or "file"
+    target = folder / f"{Path(safe).stem}-{digest}{Path(safe).suffix}"
+    if not target.exists():
+        tmp = target.with_name(target.name + ".tmp")
+        shutil.copyfile(path, tmp)
+        tmp.replace(target)
+    return target

@@ -1,0 +1,193 @@
+"""Record models: the single source of osintdesk's output format.
+
+Every JSON file osintdesk writes is an instance of one of these models. The
+JSON Schema files under ``schemas/json/`` are exported from them by
+``osintdesk schemas`` and a test fails when they are stale. Fields may be
+added; none may be renamed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = "1.0"
+
+EventType = Literal[
+    "diplomatic_visit",
+    "agreement_signed",
+    "arms_order",
+    "arms_delivery",
+    "military_cooperation",
+    "deployment_or_basing",
+    "vote_or_statement",
+    "incident",
+    "trade_or_investment",
+    "other",
+]
+
+DatePrecision = Literal[
+    "day", "month", "season", "quarter", "year", "decade", "century", "range", "unknown"
+]
+
+WeaponCategory = Literal[
+    "aircraft",
+    "helicopter",
+    "submarine",
+    "ship",
+    "missile",
+    "air_defence",
+    "coastal_defence",
+    "armoured_vehicle",
+    "artillery",
+    "radar",
+    "other",
+]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=False)
+
+
+class _Record(_Model):
+    schema_version: str = Field(SCHEMA_VERSION, description="Version of this record format.")
+
+
+class SourceRef(_Model):
+    """Where a document came from, down to the exact bytes."""
+
+    location: str = Field(description="The URL or file path as given in the manifest or CLI.")
+    kind: Literal["url", "file", "feed"] = Field(description="How the source is fetched.")
+    source_id: str | None = Field(None, description="Id of the manifest entry, if any.")
+    fetched_at: dt.datetime = Field(description="When the bytes were fetched (UTC).")
+    sha256: str = Field(description="sha256 of the raw bytes; names the snapshot file.")
+    final_url: str | None = Field(None, description="URL after redirects, for URL sources.")
+    status: int | None = Field(None, description="HTTP status, for URL sources.")
+    content_type: str | None = Field(None, description="Declared or sniffed content type.")
+    snapshot: str | None = Field(None, description="Snapshot path relative to the output dir.")
+
+
+class Paragraph(_Model):
+    text: str = Field(description="Paragraph text, exactly text[start:end] of the document.")
+    language: str = Field(description="ISO 639-1 code, or 'und' when undetermined.")
+    start: int = Field(ge=0, description="Character offset in the document text.")
+    end: int = Field(ge=0, description="Character offset (exclusive) in the document text.")
+
+
+class Cleaning(_Model):
+    method: Literal["trafilatura", "text-filter", "none"] = Field(
+        description="How the main text was obtained."
+    )
+    removed: dict[str, int] = Field(
+        default_factory=dict,
+        description="Paragraphs (or footnote markers) removed, counted per reason.",
+    )
+    encoding: str | None = Field(None, description="Character encoding used to decode the bytes.")
+
+
+class DocumentRecord(_Record):
+    id: str = Field(description="Stable id: hash of source location and content sha256.")
+    source: SourceRef
+    title: str | None = None
+    author: str | None = None
+    site: str | None = None
+    published: dt.date | None = Field(None, description="Publication date, when known.")
+    language: str = Field(description="Main language of the document (ISO 639-1).")
+    languages: dict[str, int] = Field(
+        default_factory=dict, description="Characters of cleaned text per detected language."
+    )
+    text: str = Field(description="Cleaned main text; all offsets refer to it.")
+    paragraphs: list[Paragraph]
+    cleaning: Cleaning
+    coverage: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Per language present, the pipeline components that ran. An empty or "
+        "missing list means no model for that language: no findings is not evidence of absence.",
+    )
+    extractor: Extractor | None = None
+
+
+class Mention(_Model):
+    document_id: str
+    text: str = Field(description="The mention exactly as written: text[start:end].")
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+    language: str
+    quantity: int | None = Field(None, description="Units mentioned with a weapons system.")
+
+
+class PersonRecord(_Record):
+    id: str = Field(description="person:<slug>; canonical from reference data or normalised name.")
+    name: str = Field(description="Canonical display name, Latin script where known.")
+    aliases: list[str] = Field(default_factory=list, description="Every other form seen or known.")
+    known: bool = Field(False, description="True when linked to the reference data.")
+    roles: list[str] = Field(default_factory=list)
+    mentions: list[Mention] = Field(default_factory=list)
+
+
+class WeaponRecord(_Record):
+    id: str = Field(description="weapon:<slug> of the canonical designation.")
+    name: str = Field(description="Canonical Latin designation, e.g. Su-30MK2, Project 636.1.")
+    aliases: list[str] = Field(
+        default_factory=list, description="Class/reporting names and forms seen."
+    )
+    category: WeaponCategory = "other"
+    family: str | None = Field(None, description="Designation family, e.g. Su-30.")
+    origin: str | None = Field(None, description="Country of origin (ISO 3166 alpha-2).")
+    known: bool = Field(False, description="True when linked to the reference data.")
+    mentions: list[Mention] = Field(default_factory=list)
+
+
+class DateInfo(_Model):
+    text: str = Field(description="The date expression as written.")
+    value: str | None = Field(
+        None, description="EDTF-style value: 2014-11-27, 2014-11, 2014, 199X, 1965-07/1974-12."
+    )
+    start: int = Field(ge=0, description="Offset in the document text.")
+    end: int = Field(ge=0)
+    precision: DatePrecision = "unknown"
+    anchored: bool = Field(False, description="Relative date resolved against publication date.")
+
+
+class EventWeapon(_Model):
+    id: str
+    quantity: int | None = None
+
+
+class Evidence(_Model):
+    document_id: str
+    sentence: str = Field(description="The sentence exactly as in the document text.")
+    start: int = Field(ge=0, description="Sentence offset in the document text.")
+    end: int = Field(ge=0)
+    language: str
+
+
+class Extractor(_Model):
+    name: str = "osintdesk"
+    version: str
+
+
+class EventRecord(_Record):
+    id: str = Field(description="event:<hash of document id, sentence span and type>.")
+    type: EventType
+    date: DateInfo | None
+    people: list[str] = Field(default_factory=list, description="Person record ids.")
+    weapons: list[EventWeapon] = Field(default_factory=list)
+    countries: list[str] = Field(default_factory=list, description="ISO 3166 alpha-2 codes.")
+    places: list[str] = Field(default_factory=list, description="Places as written or canonical.")
+    trigger: str | None = Field(None, description="Trigger word that typed the event.")
+    evidence: Evidence
+    confidence: float = Field(ge=0.0, le=1.0)
+    extractor: Extractor
+
+
+DocumentRecord.model_rebuild()
+
+RECORD_MODELS: dict[str, type[BaseModel]] = {
+    "document": DocumentRecord,
+    "person": PersonRecord,
+    "weapon": WeaponRecord,
+    "event": EventRecord,
+}

@@ -1,0 +1,95 @@
+"""The sources manifest and `add`: what is refused, and that refusals are one clear line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipeline.errors import ManifestError
+from pipeline.sources import Manifest, Source, add_source, load_manifest, save_manifest
+
+
+@pytest.fixture()
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "raw").mkdir()
+    (tmp_path / "raw" / "a.txt").write_text("Hanoi and Moscow signed an agreement.", "utf-8")
+    save_manifest(tmp_path / "raw" / "sources.yaml", Manifest())
+    return tmp_path
+
+
+def test_add_file_and_url_round_trip(project: Path) -> None:
+    manifest = project / "raw" / "sources.yaml"
+    src = add_source(manifest, str(project / "raw" / "a.txt"), tags=["ru-vn", "ru-vn"])
+    assert src.kind == "file" and src.location == "raw/a.txt" and src.tags == ["ru-vn"]
+    url = add_source(manifest, "https://example.org/news/kilo.html", language="en")
+    assert url.kind == "url" and url.language == "en"
+    loaded = load_manifest(manifest)
+    assert [s.id for s in loaded.sources] == [src.id, url.id]
+    assert manifest.read_text("utf-8").startswith("# osintdesk sources manifest")
+
+
+@pytest.mark.parametrize(
+    ("target", "reason"),
+    [
+        ("ftp://example.org/a.txt", "scheme 'ftp' is not allowed"),
+        ("javascript:alert(1)", "file not found"),
+        ("file:///etc/passwd", "scheme 'file' is not allowed"),
+        ("raw/missing.txt", "file not found"),
+    ],
+)
+def test_add_refusals_are_one_line(project: Path, target: str, reason: str) -> None:
+    with pytest.raises(ManifestError) as info:
+        add_source(project / "raw" / "sources.yaml", target)
+    message = str(info.value)
+    assert reason in message and "\n" not in message and target in message
+
+
+def test_add_refuses_duplicates(project: Path) -> None:
+    manifest = project / "raw" / "sources.yaml"
+    add_source(manifest, "https://example.org/a")
+    with pytest.raises(ManifestError, match="already in the manifest"):
+        add_source(manifest, "HTTPS://EXAMPLE.org/a#comments")
+    add_source(manifest, str(project / "raw" / "a.txt"))
+    with pytest.raises(ManifestError, match="already in the manifest"):
+        add_source(manifest, str(project / "raw" / ".." / "raw" / "a.txt"))
+
+
+def test_outside_project_needs_copy(project: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    outside = tmp_path_factory.mktemp("elsewhere") / "../evil name.txt"
+    outside.write_text("Nga và Việt Nam ký thỏa thuận.", "utf-8")
+    manifest = project / "raw" / "sources.yaml"
+    with pytest.raises(ManifestError, match="outside the project"):
+        add_source(manifest, str(outside))
+    src = add_source(manifest, str(outside), copy=True)
+    copied = project / src.location
+    assert copied.is_file() and copied.parent == project / "raw" / "added"
+    assert ".." not in src.location and " " not in copied.name
+    assert copied.read_text("utf-8") == outside.read_text("utf-8")
+
+
+def test_directory_is_refused(project: Path) -> None:
+    with pytest.raises(ManifestError, match="not a regular file"):
+        add_source(project / "raw" / "sources.yaml", str(project / "raw"))
+
+
+def test_manifest_is_strict(tmp_path: Path) -> None:
+    (tmp_path / "raw").mkdir()
+    path = tmp_path / "raw" / "sources.yaml"
+    path.write_text("sources:\n  - id: a\n    kind: url\n    location: https://x.org\n    color: red\n")
+    with pytest.raises(ManifestError, match="color"):
+        load_manifest(path)
+    path.write_text("sources:\n  - {id: a, kind: feed, location: 'gopher://x.org'}\n")
+    with pytest.raises(ManifestError, match="only http and https"):
+        load_manifest(path)
+    path.write_text(
+        "sources:\n  - {id: a, kind: url, location: 'https://x.org/1'}\n"
+        "  - {id: a, kind: url, location: 'https://x.org/2'}\n"
+    )
+    with pytest.raises(ManifestError, match="duplicate source id"):
+        load_manifest(path)
+
+
+def test_source_model_rejects_bad_ids() -> None:
+    with pytest.raises(ValueError):
+        Source(id="../etc", kind="file", location="raw/a.txt")
