@@ -48,6 +48,21 @@ class FetchOptions(_Section):
 class CleanOptions(_Section):
     min_paragraph_chars: int = Field(1, ge=0)
     favor_precision: bool = True
+    include_tables: bool = Field(
+        True, description="Keep table text that trafilatura finds inside the main content."
+    )
+    filter_boilerplate: bool = Field(
+        True, description="Drop boilerplate paragraphs (pipeline/data/boilerplate.yaml)."
+    )
+    short_main_text_chars: int = Field(
+        1000,
+        ge=0,
+        description="With favor_precision, retry a balanced extraction when the main "
+        "text is shorter than this, and keep it when it finds twice as much.",
+    )
+    strip_footnote_markers: bool = Field(
+        True, description="Remove inline footnote markers such as [12] or [6][7]."
+    )
 
 
 class LanguageOptions(_Section):
@@ -82,6 +97,19 @@ class LanguageOptions(_Section):
     )
     short_text_chars: int = Field(
         12, ge=0, description="Below this many letters, decide by script where possible."
+    )
+    preferred: list[str] = Field(
+        default=["en", "ar", "ru", "vi", "zh"],
+        description="Languages this corpus is mostly in: one of them wins over the model's "
+        "first choice when its confidence is at least preference_ratio of the best.",
+    )
+    preference_ratio: float = Field(
+        0.5, ge=0, le=1, description="0 = always prefer; 1 = only on a tie (plain model answer)."
+    )
+    low_accuracy: bool = Field(
+        False,
+        description="lingua low-accuracy mode: trigram models only; starts in about 0.2 s "
+        "instead of about 6 s, but is weaker on short lines.",
     )
 
 

@@ -21,6 +21,10 @@ class SourceError(OsintdeskError):
         self.reason = reason
         super().__init__(f"{source}: {reason}")
 
+    def __reduce__(self) -> tuple[type[SourceError], tuple[str, str]]:
+        # picklable, so Prefect can move failures between processes
+        return (type(self), (self.source, self.reason))
+
     def __str__(self) -> str:  # one line, whatever the reason contains
         reason = " ".join(self.reason.split())
         return f"{self.source}: {self.stage} failed: {reason}"
