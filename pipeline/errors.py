@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class OsintdeskError(Exception):
     """Base class for all osintdesk errors."""
@@ -21,7 +23,7 @@ class SourceError(OsintdeskError):
         self.reason = reason
         super().__init__(f"{source}: {reason}")
 
-    def __reduce__(self) -> tuple[type[SourceError], tuple[str, str]]:
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         # picklable, so Prefect can move failures between processes
         return (type(self), (self.source, self.reason))
 
