@@ -1,0 +1,151 @@
+"""Exports: JSON Lines, analyst CSV (BOM, flat columns), followthemoney, arms transfers."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fixtures.review.builder import build
+
+from pipeline.errors import ReviewError
+from pipeline.export import EVENT_COLUMNS, PERSON_COLUMNS, TRANSFER_COLUMNS, export
+from pipeline.review import decide, open_store
+from pipeline.store import Store
+from schemas.records import EventRecord, PersonRecord
+
+PUTIN, BUTIN = "person:vladimir-putin", "person:fladimir-butin"
+
+
+@pytest.fixture()
+def reviewed(tmp_path: Path) -> Iterator[tuple[Store, dict[str, str]]]:
+    out_dir = tmp_path / "out"
+    ids = build(out_dir)
+    store = open_store(out_dir)
+    store.ingest_output(out_dir, "run-1")
+    for rid in (ids["en_order"], ids["en_delivery"], ids["ar_order"], ids["ar_visit"], PUTIN):
+        decide(store, rid, "accept", reviewer="ana", base_version=store.version(rid))
+    decide(store, ids["ru_visit"], "reject", reviewer="ana", base_version=0)
+    decide(store, BUTIN, "merge", reviewer="ana", base_version=0, payload={"into": PUTIN})
+    yield store, ids
+    store.close()
+
+
+def _csv(path: Path) -> list[dict[str, str]]:
+    assert path.read_bytes().startswith(b"\xef\xbb\xbf"), f"{path.name} has no BOM"
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_jsonl_is_valid_records_with_decisions_applied(
+    reviewed: tuple[Store, dict[str, str]], tmp_path: Path
+) -> None:
+    store, ids = reviewed
+    export(store, "jsonl", tmp_path / "x", accepted_only=False)
+    events = [json.loads(x) for x in (tmp_path / "x/events.jsonl").read_text("utf-8").splitlines()]
+    people = [json.loads(x) for x in (tmp_path / "x/people.jsonl").read_text("utf-8").splitlines()]
+    for e in events:
+        EventRecord.model_validate(e)
+    for p in people:
+        PersonRecord.model_validate(p)
+    assert ids["ru_visit"] not in {e["id"] for e in events}  # rejected
+    assert ids["ru_delivery"] in {e["id"] for e in events}  # pending still exported
+    assert {p["id"] for p in people} == {PUTIN, "person:nguyen-tan-dung"}  # merged away
+    ar_visit = next(e for e in events if e["id"] == ids["ar_visit"])
+    assert ar_visit["people"] == [PUTIN]
+
+
+def test_accepted_only(reviewed: tuple[Store, dict[str, str]], tmp_path: Path) -> None:
+    store, ids = reviewed
+    result = export(store, "jsonl", tmp_path / "x", accepted_only=True)
+    events = (tmp_path / "x/events.jsonl").read_text("utf-8")
+    assert result.counts["events.jsonl"] == 4
+    assert ids["ru_delivery"] not in events and ids["ar_order"] in events
+    assert result.counts["weapons.jsonl"] == 0
+
+
+def test_csv_has_bom_flat_columns_and_joined_people(
+    reviewed: tuple[Store, dict[str, str]], tmp_path: Path
+) -> None:
+    store, ids = reviewed
+    export(store, "csv", tmp_path / "c", accepted_only=False)
+    events = _csv(tmp_path / "c/events.csv")
+    assert list(events[0]) == EVENT_COLUMNS
+    order = next(r for r in events if r["id"] == ids["en_order"])
+    assert order["people"] == "Nguyen Tan Dung"
+    assert order["weapons"] == "Project 636.1" and order["quantities"] == "6"
+    assert order["countries"] == "RU; VN"
+    assert order["source_url"] == "https://example.org/news/vietnam-kilo-submarines"
+    ar = next(r for r in events if r["id"] == ids["ar_order"])
+    assert ar["source_url"] == ""  # a file source is no URL
+    assert ar["sentence"].startswith("وفي عام 2009")
+    people = _csv(tmp_path / "c/people.csv")
+    assert list(people[0]) == PERSON_COLUMNS
+    putin = next(r for r in people if r["id"] == PUTIN)
+    assert putin["aliases"] == "Владимир Путин; فلاديمير بوتين"
+    assert putin["languages"] == "ar; ru"
+
+
+def test_arms_transfers_follow_the_trade_register_shape(
+    reviewed: tuple[Store, dict[str, str]], tmp_path: Path
+) -> None:
+    store, ids = reviewed
+    export(store, "csv", tmp_path / "c", accepted_only=False)
+    rows = _csv(tmp_path / "c/arms_transfers.csv")
+    assert list(rows[0]) == TRANSFER_COLUMNS
+    kilo = [r for r in rows if r["designation"] == "Project 636.1"]
+    # the English and Arabic reports of the 2009 order are one row, with its delivery
+    assert len(kilo) == 1
+    row = kilo[0]
+    assert (row["supplier"], row["recipient"], row["category"]) == ("RU", "VN", "submarine")
+    assert (row["quantity"], row["order_date"], row["delivery_dates"]) == ("6", "2009-12", "2014")
+    assert set(row["event_ids"].split("; ")) == {
+        ids["ar_order"],
+        ids["en_order"],
+        ids["en_delivery"],
+    }
+    assert "six Project 636.1 submarines" in row["evidence_sentences"]
+    gepard = next(r for r in rows if r["designation"] == "Gepard 3.9")
+    assert (gepard["order_date"], gepard["delivery_dates"], gepard["quantity"]) == ("", "2011", "2")
+    export(store, "csv", tmp_path / "a", accepted_only=True)
+    assert [r["designation"] for r in _csv(tmp_path / "a/arms_transfers.csv")] == ["Project 636.1"]
+
+
+def test_ftm_entities_reload_and_validate(
+    reviewed: tuple[Store, dict[str, str]], tmp_path: Path
+) -> None:
+    from followthemoney import model
+
+    store, ids = reviewed
+    export(store, "ftm", tmp_path / "f", accepted_only=False)
+    lines = (tmp_path / "f/entities.ftm.jsonl").read_text("utf-8").splitlines()
+    entities = {}
+    for line in lines:
+        data = json.loads(line)
+        proxy = model.get_proxy(data, cleaned=False)
+        assert proxy.schema.validate(data) is None, data
+        # nothing is lost when followthemoney cleans the values itself
+        assert model.get_proxy(data).to_dict()["properties"] == data["properties"], data
+        entities[proxy.id] = proxy
+    schemata = {p.schema.name for p in entities.values()}
+    assert {"Person", "Vessel", "Event", "UnknownLink", "Document"} <= schemata
+    order = entities["event-" + ids["en_order"].split(":")[1]]
+    assert order.get("involved") == ["person-nguyen-tan-dung"]
+    assert order.get("date") == ["2009-12"]
+    assert order.get("sourceUrl") == ["https://example.org/news/vietnam-kilo-submarines"]
+    assert "person-fladimir-butin" not in entities
+    assert entities["weapon-project-636-1"].get("model") == ["Project 636.1"]
+    links = [e for e in entities.values() if e.schema.name == "UnknownLink"]
+    assert any(e.get("role") == ["arms_order: 6"] for e in links)
+    for entity in entities.values():  # every reference points at an exported entity
+        for prop, value in entity.itervalues():
+            if prop.type.name == "entity":
+                assert value in entities, (entity.id, prop.name, value)
+
+
+def test_unknown_format_is_refused(reviewed: tuple[Store, dict[str, str]], tmp_path: Path) -> None:
+    store, _ = reviewed
+    with pytest.raises(ReviewError, match="not one of jsonl, csv, ftm"):
+        export(store, "xml", tmp_path / "x")

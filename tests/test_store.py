@@ -1,0 +1,163 @@
+"""The review store: ingest, stable ids across runs, append-only log, crash safety."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from fixtures.review.builder import build
+
+from pipeline.errors import ConflictError, ReviewError
+from pipeline.store import Store, evidence_hash
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture()
+def out(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    out_dir = tmp_path / "out"
+    return out_dir, build(out_dir)
+
+
+def test_ingest_loads_records_documents_and_mentions(out: tuple[Path, dict[str, str]]) -> None:
+    out_dir, ids = out
+    with Store(out_dir / "review.sqlite") as store:
+        run = store.ingest_output(out_dir, "run-1")
+        assert run.counts == {"documents": 3, "event": 6, "person": 3, "weapon": 2}
+        assert {r.type for r in store.records()} == {"event", "person", "weapon"}
+        assert store.document(ids["ar_doc"])["language"] == "ar"
+        mentions = store.mentions_of("weapon:project-636-1")
+        assert {m["language"] for m in mentions} == {"en", "ar"}
+        assert store.record("person:nobody") is None
+        mode = store._conn.execute("PRAGMA journal_mode").fetchone()[0]
+        assert mode == "wal"
+        assert store._conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+
+
+def test_same_output_gives_same_ids_and_keeps_first_seen(out: tuple[Path, dict[str, str]]) -> None:
+    out_dir, _ = out
+    with Store(out_dir / "review.sqlite") as store:
+        store.ingest_output(out_dir, "run-1")
+        first = {r.id: r.evidence_hash for r in store.records()}
+        build(out_dir)  # the pipeline runs again over the same bytes
+        store.ingest_output(out_dir, "run-2")
+        second = store.records()
+        assert {r.id: r.evidence_hash for r in second} == first
+        assert {r.first_seen_run for r in second} == {"run-1"}
+        assert {r.last_seen_run for r in second} == {"run-2"}
+        with pytest.raises(ReviewError, match="already ingested"):
+            store.ingest_output(out_dir, "run-2")
+
+
+def test_record_missing_from_a_run_is_not_current(out: tuple[Path, dict[str, str]]) -> None:
+    out_dir, ids = out
+    with Store(out_dir / "review.sqlite") as store:
+        store.ingest_output(out_dir, "run-1")
+        build(out_dir, drop_gepard=True)
+        store.ingest_output(out_dir, "run-2")
+        current = {r.id for r in store.records()}
+        assert "weapon:gepard-3-9" not in current
+        assert ids["ru_delivery"] not in current
+        assert store.record("weapon:gepard-3-9") is not None  # history is kept
+
+
+def test_evidence_hash_depends_on_evidence_only(out: tuple[Path, dict[str, str]]) -> None:
+    out_dir, ids = out
+    events = {
+        e["id"]: e
+        for e in map(json.loads, (out_dir / "events.jsonl").read_text("utf-8").splitlines())
+    }
+    event = events[ids["en_delivery"]]
+    base = evidence_hash("event", event)
+    assert evidence_hash("event", {**event, "confidence": 0.1, "type": "other"}) == base
+    changed = {**event, "date": {**event["date"], "text": "the start of 2014"}}
+    assert evidence_hash("event", changed) != base
+    one = {"document_id": "d", "start": 1, "end": 3, "text": "ab", "language": "en"}
+    two = {"document_id": "e", "start": 0, "end": 2, "text": "cd", "language": "ru"}
+    assert evidence_hash("person", {"mentions": [one, two]}) == evidence_hash(
+        "person", {"mentions": [two, one], "name": "other name"}
+    )
+    assert evidence_hash("person", {"mentions": [one]}) != evidence_hash(
+        "person", {"mentions": [one, two]}
+    )
+
+
+def test_invalid_record_is_refused_with_its_line(out: tuple[Path, dict[str, str]]) -> None:
+    out_dir, _ = out
+    with (out_dir / "people.jsonl").open("a", encoding="utf-8") as handle:
+        handle.write('{"id": "person:x", "name": "X", "unexpected": 1}\n')
+    with Store(out_dir / "review.sqlite") as store:
+        with pytest.raises(ReviewError, match=r"people\.jsonl:4: invalid person record"):
+            store.ingest_output(out_dir, "run-1")
+        assert store.runs() == []  # nothing half-loaded
+
+
+def test_decisions_are_append_only_and_versioned(out: tuple[Path, dict[str, str]]) -> None:
+    out_dir, ids = out
+    with Store(out_dir / "review.sqlite") as store:
+        store.ingest_output(out_dir, "run-1")
+        rid = ids["en_order"]
+        kwargs = {"reviewer": "a", "note": "", "evidence_hash": "h"}
+        store.append_decision(rid, "accept", {}, base_version=0, **kwargs)
+        with pytest.raises(ConflictError, match="version 1, you saw 0"):
+            store.append_decision(rid, "reject", {}, base_version=0, **kwargs)
+        assert store.version(rid) == 1
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            store._conn.execute("UPDATE decisions SET action = 'reject'")
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            store._conn.execute("DELETE FROM decisions")
+        assert [d.action for d in store.decisions(rid)] == ["accept"]
+
+
+def test_killed_mid_write_leaves_earlier_decisions_intact(
+    out: tuple[Path, dict[str, str]],
+) -> None:
+    out_dir, ids = out
+    db = out_dir / "review.sqlite"
+    with Store(db) as store:
+        store.ingest_output(out_dir, "run-1")
+        store.append_decision(
+            ids["en_order"], "accept", {}, reviewer="a", note="", evidence_hash="h", base_version=0
+        )
+    child = textwrap.dedent(
+        f"""
+        import sys, time
+        from pathlib import Path
+        from pipeline.store import Store
+        store = Store(Path({str(db)!r}))
+        with store.transaction() as conn:
+            conn.execute(
+                "INSERT INTO decisions (record_id, action, payload, reviewer, at, evidence_hash,"
+                " note, base_version) VALUES ('{ids["ru_visit"]}', 'reject', '{{}}', 'b', 'now',"
+                " 'h', 'half', 0)"
+            )
+            conn.execute("UPDATE records SET json = '{{}}'")
+            print("IN-TRANSACTION", flush=True)
+            time.sleep(60)
+        """
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", child], cwd=REPO, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == "IN-TRANSACTION"
+        proc.kill()  # SIGKILL in the middle of the write transaction
+    finally:
+        proc.wait(timeout=30)
+    assert proc.returncode == -9
+    with Store(db) as store:
+        decisions = store.decisions()
+        assert [(d.record_id, d.action) for d in decisions] == [(ids["en_order"], "accept")]
+        assert store.record(ids["ru_visit"]).data["type"] == "diplomatic_visit"
+        assert store._conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        # and the store takes new writes
+        store.append_decision(
+            ids["ru_visit"], "accept", {}, reviewer="a", note="", evidence_hash="h", base_version=0
+        )
+        assert len(store.decisions()) == 2

@@ -1,0 +1,233 @@
+"""The review web app through FastAPI's TestClient: pages, decisions, security guards."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from fixtures.review.builder import XSS_FLAG, build
+
+from flows.web import allowed_hosts, create_app, safe_url
+from pipeline.review import open_store, review_state
+
+BASE = "http://127.0.0.1:8765"
+
+
+@pytest.fixture()
+def site(tmp_path: Path) -> Iterator[tuple[TestClient, Path, dict[str, str]]]:
+    out_dir = tmp_path / "out"
+    ids = build(out_dir, xss=True)
+    app = create_app(out_dir, bind_host="127.0.0.1", port=8765)
+    with TestClient(app, base_url=BASE) as client:
+        client.get("/")  # receives the CSRF cookie
+        yield client, out_dir, ids
+
+
+def _post(client: TestClient, url: str, **form: str) -> httpx.Response:
+    data = {"csrf": client.cookies.get("osintdesk_csrf") or "", **form}
+    return client.post(url, data=data, follow_redirects=False)
+
+
+def _version(out_dir: Path, rid: str) -> str:
+    with open_store(out_dir) as store:
+        return str(store.version(rid))
+
+
+def test_pages_render_with_strict_csp_and_no_inline_script(
+    site: tuple[TestClient, Path, dict[str, str]],
+) -> None:
+    client, _, ids = site
+    for url in ("/", "/timeline", f"/record/{ids['ar_visit']}", "/entity/person:vladimir-putin"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        csp = response.headers["content-security-policy"]
+        assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+        assert response.headers["x-content-type-options"] == "nosniff"
+        scripts = re.findall(r"<script[^>]*>", response.text)
+        assert scripts == ['<script src="/static/review.js" defer>'], url
+        assert " style=" not in response.text and " on" + "click=" not in response.text
+
+
+def test_arabic_record_page_marks_evidence_right_to_left(
+    site: tuple[TestClient, Path, dict[str, str]],
+) -> None:
+    client, _, ids = site
+    html = client.get(f"/record/{ids['ar_visit']}").text
+    assert '<blockquote lang="ar" dir="rtl"><p><mark>زار الرئيس الروسي' in html
+    assert '<span class="nolink">samples/ar_putin_hanoi.txt</span>' in html  # a file, not a link
+    assert f'href="/document/{ids["ar_doc"]}/snapshot"' in html
+
+
+def test_english_evidence_sits_in_its_paragraph_with_source_link(
+    site: tuple[TestClient, Path, dict[str, str]],
+) -> None:
+    client, _, ids = site
+    html = client.get(f"/record/{ids['en_order']}").text
+    assert "<mark>In December 2009, during a visit" in html
+    assert 'href="https://example.org/news/vietnam-kilo-submarines" rel="noopener' in html
+    assert 'dir="rtl"' not in html.split('<section class="evidence">')[1].split("</section>")[0]
+    # the submarine is also mentioned in the Arabic document: shown right to left
+    elsewhere = html.split('<section class="mentions elsewhere">')[1].split("</section>")[0]
+    assert '<p lang="ar" dir="rtl">' in elsewhere and "<mark>كيلو</mark>" in elsewhere
+    assert "<mark>Project 636.1</mark>" not in elsewhere  # not the evidence document again
+
+
+def test_entity_page_lists_events_and_mentions_across_languages(
+    site: tuple[TestClient, Path, dict[str, str]],
+) -> None:
+    client, _, ids = site
+    html = client.get("/entity/weapon:project-636-1").text
+    assert (
+        f'href="/record/{ids["en_order"]}"' in html and f'href="/record/{ids["ar_order"]}"' in html
+    )
+    assert 'lang="ar" dir="rtl"' in html and "<mark>كيلو</mark>" in html
+    assert "<mark>Project 636.1</mark>" in html
+
+
+def test_snapshot_is_a_plain_text_attachment(
+    site: tuple[TestClient, Path, dict[str, str]],
+) -> None:
+    client, _, ids = site
+    response = client.get(f"/document/{ids['xss_doc']}/snapshot")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    assert response.headers["content-disposition"].startswith("attachment;")
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert b"<script>" in response.content  # served as-is, but never rendered
+    assert client.get("/document/document:0000/snapshot").status_code == 404
+
+
+def test_xss_payloads_are_escaped(site: tuple[TestClient, Path, dict[str, str]]) -> None:
+    client, _, ids = site
+    for url in ("/", f"/record/{ids['xss_event']}", f"/entity/{ids['xss_person']}"):
+        html = client.get(url).text
+        assert "<script>window" not in html, url
+        assert "<img src=x" not in html and "<b>evil" not in html, url
+        assert "&lt;script&gt;window." + XSS_FLAG in html or "&lt;img src=x" in html, url
+        assert 'href="javascript:' not in html, url
+    record = client.get(f"/record/{ids['xss_event']}").text
+    assert f'<span class="nolink">javascript:window.{XSS_FLAG}=1</span>' in record
+
+
+def test_post_without_or_with_wrong_csrf_token_is_refused(
+    site: tuple[TestClient, Path, dict[str, str]],
+) -> None:
+    client, out_dir, ids = site
+    url = f"/record/{ids['en_order']}/decide"
+    plain = client.post(url, data={"action": "accept", "base_version": "0"})
+    assert plain.status_code == 403
+    wrong = client.post(url, data={"action": "accept", "base_version": "0", "csrf": "x" * 43})
+    assert wrong.status_code == 403
+    hostile_origin = client.post(
+        url,
+        data={"action": "accept", "base_version": "0", "csrf": client.cookies["osintdesk_csrf"]},
+        headers={"Origin": "http://evil.example"},
+    )
+    assert hostile_origin.status_code == 403
+    with open_store(out_dir) as store:
+        assert store.decisions() == []
+    assert client.get(url).status_code == 405  # state changes are POST only
+
+
+def test_host_header_guard(site: tuple[TestClient, Path, dict[str, str]]) -> None:
+    client, _, _ = site
+    assert client.get("/", headers={"Host": "evil.example"}).status_code == 400
+    assert client.get("/", headers={"Host": "evil.example:8765"}).status_code == 400
+    assert client.get("/", headers={"Host": "127.0.0.1:9999"}).status_code == 400
+    assert client.get("/", headers={"Host": "localhost:8765"}).status_code == 200
+    assert "localhost:8765" not in allowed_hosts("192.168.1.5", 8765)
+    assert allowed_hosts("192.168.1.5", 8765) == frozenset({"192.168.1.5:8765"})
+
+
+def test_accept_edit_and_conflict(site: tuple[TestClient, Path, dict[str, str]]) -> None:
+    client, out_dir, ids = site
+    rid = ids["en_delivery"]
+    ok = _post(client, f"/record/{rid}/decide", action="accept", base_version="0", next="/")
+    assert ok.status_code == 303 and ok.headers["location"] == "/"
+    # a second reviewer who loaded version 0 is told, not silently overwritten
+    late = _post(client, f"/record/{rid}/decide", action="reject", base_version="0")
+    assert late.status_code == 409
+    assert "someone else decided first" in late.text
+    edit = _post(
+        client,
+        f"/record/{ids['ru_visit']}/decide",
+        action="edit",
+        base_version=_version(out_dir, ids["ru_visit"]),
+        set_date="2013-11-12",
+        was_date="2013-11",
+        set_type="diplomatic_visit",
+        was_type="diplomatic_visit",
+        next="//evil.example/",
+    )
+    assert edit.status_code == 303
+    assert edit.headers["location"] == f"/record/{ids['ru_visit']}"
+    with open_store(out_dir) as store:
+        state = review_state(store)
+        assert state.records[rid].status == "accepted"
+        assert state.records[ids["ru_visit"]].data["date"]["value"] == "2013-11-12"
+        assert store.decisions()[-1].payload == {"set": {"date": "2013-11-12"}}
+    bad = _post(
+        client, f"/record/{ids['ar_order']}/decide", action="edit", base_version="0", set_date="x"
+    )
+    assert bad.status_code == 400
+
+
+def test_queue_filters(site: tuple[TestClient, Path, dict[str, str]]) -> None:
+    client, _, ids = site
+    html = client.get("/?type=event&language=ar").text
+    assert ids["ar_visit"] in html and ids["ar_order"] in html and ids["en_order"] not in html
+    html = client.get("/?type=event&date=2009").text
+    assert ids["ar_order"] in html and ids["en_order"] in html and ids["ru_visit"] not in html
+    html = client.get("/?source=example.com").text
+    assert ids["ru_visit"] in html and ids["en_order"] not in html
+    _post(client, f"/record/{ids['ar_order']}/decide", action="accept", base_version="0")
+    html = client.get("/?status=accepted").text
+    assert ids["ar_order"] in html and ids["ar_visit"] not in html
+
+
+def test_merge_and_split_through_the_web(site: tuple[TestClient, Path, dict[str, str]]) -> None:
+    client, out_dir, ids = site
+    merged = _post(
+        client,
+        "/record/person:fladimir-butin/decide",
+        action="merge",
+        base_version="0",
+        into="person:vladimir-putin",
+    )
+    assert merged.status_code == 303
+    page = client.get("/entity/person:vladimir-putin").text
+    assert "فلاديمير بوتين" in page and f'href="/record/{ids["ar_visit"]}"' in page
+    seq = re.search(r'action="/split/(\d+)"', page)
+    assert seq is not None
+    assert _post(client, f"/split/{seq.group(1)}", next="/").status_code == 303
+    with open_store(out_dir) as store:
+        assert review_state(store).records["person:fladimir-butin"].merged_into is None
+
+
+def test_timeline_shows_accepted_events_only(
+    site: tuple[TestClient, Path, dict[str, str]],
+) -> None:
+    client, _, ids = site
+    assert "<circle" not in client.get("/timeline").text
+    for key in ("en_order", "ru_visit"):
+        _post(client, f"/record/{ids[key]}/decide", action="accept", base_version="0")
+    html = client.get("/timeline").text
+    assert html.count("<circle") == 2
+    assert "arms_order" in html and "diplomatic_visit" in html
+    assert f'<a href="/record/{ids["en_order"]}"><circle' in html
+
+
+def test_safe_url() -> None:
+    assert safe_url("https://example.org/a?b=1") == "https://example.org/a?b=1"
+    for bad in (
+        "javascript:alert(1)",
+        " JAVASCRIPT:alert(1)",
+        "data:text/html,x",
+        "file:///x",
+        "//x",
+    ):
+        assert safe_url(bad) is None
