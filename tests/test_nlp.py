@@ -1,0 +1,94 @@
+"""The per-language pipeline registry: caching, coverage, sentences, labels."""
+
+from __future__ import annotations
+
+import pytest
+from spacy.language import Language
+
+from pipeline.extensions import LABELS
+from pipeline.nlp import SUPPORTED, coverage, get_nlp
+
+# One or two sentences per language, own words, about checkable facts.
+TEXTS = {
+    "en": "Vietnam received its first Kilo-class submarines from Russia in 2014. "
+    "They are based at Cam Ranh Bay.",
+    "ru": "Вьетнам получил первые подводные лодки от России в 2014 году. "
+    "Их база находится в бухте Камрань.",
+    "ar": "تسلمت فيتنام أول غواصة من روسيا عام 2014. هل تتمركز في خليج كام رانه؟ نعم.",
+    "vi": "Việt Nam nhận tàu ngầm đầu tiên từ Nga năm 2014. Tàu đóng tại vịnh Cam Ranh.",
+    "zh": "越南于2014年从俄罗斯接收了第一艘潜艇。潜艇部署在金兰湾！",
+}
+SENTENCES = {"en": 2, "ru": 2, "ar": 3, "vi": 2, "zh": 2}
+
+
+@pytest.fixture(scope="session", params=SUPPORTED)
+def lang_nlp(request: pytest.FixtureRequest) -> tuple[str, Language]:
+    return request.param, get_nlp(request.param)
+
+
+def test_get_nlp_returns_the_same_object_twice() -> None:
+    assert get_nlp("vi") is get_nlp("vi")
+    assert get_nlp("ar") is not get_nlp("vi")
+
+
+def test_every_language_splits_sentences(lang_nlp: tuple[str, Language]) -> None:
+    lang, nlp = lang_nlp
+    doc = nlp(TEXTS[lang])
+    assert len(list(doc.sents)) == SENTENCES[lang]
+
+
+def test_every_language_emits_only_the_shared_labels(lang_nlp: tuple[str, Language]) -> None:
+    lang, nlp = lang_nlp
+    doc = nlp(TEXTS[lang])
+    labels = {e.label_ for e in doc.ents}
+    assert labels <= set(LABELS)
+    assert "GPE" in labels  # Vietnam / Russia are found in every language
+    codes = {e._.canonical for e in doc.ents if e.label_ == "GPE"}
+    assert {"VN", "RU"} <= codes
+
+
+@pytest.mark.parametrize(
+    ("lang", "model_component"),
+    [
+        ("en", "ner"),
+        ("ru", "osintdesk_natasha_ner"),
+        ("zh", "osintdesk_lac_ner"),
+        ("vi", "osintdesk_rule_ner"),
+        ("ar", "osintdesk_rule_ner"),
+    ],
+)
+def test_coverage_lists_the_entity_components(lang: str, model_component: str) -> None:
+    names = coverage(lang)
+    assert model_component in names
+    assert names[-1] == "osintdesk_people"
+    assert "sentencizer" not in names and "tok2vec" not in names
+    doc = get_nlp(lang)(TEXTS[lang])
+    assert doc._.coverage is not None
+    assert model_component in doc._.coverage and "osintdesk_people" in doc._.coverage
+
+
+@pytest.mark.parametrize("lang", ["fr", "xx", "km"])
+def test_unsupported_language_gets_sentences_and_no_coverage(lang: str) -> None:
+    nlp = get_nlp(lang)
+    doc = nlp("Première phrase. Deuxième phrase!")
+    assert coverage(lang) == []
+    assert len(list(doc.sents)) == 2
+    assert doc.ents == ()
+
+
+def test_english_weapons_component_runs_before_ner_when_installed() -> None:
+    names = get_nlp("en").pipe_names
+    if "osintdesk_weapons" not in names:
+        pytest.skip("pipeline.weapons not installed")
+    assert names.index("osintdesk_weapons") < names.index("ner")
+    assert names.index("osintdesk_dates") > names.index("ner")
+
+
+def test_arabic_full_stop_after_a_year_is_its_own_token() -> None:
+    doc = get_nlp("ar")("وقعت الاتفاقية عام 1975.")
+    assert [t.text for t in doc][-2:] == ["1975", "."]
+
+
+def test_vietnamese_tokens_are_syllables_with_punctuation_split() -> None:
+    doc = get_nlp("vi")("Ông đến Hà Nội.")
+    assert [t.text for t in doc] == ["Ông", "đến", "Hà", "Nội", "."]

@@ -1,0 +1,137 @@
+"""Name keys, reference data, roles at a date and entity merging."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+import spacy
+from spacy.tokens import Span
+
+from pipeline.errors import ConfigError
+from pipeline.people import (
+    country_code,
+    fold_latin,
+    load_people,
+    merge_ents,
+    normalize_arabic,
+    normalize_text,
+    person_id,
+    person_index,
+    person_key,
+    role_at,
+    ru_stem,
+)
+
+
+def test_latin_fold_handles_vietnamese_letters_that_do_not_decompose() -> None:
+    assert fold_latin("Nguyễn Tấn Dũng") == "Nguyen Tan Dung"
+    assert fold_latin("Đà Nẵng") == "Da Nang"
+    assert fold_latin("Путин") == "Путин"  # other scripts untouched
+
+
+def test_arabic_normalisation_unifies_letter_variants_and_drops_marks() -> None:
+    assert normalize_arabic("أَحْمَد") == "احمد"
+    assert normalize_arabic("إسرائيل") == normalize_arabic("اسرائيل")
+    assert normalize_arabic("مصطفى") == "مصطفي"
+    assert normalize_arabic("فاطمة") == "فاطمه"
+    assert normalize_arabic("فلسطـــين") == "فلسطين"
+
+
+def test_chinese_name_dots_do_not_matter() -> None:
+    variants = ["弗拉基米尔·普京", "弗拉基米尔‧普京", "弗拉基米尔•普京", "弗拉基米尔普京"]
+    assert len({normalize_text(v) for v in variants}) == 1
+
+
+@pytest.mark.parametrize(
+    ("word", "stem"),
+    [("Путин", "путин"), ("Путина", "путин"), ("Путиным", "путин"), ("Зунгом", "зунг"),
+     ("Дмитрия", "дмитри"), ("Дмитрий", "дмитри"), ("Горбачёв", "горбачев")],
+)  # fmt: skip
+def test_russian_stems_ignore_case_endings(word: str, stem: str) -> None:
+    assert ru_stem(word) == stem
+
+
+def test_known_forms_link_in_every_script() -> None:
+    index = person_index()
+    for form in ["Vladimir Putin", "Путиным", "بوتين", "普京", "弗拉基米尔·普京", "Pu-tin"]:
+        assert index.lookup(form) == "person:vladimir-putin", form
+    assert index.lookup("Nguyen Tan Dung") == index.lookup("Nguyễn Tấn Dũng")
+    assert index.lookup("Нгуен Тан Зунгом") == "person:nguyen-tan-dung"
+    assert index.lookup("Ivan Ivanov") is None
+
+
+def test_unknown_person_gets_a_stable_key_and_id() -> None:
+    # the same unknown Russian name in two cases, and a Vietnamese name with/without marks
+    assert person_key("Андрея Руденко", "ru") == person_key("Андрей Руденко", "ru")
+    assert (
+        person_key("Võ Nguyên Giáp", "vi")
+        == person_key("Vo Nguyen Giap", "en")
+        == ("vo nguyen giap")
+    )
+    assert person_id("Võ Nguyên Giáp", "vi") == "person:vo-nguyen-giap"
+    assert person_id("Vladimir Putin", "en") == "person:vladimir-putin"
+    assert person_key("يوسف العظمة", "ar") == "يوسف العظمه"
+    assert person_id("胡锦涛", "zh") == "person:胡锦涛"
+
+
+@pytest.mark.parametrize(
+    ("pid", "when", "role"),
+    [
+        ("person:vladimir-putin", "2010", "Prime Minister of Russia"),
+        ("person:vladimir-putin", dt.date(2014, 11, 27), "President of Russia"),
+        ("person:dmitry-medvedev", "2010-06", "President of Russia"),
+        ("person:dmitry-medvedev", "2015-03-01", "Prime Minister of Russia"),
+        ("person:sergei-shoigu", "1995", None),
+        ("person:nobody-known", "2014", None),
+    ],
+)
+def test_role_at_a_date(pid: str, when: str | dt.date, role: str | None) -> None:
+    assert role_at(pid, when) == role
+
+
+def test_role_at_refuses_a_non_date() -> None:
+    with pytest.raises(ValueError, match="not a date"):
+        role_at("person:vladimir-putin", "last year")
+
+
+@pytest.mark.parametrize(
+    ("name", "lang", "code"),
+    [
+        ("Russia", "en", "RU"), ("Россия", "ru", "RU"), ("России", "ru", "RU"),
+        ("روسيا", "ar", "RU"), ("Nga", "vi", "RU"), ("俄罗斯", "zh", "RU"), ("俄羅斯", "zh", "RU"),
+        ("USSR", "en", "SU"), ("Soviet Union", "en", "SU"), ("Liên Xô", "vi", "SU"),
+        ("苏联", "zh", "SU"), ("الاتحاد السوفيتي", "ar", "SU"), ("Việt Nam", "vi", "VN"),
+        ("الروسي", "ar", "RU"), ("Moscow", "en", None), ("Atlantis", "en", None),
+    ],
+)  # fmt: skip
+def test_country_codes(name: str, lang: str, code: str | None) -> None:
+    assert country_code(name, lang) == code
+
+
+def test_invalid_people_file_is_a_config_error(tmp_path: Path) -> None:
+    bad = tmp_path / "people.yaml"
+    bad.write_text("people:\n  - id: Vladimir Putin\n    name: Vladimir Putin\n", "utf-8")
+    with pytest.raises(ConfigError, match=r"people\.yaml"):
+        load_people(bad)
+
+
+def test_duplicate_person_ids_are_refused(tmp_path: Path) -> None:
+    dup = tmp_path / "people.yaml"
+    entry = "  - {id: 'person:le-duan', name: Le Duan}\n"
+    dup.write_text("people:\n" + entry + entry, "utf-8")
+    with pytest.raises(ConfigError, match="duplicate"):
+        load_people(dup)
+
+
+def test_merge_ents_keeps_existing_entities_unless_replacing_inside() -> None:
+    nlp = spacy.blank("en")
+    doc = nlp("Ships visited Cam Ranh Bay in 2014")
+    doc.ents = [Span(doc, 2, 5, label="PERSON"), Span(doc, 6, 7, label="DATE")]
+    merge_ents(doc, [Span(doc, 2, 4, label="GPE")])
+    assert [(e.text, e.label_) for e in doc.ents] == [("Cam Ranh Bay", "PERSON"), ("2014", "DATE")]
+    merge_ents(doc, [Span(doc, 2, 5, label="LOC")], replace=True)
+    assert [(e.text, e.label_) for e in doc.ents] == [("Cam Ranh Bay", "LOC"), ("2014", "DATE")]
+    merge_ents(doc, [Span(doc, 5, 7, label="PERSON")], replace=True)  # never over a DATE
+    assert doc.ents[-1].label_ == "DATE"
