@@ -1,4 +1,4 @@
-"""Shared fixtures. Prefect is pointed at a temporary home and kept quiet before anything imports it."""
+"""Shared fixtures. Prefect gets a temporary home and quiet logs before anything imports it."""
 
 from __future__ import annotations
 
