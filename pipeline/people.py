@@ -647,6 +647,10 @@ class PeopleLinker:
         self.people = people_forms(self.lang, tokenizer, self.people_path)
         self.places = place_forms(self.lang, tokenizer, self.countries_path)
         self.index = person_index(self.people_path)
+        self.geo_words = {
+            token_key(w) for w in name_patterns().geo_features.get(self.lang, []) if " " not in w
+        }
+        self.demonyms = set(adjective_forms(self.lang, self.countries_path))
 
     def _link_person(self, span: Span) -> None:
         pid = self.index.lookup(span.text)
@@ -687,6 +691,19 @@ class PeopleLinker:
         span._.canonical_name = info.name
         return span
 
+    def _not_a_person(self, span: Span) -> str | None:
+        """For a PERSON span no reference data knows: "LOC" when it names a geographic
+        feature (a mistyped "Cam Rah Bay"), "drop" when it ends in a demonym
+        ("Russo-Vietnamese"), else None (keep it as an unknown person)."""
+        words = [token_key(t.text) for t in span if not t.is_punct]
+        if not words:
+            return "drop"
+        if set(words) & self.geo_words:
+            return "LOC"
+        if words[-1] in self.demonyms:
+            return "drop"
+        return None
+
     def __call__(self, doc: Doc) -> Doc:
         found = [Span(doc, start, end, label="PERSON") for start, end, _ in self.people.scan(doc)]
         merge_ents(doc, found, replace=True)
@@ -695,6 +712,14 @@ class PeopleLinker:
             if ent.label_ == "PERSON":
                 ent = self._trim(ent)
                 self._link_person(ent)
+                if ent._.canonical is None:
+                    verdict = self._not_a_person(ent)
+                    if verdict == "drop":
+                        continue
+                    if verdict == "LOC":
+                        ent = Span(doc, ent.start, ent.end, label="LOC")
+                ents.append(ent)
+                continue
             elif ent.label_ in ("GPE", "LOC", "ORG"):
                 ent = self._link_place(ent)
             ents.append(ent)

@@ -135,3 +135,25 @@ def test_merge_ents_keeps_existing_entities_unless_replacing_inside() -> None:
     assert [(e.text, e.label_) for e in doc.ents] == [("Cam Ranh Bay", "LOC"), ("2014", "DATE")]
     merge_ents(doc, [Span(doc, 5, 7, label="PERSON")], replace=True)  # never over a DATE
     assert doc.ents[-1].label_ == "DATE"
+
+
+def test_regression_seed_places_and_demonyms_are_not_people() -> None:
+    """en_core_web_sm tagged "Cam Rah Bay" (a mistyped Cam Ranh Bay) and "Russo-Vietnamese"
+    as PERSON on a real page; unknown names stay people."""
+    from spacy.tokens import Span
+
+    from pipeline.nlp import get_nlp
+
+    nlp = get_nlp("en")
+    doc = nlp.make_doc("Russo-Vietnamese talks at Cam Rah Bay were led by Andrey Slepnev.")
+    spans = {"Russo-Vietnamese": None, "Cam Rah Bay": None, "Andrey Slepnev": None}
+    ents = []
+    for text in spans:
+        start = doc.text.index(text)
+        span = doc.char_span(start, start + len(text), label="PERSON")
+        assert span is not None
+        ents.append(Span(doc, span.start, span.end, label="PERSON"))
+    doc.ents = ents
+    doc = nlp.get_pipe("osintdesk_people")(doc)
+    labels = {e.text: e.label_ for e in doc.ents}
+    assert labels == {"Cam Rah Bay": "LOC", "Andrey Slepnev": "PERSON"}
