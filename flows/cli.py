@@ -1,0 +1,277 @@
+"""The ``osintdesk`` command line. Library errors become one clear line, never a traceback."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Sequence
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from flows.review_cli import export_command, review_app
+from pipeline.errors import OsintdeskError
+
+app = typer.Typer(
+    name="osintdesk",
+    help="Multilingual extraction of people, weapons systems and dated events from open sources.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+DEFAULT_MANIFEST = Path("raw/sources.yaml")
+DEFAULT_OUT = Path("output")
+
+ConfigOpt = Annotated[
+    Path | None, typer.Option("--config", help="Options file layered over the defaults.")
+]
+
+
+def fail(message: str, code: int = 1) -> None:
+    typer.echo(f"error: {' '.join(message.split())}", err=True)
+    raise typer.Exit(code)
+
+
+def one_line_errors(func: F) -> F:
+    """Turn osintdesk errors into a single line on stderr and exit code 1."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except OsintdeskError as exc:
+            fail(str(exc))
+        return None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _options(config: Path | None) -> Any:
+    from pipeline.config import load_options
+
+    return load_options(config if config else Path("osintdesk.yaml"))
+
+
+def print_summary(result: Any) -> None:
+    """The run summary table: documents, languages, records per type, failures, output."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(stderr=False, highlight=False, soft_wrap=True)
+    table = Table(title=f"osintdesk run {result.run_id}", show_header=True)
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    table.add_column("details")
+    counts = result.counts
+    langs = ", ".join(f"{k} {v}" for k, v in sorted(result.languages.items()))
+    table.add_row("documents", str(counts.get("documents", 0)), langs)
+    for kind in ("people", "weapons", "events"):
+        table.add_row(kind, str(counts.get(kind, 0)), f"{kind}.jsonl")
+    table.add_row("failures", str(len(result.failures)), "")
+    console.print(table)
+    for failure in result.failures:
+        console.print(f"  failed: {failure.line()}", markup=False)
+    console.print(f"output: {result.out_dir.resolve()}", markup=False)
+
+
+@app.command()
+@one_line_errors
+def run(
+    manifest: Annotated[Path, typer.Option(help="Sources manifest.")] = DEFAULT_MANIFEST,
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")] = DEFAULT_OUT,
+    config: ConfigOpt = None,
+) -> None:
+    """Run the main job: the Prefect ingest flow over every enabled source of the manifest."""
+    from flows.ingest import ingest_flow
+
+    result = ingest_flow(
+        manifest=str(manifest), out_dir=str(out), config=str(config) if config else None
+    )
+    print_summary(result)
+    _index_for_review(out, result)
+
+
+def _index_for_review(out: Path, result: Any) -> None:
+    """Load the run into the review store, re-applying earlier decisions."""
+    from pipeline.review import refresh_after_run
+
+    refresh_after_run(out, result.run_id)
+
+
+@app.command()
+@one_line_errors
+def ingest(
+    targets: Annotated[list[str], typer.Argument(help="Files or http(s) URLs to ingest.")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")] = DEFAULT_OUT,
+    config: ConfigOpt = None,
+) -> None:
+    """Ingest ad-hoc files or URLs into OUT, without the orchestrator (fast for one-off files)."""
+    import datetime as dt
+
+    from pipeline.ingest import ingest_paths, new_run_id, write_outputs
+
+    started = dt.datetime.now(dt.UTC)
+    options = _options(config)
+    processed, failures = ingest_paths(targets, options=options, out_dir=out)
+    result = write_outputs(
+        processed,
+        failures,
+        out_dir=out,
+        run_id=new_run_id(started),
+        started=started,
+        keep_previous=lambda doc: True,  # earlier ad-hoc ingests into OUT stay
+    )
+    print_summary(result)
+    if failures and not processed:
+        raise typer.Exit(1)
+
+
+@app.command()
+@one_line_errors
+def add(
+    target: Annotated[str, typer.Argument(help="An http(s) URL or a file path.")],
+    tag: Annotated[list[str] | None, typer.Option("--tag", help="Tag (repeatable).")] = None,
+    language: Annotated[str | None, typer.Option(help="Language hint (ISO 639-1).")] = None,
+    feed: Annotated[bool, typer.Option("--feed", help="The URL is an RSS/Atom feed.")] = False,
+    copy: Annotated[
+        bool, typer.Option("--copy", help="Copy a file from outside the project under raw/added/.")
+    ] = False,
+    now: Annotated[bool, typer.Option("--now", help="Ingest the new source at once.")] = False,
+    manifest: Annotated[Path, typer.Option(help="Sources manifest.")] = DEFAULT_MANIFEST,
+    out: Annotated[Path, typer.Option("--out", help="Output folder for --now.")] = DEFAULT_OUT,
+) -> None:
+    """Add a source to the manifest (refuses duplicates, missing files, non-http(s) URLs)."""
+    from pipeline.sources import add_source, project_root, resolve_file
+
+    source = add_source(manifest, target, tags=tag, language=language, feed=feed, copy=copy)
+    typer.echo(f"added {source.id} ({source.kind}): {source.location}")
+    if now:
+        location = (
+            str(resolve_file(source, project_root(manifest)))
+            if source.kind == "file"
+            else source.location
+        )
+        ingest([location], out=out, config=None)
+
+
+@app.command()
+@one_line_errors
+def lang(
+    file: Annotated[str, typer.Argument(help="Text file, or - for standard input.")] = "-",
+    backend: Annotated[
+        str | None, typer.Option(help="lingua or langdetect (default from options).")
+    ] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Print the detected language code for each input line (code, tab, line)."""
+    from pipeline.language import LanguageDetector
+
+    options = _options(config)
+    lang_opts = options.language
+    if backend:
+        lang_opts = lang_opts.model_copy(update={"backend": backend})
+        if backend not in ("lingua", "langdetect"):
+            fail(f"unknown backend {backend!r}: choose lingua or langdetect")
+    detector = LanguageDetector(lang_opts)
+    if file == "-":
+        lines: Sequence[str] = sys.stdin.read().splitlines()
+    else:
+        path = Path(file)
+        if not path.is_file():
+            fail(f"{file}: file not found")
+        lines = path.read_text("utf-8", errors="replace").splitlines()
+    for line in lines:
+        if line.strip():
+            typer.echo(f"{detector.detect(line)}\t{line}")
+
+
+@app.command()
+@one_line_errors
+def serve(
+    cron: Annotated[str, typer.Option(help="Cron schedule for the ingest flow.")] = "0 6 * * *",
+    with_server: Annotated[
+        bool, typer.Option("--with-server", help="Start a local Prefect server for the schedule.")
+    ] = False,
+    manifest: Annotated[Path, typer.Option(help="Sources manifest.")] = DEFAULT_MANIFEST,
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")] = DEFAULT_OUT,
+) -> None:
+    """Serve the ingest flow as a Prefect deployment on a cron schedule."""
+    from flows.schedule import serve_ingest
+
+    serve_ingest(cron=cron, with_server=with_server, manifest=manifest, out=out)
+
+
+@app.command()
+@one_line_errors
+def schemas(
+    out: Annotated[Path, typer.Option(help="Folder for the JSON Schema files.")] = Path(
+        "schemas/json"
+    ),
+) -> None:
+    """Export the JSON Schema of every record type from the pydantic models."""
+    from schemas.export import export_schemas
+
+    for path in export_schemas(out):
+        typer.echo(str(path))
+
+
+@app.command()
+@one_line_errors
+def evaluate(
+    what: Annotated[
+        str, typer.Argument(help="boilerplate, langid, dates, ner, gold, or all.")
+    ] = "all",
+    path: Annotated[
+        Path | None, typer.Option(help="Evaluation data (default ../shared/eval).")
+    ] = None,
+) -> None:
+    """Print evaluation tables (Markdown) for one stage or all of them."""
+    from pipeline.evaluate.registry import run_evaluation
+
+    for report in run_evaluation(what, path):
+        typer.echo(report.to_markdown())
+
+
+@app.command()
+@one_line_errors
+def bench(
+    files: Annotated[
+        list[Path] | None, typer.Argument(help="Texts to time (default samples).")
+    ] = None,
+    repeat: Annotated[int, typer.Option(help="Timed repetitions.")] = 3,
+) -> None:
+    """Measure extraction speed (words/s per language) against bare en_core_web_sm NER."""
+    from pipeline.evaluate.speed import benchmark
+
+    typer.echo(benchmark(files or [], repeat=repeat).to_markdown())
+
+
+app.add_typer(
+    review_app, name="review", help="Review extracted records: queue, decisions, web page."
+)
+app.command("export")(one_line_errors(export_command))
+
+
+# Prefect settings for the local ephemeral mode, set before Prefect is imported: no telemetry
+# (this tool never phones home), no per-task-run recorder (its SQLite writes stall big runs),
+# and quiet logs (the summary table says what happened). A user's own settings win.
+PREFECT_DEFAULTS = {
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED": "false",
+    "PREFECT_LOGGING_LEVEL": "WARNING",
+}
+
+
+def main() -> None:
+    for key, value in PREFECT_DEFAULTS.items():
+        os.environ.setdefault(key, value)
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,151 @@
+"""The main job as a Prefect flow: every enabled source of the manifest into an output dir.
+
+Thin by design: each task wraps one pipeline function. Retries sit on the task
+that touches the network; documents are processed in batches so the
+orchestrator's per-task cost is paid per batch, not per document.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from pipeline.config import Options, load_options
+from pipeline.errors import SourceError
+from pipeline.fetch import Fetched, TransientFetchError
+from pipeline.ingest import (
+    Failure,
+    Processed,
+    RunResult,
+    fetch_all,
+    new_run_id,
+    process_fetched,
+    write_outputs,
+)
+from pipeline.sources import Source, load_manifest, project_root, resolve_file
+
+BATCH_SIZE = 8
+FETCH_RETRY_DELAYS = [2, 10, 30]
+
+
+def _only_transient(task: Any, task_run: Any, state: Any) -> bool:
+    """Retry network hiccups (5xx, timeouts), never a 404 or a refused content type."""
+    try:
+        state.result()
+    except TransientFetchError:
+        return True
+    except Exception:
+        return False
+    return False
+
+
+@task(
+    retries=len(FETCH_RETRY_DELAYS),
+    retry_delay_seconds=FETCH_RETRY_DELAYS,
+    retry_condition_fn=_only_transient,
+    cache_policy=NO_CACHE,
+    task_run_name="fetch-{source.id}",
+)
+def fetch_source(
+    source: Source, root: Path, options: Options
+) -> tuple[list[Fetched], list[SourceError]]:
+    # The task's own retries replace the pipeline's inner retry loop.
+    no_inner_retries = options.model_copy(
+        update={"fetch": options.fetch.model_copy(update={"retries": 0})}
+    )
+    location = str(resolve_file(source, root)) if source.kind == "file" else source.location
+    return fetch_all(location, source.kind, no_inner_retries)
+
+
+@task(cache_policy=NO_CACHE, task_run_name="process-batch-{index}")
+def process_batch(
+    index: int, batch: list[tuple[Source, Fetched]], options: Options, out_dir: Path
+) -> tuple[list[Processed], list[Failure]]:
+    done: list[Processed] = []
+    failures: list[Failure] = []
+    for source, fetched in batch:
+        try:
+            done.append(
+                process_fetched(
+                    fetched,
+                    options=options,
+                    out_dir=out_dir,
+                    source_id=source.id,
+                    language_hint=source.language,
+                )
+            )
+        except SourceError as exc:
+            failures.append(Failure(source.id, f"{exc.stage} failed: {exc.reason}"))
+    return done, failures
+
+
+@task(cache_policy=NO_CACHE)
+def write_task(
+    processed: list[Processed],
+    failures: list[Failure],
+    out_dir: Path,
+    run_id: str,
+    started: dt.datetime,
+) -> RunResult:
+    failed = {failure.source for failure in failures}
+    return write_outputs(
+        processed,
+        failures,
+        out_dir=out_dir,
+        run_id=run_id,
+        started=started,
+        # a source that failed this time keeps its last good document
+        keep_previous=lambda doc: doc.source.source_id in failed,
+    )
+
+
+@flow(name="osintdesk-ingest", log_prints=False)
+def ingest_flow(
+    manifest: str = "raw/sources.yaml", out_dir: str = "output", config: str | None = None
+) -> RunResult:
+    """Fetch, clean, detect language, extract and write every enabled source."""
+    logger = get_run_logger()
+    started = dt.datetime.now(dt.UTC)
+    manifest_path = Path(manifest)
+    options = load_options(
+        Path(config) if config else manifest_path.parent.parent / "osintdesk.yaml"
+    )
+    sources = [s for s in load_manifest(manifest_path).sources if s.enabled]
+    root = project_root(manifest_path)
+    out = Path(out_dir)
+
+    futures = [(s, fetch_source.submit(s, root, options)) for s in sources]
+    fetched: list[tuple[Source, Fetched]] = []
+    failures: list[Failure] = []
+    for source, future in futures:
+        outcome = future.result(raise_on_failure=False)
+        if isinstance(outcome, SourceError):
+            failures.append(Failure(source.id, f"{outcome.stage} failed: {outcome.reason}"))
+        elif isinstance(outcome, BaseException):
+            failures.append(
+                Failure(source.id, f"fetch failed: {type(outcome).__name__}: {outcome}")
+            )
+        else:
+            items, item_failures = outcome
+            fetched.extend((source, item) for item in items)
+            failures.extend(
+                Failure(source.id, f"{e.stage} failed: {e.reason}") for e in item_failures
+            )
+
+    processed: list[Processed] = []
+    for index, start in enumerate(range(0, len(fetched), BATCH_SIZE)):
+        done, batch_failures = process_batch(
+            index, fetched[start : start + BATCH_SIZE], options, out
+        )
+        processed.extend(done)
+        failures.extend(batch_failures)
+
+    for failure in failures:
+        logger.warning("source failed: %s", failure.line())
+    result = write_task(processed, failures, out, new_run_id(started), started)
+    logger.info("run %s: %s", result.run_id, result.counts)
+    return result

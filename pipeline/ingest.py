@@ -1,0 +1,445 @@
+"""The ingest stage chain for one source: fetch → snapshot → decode → clean →
+detect language → extract; and the run around it: link → validate → write.
+
+Plain functions: ``flows/ingest.py`` wraps them as Prefect tasks, and
+``osintdesk ingest`` calls them directly (no orchestrator start-up for
+one-off files). No function here raises for a bad source: it becomes a
+:class:`Failure` with a one-line reason and the run goes on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import os
+import unicodedata
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+from pipeline import __version__
+from pipeline.clean import clean
+from pipeline.config import ExtractOptions, Options
+from pipeline.decode import decode
+from pipeline.errors import CleanError, DecodeError, SourceError
+from pipeline.extract import DocumentExtraction, extract_document
+from pipeline.fetch import FeedResult, Fetched, fetch_with_retries
+from pipeline.ids import hash_id
+from pipeline.language import LanguageDetector, get_detector
+from pipeline.link import link_all
+from pipeline.overrides import apply_overrides, load_overrides
+from pipeline.snapshot import save_snapshot
+from pipeline.sources import Source, resolve_file
+from pipeline.write import write_json, write_jsonl
+from schemas import (
+    Cleaning,
+    DocumentRecord,
+    EventRecord,
+    Extractor,
+    Paragraph,
+    SourceRef,
+)
+
+log = logging.getLogger(__name__)
+
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A source (or one item of a feed) that produced no document, and why."""
+
+    source: str
+    reason: str
+
+    def line(self) -> str:
+        return " ".join(f"{self.source}: {self.reason}".split())
+
+
+@dataclass
+class Processed:
+    record: DocumentRecord
+    extraction: DocumentExtraction
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    out_dir: Path
+    started: dt.datetime
+    finished: dt.datetime | None = None
+    documents: list[DocumentRecord] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def languages(self) -> Counter[str]:
+        return Counter(doc.language for doc in self.documents)
+
+
+@lru_cache(maxsize=1)
+def extractor_info() -> Extractor:
+    """Extractor name and version: package version plus a hash of the reference data,
+    so that a change to any data file changes the version (and re-extracts)."""
+    digest = hashlib.sha256()
+    data_dir = resources.files("pipeline").joinpath("data")
+    for entry in sorted(data_dir.iterdir(), key=lambda e: e.name):
+        if entry.is_file():
+            digest.update(entry.name.encode())
+            digest.update(entry.read_bytes())
+    return Extractor(name="osintdesk", version=f"{__version__}+{digest.hexdigest()[:8]}")
+
+
+def detector_for(options: Options) -> LanguageDetector:
+    return get_detector(options.language)
+
+
+def _is_html(fetched: Fetched) -> bool:
+    ctype = (fetched.content_type or "").split(";")[0].strip().lower()
+    if ctype in HTML_TYPES:
+        return True
+    if ctype and ctype != "application/octet-stream" and not ctype.startswith("text/plain"):
+        return False
+    name = fetched.location.lower()
+    if name.endswith((".html", ".htm", ".xhtml")):
+        return True
+    head = fetched.data[:2048].lstrip().lower()
+    return head.startswith((b"<!doctype html", b"<html")) or b"<body" in head
+
+
+def _declared_charset(content_type: str | None) -> str | None:
+    for part in (content_type or "").split(";")[1:]:
+        key, _, value = part.strip().partition("=")
+        if key.lower() == "charset" and value:
+            return value.strip("\"' ")
+    return None
+
+
+def layout_paragraphs(
+    paragraphs: Sequence[str], detector: LanguageDetector, hint: str | None
+) -> tuple[str, list[Paragraph]]:
+    """Join cleaned paragraphs (NFC) with blank lines and tag each with its language."""
+    parts: list[Paragraph] = []
+    offset = 0
+    chunks: list[str] = []
+    for raw in paragraphs:
+        # NFC once here, so every stage (and every offset) sees composed characters:
+        # decomposed Vietnamese "ệ" would otherwise miss names, triggers and dates.
+        text = unicodedata.normalize("NFC", raw).strip()
+        if not text:
+            continue
+        if chunks:
+            offset += 2
+        language = detector.detect(text)
+        if language == "und" and hint:
+            language = hint
+        parts.append(Paragraph(text=text, language=language, start=offset, end=offset + len(text)))
+        chunks.append(text)
+        offset += len(text)
+    return "\n\n".join(chunks), parts
+
+
+def document_language(paragraphs: Iterable[Paragraph]) -> tuple[str, dict[str, int]]:
+    sizes: Counter[str] = Counter()
+    for para in paragraphs:
+        sizes[para.language] += para.end - para.start
+    known = [(n, lang) for lang, n in sizes.items() if lang != "und"]
+    main = max(known)[1] if known else "und"
+    return main, dict(sorted(sizes.items()))
+
+
+def process_fetched(
+    fetched: Fetched,
+    *,
+    options: Options,
+    out_dir: Path,
+    source_id: str | None = None,
+    language_hint: str | None = None,
+) -> Processed:
+    """Turn fetched bytes into a validated document record and its extraction.
+
+    Raises :class:`SourceError` subclasses with a one-line reason.
+    """
+    label = fetched.location
+    if not fetched.data:
+        raise DecodeError(label, "empty file")
+    snapshot = save_snapshot(out_dir, fetched)
+    is_html = _is_html(fetched)
+    text, encoding = decode(
+        fetched.data,
+        source=label,
+        declared_charset=_declared_charset(fetched.content_type),
+        is_html=is_html,
+    )
+    cleaned = clean(
+        text, source=label, is_html=is_html, options=options.clean, url=fetched.final_url
+    )
+    body, paragraphs = layout_paragraphs(cleaned.paragraphs, detector_for(options), language_hint)
+    if not body:
+        raise CleanError(label, "no text left after cleaning")
+    language, sizes = document_language(paragraphs)
+    doc_id = hash_id("document", fetched.location, fetched.sha256)
+    extractor = extractor_info()
+    extraction = load_cached_extraction(out_dir, doc_id, extractor)
+    if extraction is None:
+        extraction = extract_document(
+            doc_id,
+            body,
+            paragraphs,
+            published=cleaned.published,
+            options=options.extract,
+            extractor=extractor,
+        )
+        save_cached_extraction(out_dir, extraction, extractor)
+    record = DocumentRecord(
+        id=doc_id,
+        source=SourceRef(
+            location=fetched.location,
+            kind=fetched.kind,
+            source_id=source_id,
+            fetched_at=fetched.fetched_at,
+            sha256=fetched.sha256,
+            final_url=fetched.final_url,
+            status=fetched.status,
+            content_type=fetched.content_type,
+            snapshot=snapshot.relative_to(out_dir).as_posix(),
+        ),
+        title=cleaned.title,
+        author=cleaned.author,
+        site=cleaned.site,
+        published=cleaned.published,
+        language=language,
+        languages=sizes,
+        text=body,
+        paragraphs=paragraphs,
+        cleaning=Cleaning(method=cleaned.method, removed=dict(cleaned.removed), encoding=encoding),
+        coverage=extraction.coverage,
+        extractor=extractor,
+    )
+    return Processed(record=record, extraction=extraction)
+
+
+def process_source(
+    source: Source, *, root: Path, options: Options, out_dir: Path
+) -> tuple[list[Processed], list[Failure]]:
+    """Fetch and process one manifest source; failures are returned, never raised."""
+    done: list[Processed] = []
+    failures: list[Failure] = []
+    location = str(resolve_file(source, root)) if source.kind == "file" else source.location
+    try:
+        fetched_items, fetch_failures = fetch_all(location, source.kind, options)
+    except SourceError as exc:
+        return [], [Failure(source.id, _reason(exc))]
+    failures.extend(Failure(source.id, _reason(exc)) for exc in fetch_failures)
+    for fetched in fetched_items:
+        if source.kind == "file":
+            fetched = _with_location(fetched, source.location)
+        try:
+            done.append(
+                process_fetched(
+                    fetched,
+                    options=options,
+                    out_dir=out_dir,
+                    source_id=source.id,
+                    language_hint=source.language,
+                )
+            )
+        except SourceError as exc:
+            failures.append(Failure(source.id, _reason(exc)))
+        except Exception as exc:  # a bug on one document must not stop the run
+            log.exception("unexpected error on %s", fetched.location)
+            failures.append(Failure(source.id, f"internal error: {type(exc).__name__}: {exc}"))
+    return done, failures
+
+
+def fetch_all(
+    location: str, kind: str, options: Options
+) -> tuple[list[Fetched], list[SourceError]]:
+    """Fetch a location; feeds return several items and the failures of single entries."""
+    result = fetch_with_retries(location, kind, options.fetch)  # type: ignore[arg-type]
+    failures: list[SourceError] = list(result.failures) if isinstance(result, FeedResult) else []
+    return list(result), failures
+
+
+def _with_location(fetched: Fetched, location: str) -> Fetched:
+    """Record a file source under its manifest location (relative, machine-independent)."""
+    from dataclasses import replace
+
+    return replace(fetched, location=location)
+
+
+def _reason(exc: SourceError) -> str:
+    return f"{exc.stage} failed: {' '.join(exc.reason.split())}"
+
+
+def ingest_paths(
+    targets: Sequence[str], *, options: Options, out_dir: Path
+) -> tuple[list[Processed], list[Failure]]:
+    """Process ad-hoc inputs (files or URLs) without a manifest."""
+    done: list[Processed] = []
+    failures: list[Failure] = []
+    for target in targets:
+        kind = "url" if "://" in target else "file"
+        if kind == "url" and not target.lower().startswith(("http://", "https://")):
+            failures.append(Failure(target, "refused: only http and https URLs are fetched"))
+            continue
+        try:
+            items, item_failures = fetch_all(target, kind, options)
+        except SourceError as exc:
+            failures.append(Failure(target, _reason(exc)))
+            continue
+        failures.extend(Failure(target, _reason(exc)) for exc in item_failures)
+        for fetched in items:
+            try:
+                done.append(process_fetched(fetched, options=options, out_dir=out_dir))
+            except SourceError as exc:
+                failures.append(Failure(target, _reason(exc)))
+            except Exception as exc:
+                log.exception("unexpected error on %s", target)
+                failures.append(Failure(target, f"internal error: {type(exc).__name__}: {exc}"))
+    return done, failures
+
+
+def new_run_id(now: dt.datetime | None = None) -> str:
+    now = now or dt.datetime.now(dt.UTC)
+    return now.strftime("%Y%m%dT%H%M%SZ") + "-" + os.urandom(3).hex()
+
+
+def _cache_path(out_dir: Path, doc_id: str) -> Path:
+    return out_dir / "extractions" / f"{_file_id(doc_id)}.json"
+
+
+def load_cached_extraction(
+    out_dir: Path, doc_id: str, extractor: Extractor
+) -> DocumentExtraction | None:
+    """The extraction of the same bytes by the same extractor version, if one was saved."""
+    path = _cache_path(out_dir, doc_id)
+    if not path.exists():
+        return None
+    try:
+        data = json.loads(path.read_text("utf-8"))
+        if data.get("extractor") != extractor.version:
+            return None
+        return DocumentExtraction.model_validate(data["extraction"])
+    except (ValueError, KeyError, TypeError) as exc:  # a damaged cache is re-computed
+        log.warning("ignoring unreadable extraction cache %s: %s", path, exc)
+        return None
+
+
+def save_cached_extraction(
+    out_dir: Path, extraction: DocumentExtraction, extractor: Extractor
+) -> None:
+    write_json(
+        _cache_path(out_dir, extraction.document_id),
+        {"extractor": extractor.version, "extraction": extraction.model_dump(mode="json")},
+    )
+
+
+def previous_documents(out_dir: Path, keep: Callable[[DocumentRecord], bool]) -> list[Processed]:
+    """Documents already in ``out_dir`` that ``keep`` selects, with their cached extraction.
+
+    ``run`` keeps the last good document of a source that failed this time (nothing is lost
+    to a passing outage); ``ingest`` keeps everything earlier ingests put in the folder.
+    """
+    extractor = extractor_info()
+    kept: list[Processed] = []
+    for path in sorted((out_dir / "documents").glob("*.json")):
+        try:
+            record = DocumentRecord.model_validate_json(path.read_text("utf-8"))
+        except ValueError as exc:
+            log.warning("ignoring invalid document file %s: %s", path, exc)
+            continue
+        if not keep(record):
+            continue
+        extraction = load_cached_extraction(out_dir, record.id, extractor)
+        if extraction is None:
+            extraction = extract_document(
+                record.id,
+                record.text,
+                record.paragraphs,
+                published=record.published,
+                options=ExtractOptions(),
+                extractor=extractor,
+            )
+            save_cached_extraction(out_dir, extraction, extractor)
+            record = record.model_copy(
+                update={"coverage": extraction.coverage, "extractor": extractor}
+            )
+        kept.append(Processed(record=record, extraction=extraction))
+    return kept
+
+
+def write_outputs(
+    processed: Sequence[Processed],
+    failures: Sequence[Failure],
+    *,
+    out_dir: Path,
+    run_id: str,
+    started: dt.datetime,
+    keep_previous: Callable[[DocumentRecord], bool] | None = None,
+) -> RunResult:
+    """Link entities across documents, validate, and write every output file atomically.
+
+    The output folder ends up holding exactly this run's documents plus those
+    ``keep_previous`` selects among the earlier ones; other document files are removed.
+    """
+    result = RunResult(run_id=run_id, out_dir=out_dir, started=started)
+    by_id: dict[str, Processed] = {}
+    for item in processed:  # the same bytes from two sources: one document
+        by_id.setdefault(item.record.id, item)
+    if keep_previous is not None:
+        fresh_locations = {item.record.source.location for item in processed}
+        for item in previous_documents(
+            out_dir,
+            lambda doc: doc.source.location not in fresh_locations and keep_previous(doc),
+        ):
+            by_id.setdefault(item.record.id, item)
+    ordered = [by_id[key] for key in sorted(by_id)]
+    extractions = apply_overrides([item.extraction for item in ordered], load_overrides(out_dir))
+    linked = link_all(extractions)
+    people, weapons = linked.people, linked.weapons
+    events: list[EventRecord] = sorted(linked.events, key=lambda e: e.id)
+    for item in ordered:
+        write_json(out_dir / "documents" / f"{_file_id(item.record.id)}.json", item.record)
+    current = {_file_id(item.record.id) for item in ordered}
+    for folder in ("documents", "extractions"):
+        for path in (out_dir / folder).glob("*.json"):
+            if path.stem not in current:
+                path.unlink()
+    result.counts = {
+        "documents": len(ordered),
+        "people": write_jsonl(out_dir / "people.jsonl", people),
+        "weapons": write_jsonl(out_dir / "weapons.jsonl", weapons),
+        "events": write_jsonl(out_dir / "events.jsonl", events),
+        "failures": len(failures),
+    }
+    result.documents = [item.record for item in ordered]
+    result.failures = list(failures)
+    result.finished = dt.datetime.now(dt.UTC)
+    write_json(
+        out_dir / "runs" / f"{run_id}.json",
+        {
+            "run_id": run_id,
+            "started": started.isoformat(),
+            "finished": result.finished.isoformat(),
+            "extractor": extractor_info().model_dump(),
+            "counts": result.counts,
+            "languages": dict(sorted(result.languages.items())),
+            "documents": [
+                {"id": d.id, "location": d.source.location, "language": d.language}
+                for d in result.documents
+            ],
+            "failures": [{"source": f.source, "reason": f.reason} for f in failures],
+        },
+    )
+    return result
+
+
+def _file_id(record_id: str) -> str:
+    """File name for a record id: the hex part only (ids never come from scraped text)."""
+    return record_id.split(":", 1)[-1]
