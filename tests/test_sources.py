@@ -55,7 +55,9 @@ def test_add_refuses_duplicates(project: Path) -> None:
         add_source(manifest, str(project / "raw" / ".." / "raw" / "a.txt"))
 
 
-def test_outside_project_needs_copy(project: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_outside_project_needs_copy(
+    project: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     outside = tmp_path_factory.mktemp("elsewhere") / "../evil name.txt"
     outside.write_text("Nga và Việt Nam ký thỏa thuận.", "utf-8")
     manifest = project / "raw" / "sources.yaml"
@@ -76,7 +78,9 @@ def test_directory_is_refused(project: Path) -> None:
 def test_manifest_is_strict(tmp_path: Path) -> None:
     (tmp_path / "raw").mkdir()
     path = tmp_path / "raw" / "sources.yaml"
-    path.write_text("sources:\n  - id: a\n    kind: url\n    location: https://x.org\n    color: red\n")
+    path.write_text(
+        "sources:\n  - id: a\n    kind: url\n    location: https://x.org\n    color: red\n"
+    )
     with pytest.raises(ManifestError, match="color"):
         load_manifest(path)
     path.write_text("sources:\n  - {id: a, kind: feed, location: 'gopher://x.org'}\n")

@@ -1,0 +1,1 @@
+"""Interfaces around the pipeline: Prefect flows, the CLI and the review web app."""
