@@ -17,11 +17,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pipeline.errors import ConfigError
 from pipeline.extract import DocumentExtraction
 from pipeline.people import person_key
+from pipeline.review import OVERRIDES_FILE
 from pipeline.weapons import normalise_designation
 
 log = logging.getLogger(__name__)
-
-from pipeline.review import OVERRIDES_FILE
 
 
 class _Entry(BaseModel):

@@ -125,7 +125,10 @@ def test_ids_stable_across_runs(inputs: dict[str, Path], tmp_path: Path) -> None
 def test_decomposed_vietnamese_is_normalised(tmp_path: Path) -> None:
     import unicodedata
 
-    text = "Tháng 12 năm 2009, Thủ tướng Nguyễn Tấn Dũng thăm Moskva và ký hợp đồng mua sáu tàu ngầm Kilo."
+    text = (
+        "Tháng 12 năm 2009, Thủ tướng Nguyễn Tấn Dũng thăm Moskva "
+        "và ký hợp đồng mua sáu tàu ngầm Kilo."
+    )
     source = tmp_path / "nfd.txt"
     source.write_text(unicodedata.normalize("NFD", text), "utf-8")
     out = tmp_path / "out"

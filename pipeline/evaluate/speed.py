@@ -12,6 +12,7 @@ from pathlib import Path
 
 from pipeline.config import load_options
 from pipeline.evaluate import REPO_ROOT, Report
+from schemas import Paragraph
 
 SAMPLES = REPO_ROOT / "raw" / "samples"
 
@@ -32,7 +33,7 @@ def benchmark(files: list[Path], repeat: int = 3) -> Report:
 
     options = load_options(None)
     paths = files or sorted(p for p in SAMPLES.iterdir() if p.suffix in (".txt", ".html"))
-    docs: dict[str, list[tuple[str, list]]] = defaultdict(list)  # type: ignore[type-arg]
+    docs: dict[str, list[tuple[str, list[Paragraph]]]] = defaultdict(list)
     for path in paths:
         data = path.read_bytes()
         is_html = path.suffix == ".html"
