@@ -123,41 +123,37 @@ def _optional_components() -> list[str]:
     return available
 
 
-def _blank(lang: str, config: dict[str, object] | None = None) -> Language:
-    nlp = spacy.blank(lang, config=config or {})
+def blank(lang: str) -> Language:
+    """A tokenizer-only pipeline for ``lang``, tokenised exactly as the registry's pipeline.
+
+    Use it (not ``spacy.blank``) wherever spans must line up with ours: spaCy's own
+    Vietnamese tokenizer needs pyvi and joins syllables into words, and its Chinese
+    default would differ from our one-token-per-character split.
+    """
+    if lang == "vi":
+        nlp = spacy.blank("vi", config={"nlp": {"tokenizer": {"use_pyvi": False}}})
+        # syllables with punctuation split off: spaCy's pyvi mode joins syllables (names
+        # then straddle word boundaries) and its plain mode leaves "Nội." glued
+        nlp.tokenizer = Tokenizer(
+            nlp.vocab,
+            rules={},
+            prefix_search=compile_prefix_regex(TOKENIZER_PREFIXES).search,
+            suffix_search=compile_suffix_regex(TOKENIZER_SUFFIXES).search,
+            infix_finditer=compile_infix_regex(TOKENIZER_INFIXES).finditer,
+        )
+        return nlp
+    if lang == "zh":
+        # characters: jieba's words often straddle entity boundaries (Traditional script
+        # especially: "習近平訪問河內" gives "習近平訪"); one token per character aligns
+        # every component's character spans exactly
+        return spacy.blank("zh", config={"nlp": {"tokenizer": {"segmenter": "char"}}})
+    return spacy.blank(lang)
+
+
+def _blank(lang: str) -> Language:
+    nlp = blank(lang)
     nlp.add_pipe("sentencizer")
     return nlp
-
-
-def _blank_vi() -> Language:
-    """Vietnamese split into syllables with punctuation split off.
-
-    spaCy's own Vietnamese tokenizer either joins syllables into words with
-    pyvi (names then straddle word boundaries) or splits on spaces only
-    (leaving "Nội." glued); the rule-based tokenizer with the shared
-    punctuation rules gives exact syllable tokens.
-    """
-    nlp = spacy.blank("vi", config={"nlp": {"tokenizer": {"use_pyvi": False}}})
-    nlp.tokenizer = Tokenizer(
-        nlp.vocab,
-        rules={},
-        prefix_search=compile_prefix_regex(TOKENIZER_PREFIXES).search,
-        suffix_search=compile_suffix_regex(TOKENIZER_SUFFIXES).search,
-        infix_finditer=compile_infix_regex(TOKENIZER_INFIXES).finditer,
-    )
-    nlp.add_pipe("sentencizer")
-    return nlp
-
-
-def _blank_zh() -> Language:
-    """Chinese split into characters.
-
-    jieba's word segmentation works offline, but its words often straddle entity
-    boundaries (Traditional script especially: "習近平訪問河內" gives "習近平訪"), and
-    every component aligns its character spans to tokens; with one token per
-    character every span aligns exactly.
-    """
-    return _blank("zh", {"nlp": {"tokenizer": {"segmenter": "char"}}})
 
 
 def build_nlp(
@@ -186,11 +182,11 @@ def build_nlp(
         nlp.add_pipe(ner_ru.NATASHA_COMPONENT)
         nlp.add_pipe(ner_rules.RULE_COMPONENT, config={**rule_config, "titles": False})
     elif lang == "zh":
-        nlp = _blank_zh()
+        nlp = _blank("zh")
         nlp.add_pipe(ner_zh.LAC_COMPONENT)
         nlp.add_pipe(ner_rules.RULE_COMPONENT, config={**rule_config, "titles": False})
     elif lang == "vi":
-        nlp = _blank_vi()
+        nlp = _blank("vi")
         nlp.add_pipe(ner_rules.RULE_COMPONENT, config={**rule_config, "titles": True})
     else:  # ar
         nlp = _blank("ar")

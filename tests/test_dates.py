@@ -10,6 +10,7 @@ import spacy
 from pipeline.dates import COMPONENT, DateValue, find_dates, normalise_date
 from pipeline.errors import ConfigError
 from pipeline.evaluate import shared_dir
+from pipeline.nlp import blank
 
 ANCHOR = dt.date(2014, 11, 27)  # a Thursday
 
@@ -324,7 +325,7 @@ def test_component_after_english_ner(english_nlp: spacy.language.Language) -> No
     ],
 )
 def test_component_in_blank_pipelines(lang: str, text: str, expected: list[str]) -> None:
-    nlp = spacy.blank(lang)
+    nlp = blank(lang)
     nlp.add_pipe(COMPONENT)
     doc = nlp.make_doc(text)
     doc._.published = ANCHOR

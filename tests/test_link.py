@@ -5,13 +5,13 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
 
 from pipeline.config import ExtractOptions
 from pipeline.extract import DocPart, DocumentExtraction, extract_parts
 from pipeline.link import link, link_all
+from pipeline.nlp import blank as blank_pipeline
 from schemas.records import Extractor
 
 EXTRACTOR = Extractor(name="osintdesk", version="test")
@@ -21,7 +21,7 @@ PUTIN = {"canonical": "person:vladimir-putin", "canonical_name": "Vladimir Putin
 @cache
 def blank(lang: str) -> Language:
     """One blank pipeline per language for the whole test session."""
-    return spacy.blank(lang)
+    return blank_pipeline(lang)
 
 
 def extraction(

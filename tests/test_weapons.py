@@ -14,6 +14,7 @@ from spacy.language import Language
 from pipeline.errors import ConfigError
 from pipeline.evaluate import shared_dir
 from pipeline.ids import slug
+from pipeline.nlp import blank
 from pipeline.weapons import (
     COMPONENT_NAME,
     WeaponEntry,
@@ -414,7 +415,7 @@ def weapons_of(doc: Any) -> list[tuple[str, str, int | None]]:
 def blank_pipelines() -> dict[str, Language]:
     pipelines = {}
     for lang in ("en", "ru", "ar", "vi", "zh"):
-        nlp = spacy.blank(lang)
+        nlp = blank(lang)
         nlp.add_pipe(COMPONENT_NAME)
         pipelines[lang] = nlp
     return pipelines
