@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Sequence
-from functools import wraps
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
 
+from flows.cli_errors import fail, one_line_errors
 from flows.review_cli import export_command, review_app
-from pipeline.errors import OsintdeskError
 
 app = typer.Typer(
     name="osintdesk",
@@ -22,7 +21,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-F = TypeVar("F", bound=Callable[..., Any])
 
 DEFAULT_MANIFEST = Path("raw/sources.yaml")
 DEFAULT_OUT = Path("output")
@@ -30,25 +28,6 @@ DEFAULT_OUT = Path("output")
 ConfigOpt = Annotated[
     Path | None, typer.Option("--config", help="Options file layered over the defaults.")
 ]
-
-
-def fail(message: str, code: int = 1) -> None:
-    typer.echo(f"error: {' '.join(message.split())}", err=True)
-    raise typer.Exit(code)
-
-
-def one_line_errors(func: F) -> F:
-    """Turn osintdesk errors into a single line on stderr and exit code 1."""
-
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except OsintdeskError as exc:
-            fail(str(exc))
-        return None
-
-    return wrapper  # type: ignore[return-value]
 
 
 def _options(config: Path | None) -> Any:

@@ -14,22 +14,15 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
+from pipeline import ingest
 from pipeline.config import Options, load_options
 from pipeline.errors import SourceError
-from pipeline.fetch import Fetched, TransientFetchError
-from pipeline.ingest import (
-    Failure,
-    Processed,
-    RunResult,
-    fetch_all,
-    new_run_id,
-    process_fetched,
-    write_outputs,
-)
-from pipeline.sources import Source, load_manifest, project_root, resolve_file
+from pipeline.fetch import TransientFetchError
+from pipeline.ingest import Failure, Item, Processed, RunResult
+from pipeline.sources import Source, load_manifest, project_root
 
 BATCH_SIZE = 8
-FETCH_RETRY_DELAYS = [2, 10, 30]
+FETCH_RETRY_DELAYS: list[float] = [2, 10, 30]
 
 
 def _only_transient(task: Any, task_run: Any, state: Any) -> bool:
@@ -50,41 +43,23 @@ def _only_transient(task: Any, task_run: Any, state: Any) -> bool:
     cache_policy=NO_CACHE,
     task_run_name="fetch-{source.id}",
 )
-def fetch_source(
-    source: Source, root: Path, options: Options
-) -> tuple[list[Fetched], list[SourceError]]:
+def fetch_source(source: Source, root: Path, options: Options) -> tuple[list[Item], list[Failure]]:
     # The task's own retries replace the pipeline's inner retry loop.
     no_inner_retries = options.model_copy(
         update={"fetch": options.fetch.model_copy(update={"retries": 0})}
     )
-    location = str(resolve_file(source, root)) if source.kind == "file" else source.location
-    return fetch_all(location, source.kind, no_inner_retries)
+    return ingest.fetch_source(source, root=root, options=no_inner_retries)
 
 
 @task(cache_policy=NO_CACHE, task_run_name="process-batch-{index}")
 def process_batch(
-    index: int, batch: list[tuple[Source, Fetched]], options: Options, out_dir: Path
+    index: int, items: list[Item], options: Options, out_dir: Path
 ) -> tuple[list[Processed], list[Failure]]:
-    done: list[Processed] = []
-    failures: list[Failure] = []
-    for source, fetched in batch:
-        try:
-            done.append(
-                process_fetched(
-                    fetched,
-                    options=options,
-                    out_dir=out_dir,
-                    source_id=source.id,
-                    language_hint=source.language,
-                )
-            )
-        except SourceError as exc:
-            failures.append(Failure(source.id, f"{exc.stage} failed: {exc.reason}"))
-    return done, failures
+    return ingest.process_items(items, options=options, out_dir=out_dir)
 
 
 @task(cache_policy=NO_CACHE)
-def write_task(
+def write_outputs(
     processed: list[Processed],
     failures: list[Failure],
     out_dir: Path,
@@ -92,7 +67,7 @@ def write_task(
     started: dt.datetime,
 ) -> RunResult:
     failed = {failure.source for failure in failures}
-    return write_outputs(
+    return ingest.write_outputs(
         processed,
         failures,
         out_dir=out_dir,
@@ -119,33 +94,29 @@ def ingest_flow(
     out = Path(out_dir)
 
     futures = [(s, fetch_source.submit(s, root, options)) for s in sources]
-    fetched: list[tuple[Source, Fetched]] = []
+    items: list[Item] = []
     failures: list[Failure] = []
     for source, future in futures:
         outcome = future.result(raise_on_failure=False)
         if isinstance(outcome, SourceError):
-            failures.append(Failure(source.id, f"{outcome.stage} failed: {outcome.reason}"))
+            failures.append(Failure(source.id, ingest.failure_reason(outcome)))
         elif isinstance(outcome, BaseException):
             failures.append(
                 Failure(source.id, f"fetch failed: {type(outcome).__name__}: {outcome}")
             )
         else:
-            items, item_failures = outcome
-            fetched.extend((source, item) for item in items)
-            failures.extend(
-                Failure(source.id, f"{e.stage} failed: {e.reason}") for e in item_failures
-            )
+            fetched, entry_failures = outcome
+            items.extend(fetched)
+            failures.extend(entry_failures)
 
     processed: list[Processed] = []
-    for index, start in enumerate(range(0, len(fetched), BATCH_SIZE)):
-        done, batch_failures = process_batch(
-            index, fetched[start : start + BATCH_SIZE], options, out
-        )
+    for index, start in enumerate(range(0, len(items), BATCH_SIZE)):
+        done, batch_failures = process_batch(index, items[start : start + BATCH_SIZE], options, out)
         processed.extend(done)
         failures.extend(batch_failures)
 
     for failure in failures:
         logger.warning("source failed: %s", failure.line())
-    result = write_task(processed, failures, out, new_run_id(started), started)
+    result = write_outputs(processed, failures, out, ingest.new_run_id(started), started)
     logger.info("run %s: %s", result.run_id, result.counts)
     return result

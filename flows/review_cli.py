@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
-from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
 
-from pipeline.errors import OsintdeskError, ReviewError
+from flows.cli_errors import one_line_errors
+from pipeline.errors import ReviewError
 from pipeline.store import Store
 
 log = logging.getLogger(__name__)
@@ -30,7 +30,6 @@ review_app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-F = TypeVar("F", bound=Callable[..., Any])
 DEFAULT_OUT = Path("output")
 
 OutDir = Annotated[
@@ -60,25 +59,6 @@ class ExportFormat(StrEnum):
     jsonl = "jsonl"
     csv = "csv"
     ftm = "ftm"
-
-
-def _fail(message: str) -> None:
-    typer.echo(f"error: {' '.join(message.split())}", err=True)
-    raise typer.Exit(1)
-
-
-def _one_line_errors(func: F) -> F:
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except OsintdeskError as exc:
-            _fail(str(exc))
-        except OSError as exc:
-            _fail(f"{exc.filename or ''}: {exc.strerror or exc}")
-        return None
-
-    return wrapper  # type: ignore[return-value]
 
 
 @contextmanager
@@ -117,7 +97,7 @@ def _decide(
 
 
 @review_app.command("list")
-@_one_line_errors
+@one_line_errors
 def list_records(
     status: Annotated[
         StatusChoice | None, typer.Option("--status", help="Only records with this status.")
@@ -159,7 +139,7 @@ def list_records(
 
 
 @review_app.command()
-@_one_line_errors
+@one_line_errors
 def accept(
     record_id: RecordId, reviewer: Reviewer = "cli", note: Note = "", out_dir: OutDir = DEFAULT_OUT
 ) -> None:
@@ -168,7 +148,7 @@ def accept(
 
 
 @review_app.command()
-@_one_line_errors
+@one_line_errors
 def reject(
     record_id: RecordId, reviewer: Reviewer = "cli", note: Note = "", out_dir: OutDir = DEFAULT_OUT
 ) -> None:
@@ -177,7 +157,7 @@ def reject(
 
 
 @review_app.command()
-@_one_line_errors
+@one_line_errors
 def edit(
     record_id: RecordId,
     changes: Annotated[
@@ -203,7 +183,7 @@ def edit(
 
 
 @review_app.command()
-@_one_line_errors
+@one_line_errors
 def merge(
     record_id: Annotated[str, typer.Argument(help="The record merged away (ID1).")],
     into: Annotated[str, typer.Argument(help="The surviving record (ID2).")],
@@ -216,7 +196,7 @@ def merge(
 
 
 @review_app.command("split")
-@_one_line_errors
+@one_line_errors
 def split_merge(
     seq: Annotated[int, typer.Argument(help="Sequence number of the merge decision to undo.")],
     reviewer: Reviewer = "cli",
@@ -232,7 +212,7 @@ def split_merge(
 
 
 @review_app.command()
-@_one_line_errors
+@one_line_errors
 def alias(
     record_id: RecordId,
     name: Annotated[str, typer.Argument(help="Another name of the person or weapons system.")],
@@ -245,7 +225,7 @@ def alias(
 
 
 @review_app.command()
-@_one_line_errors
+@one_line_errors
 def publish(out_dir: OutDir = DEFAULT_OUT) -> None:
     """Rewrite OUT/people|weapons|events.jsonl with all decisions applied."""
     from pipeline.review import publish as publish_files
@@ -256,7 +236,7 @@ def publish(out_dir: OutDir = DEFAULT_OUT) -> None:
 
 
 @review_app.command()
-@_one_line_errors
+@one_line_errors
 def serve(
     port: Annotated[int, typer.Option("--port", help="TCP port.")] = 8765,
     host: Annotated[
@@ -291,11 +271,7 @@ def export_command(
     """Export reviewed records as JSON Lines, CSV (+ arms transfers) or followthemoney."""
     from pipeline.export import export
 
-    try:
-        with _store(out_dir) as store:
-            result = export(store, fmt.value, out, accepted_only=accepted_only)
-    except OsintdeskError as exc:
-        _fail(str(exc))
-        return
+    with _store(out_dir) as store:
+        result = export(store, fmt.value, out, accepted_only=accepted_only)
     for path in result.files:
         typer.echo(f"{path}\t{result.counts[path.name]}")

@@ -22,7 +22,7 @@ import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 from urllib.parse import urlencode, urlsplit
 
 from fastapi import FastAPI, Request
@@ -44,6 +44,7 @@ from pipeline.review import (
     sync_output,
 )
 from pipeline.store import Store
+from schemas.records import EventType, WeaponCategory
 
 log = logging.getLogger(__name__)
 
@@ -51,31 +52,8 @@ HERE = Path(__file__).resolve().parent
 CSRF_COOKIE = "osintdesk_csrf"
 REVIEWER_COOKIE = "osintdesk_reviewer"
 RTL_LANGUAGES = frozenset({"ar", "fa", "ur", "he", "ps", "yi"})
-EVENT_TYPES = (
-    "diplomatic_visit",
-    "agreement_signed",
-    "arms_order",
-    "arms_delivery",
-    "military_cooperation",
-    "deployment_or_basing",
-    "vote_or_statement",
-    "incident",
-    "trade_or_investment",
-    "other",
-)
-WEAPON_CATEGORIES = (
-    "aircraft",
-    "helicopter",
-    "submarine",
-    "ship",
-    "missile",
-    "air_defence",
-    "coastal_defence",
-    "armoured_vehicle",
-    "artillery",
-    "radar",
-    "other",
-)
+EVENT_TYPES = get_args(EventType)
+WEAPON_CATEGORIES = get_args(WeaponCategory)
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
     "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"

@@ -34,8 +34,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pipeline.errors import ReviewError
-from pipeline.review import Reviewed, ReviewedRecord, atomic_write, published_records, review_state
+from pipeline.review import Reviewed, ReviewedRecord, published_records, review_state
 from pipeline.store import RECORD_FILES, Store
+from pipeline.write import atomic_write_bytes
 
 log = logging.getLogger(__name__)
 
@@ -431,7 +432,7 @@ def export(store: Store, fmt: str, out: Path, accepted_only: bool = False) -> Ex
     counts: dict[str, int] = {}
 
     def write(name: str, data: bytes, count: int) -> None:
-        atomic_write(out / name, data)
+        atomic_write_bytes(out / name, data)
         files.append(out / name)
         counts[name] = count
 

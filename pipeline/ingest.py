@@ -17,7 +17,7 @@ import os
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -224,37 +224,14 @@ def process_fetched(
     return Processed(record=record, extraction=extraction)
 
 
-def process_source(
-    source: Source, *, root: Path, options: Options, out_dir: Path
-) -> tuple[list[Processed], list[Failure]]:
-    """Fetch and process one manifest source; failures are returned, never raised."""
-    done: list[Processed] = []
-    failures: list[Failure] = []
-    location = str(resolve_file(source, root)) if source.kind == "file" else source.location
-    try:
-        fetched_items, fetch_failures = fetch_all(location, source.kind, options)
-    except SourceError as exc:
-        return [], [Failure(source.id, _reason(exc))]
-    failures.extend(Failure(source.id, _reason(exc)) for exc in fetch_failures)
-    for fetched in fetched_items:
-        if source.kind == "file":
-            fetched = _with_location(fetched, source.location)
-        try:
-            done.append(
-                process_fetched(
-                    fetched,
-                    options=options,
-                    out_dir=out_dir,
-                    source_id=source.id,
-                    language_hint=source.language,
-                )
-            )
-        except SourceError as exc:
-            failures.append(Failure(source.id, _reason(exc)))
-        except Exception as exc:  # a bug on one document must not stop the run
-            log.exception("unexpected error on %s", fetched.location)
-            failures.append(Failure(source.id, f"internal error: {type(exc).__name__}: {exc}"))
-    return done, failures
+@dataclass(frozen=True)
+class Item:
+    """Fetched bytes waiting to be processed, and what a failure should name."""
+
+    label: str
+    fetched: Fetched
+    source_id: str | None = None
+    language_hint: str | None = None
 
 
 def fetch_all(
@@ -266,22 +243,60 @@ def fetch_all(
     return list(result), failures
 
 
-def _with_location(fetched: Fetched, location: str) -> Fetched:
-    """Record a file source under its manifest location (relative, machine-independent)."""
-    from dataclasses import replace
+def fetch_source(
+    source: Source, *, root: Path, options: Options
+) -> tuple[list[Item], list[Failure]]:
+    """Fetch one manifest source. Raises :class:`SourceError` when the whole source fails
+    (the caller decides whether to retry); failed feed entries are returned as failures."""
+    location = str(resolve_file(source, root)) if source.kind == "file" else source.location
+    fetched_items, entry_failures = fetch_all(location, source.kind, options)
+    items = [
+        Item(
+            label=source.id,
+            # a file is recorded under its manifest location: relative, machine-independent
+            fetched=replace(f, location=source.location) if source.kind == "file" else f,
+            source_id=source.id,
+            language_hint=source.language,
+        )
+        for f in fetched_items
+    ]
+    return items, [Failure(source.id, failure_reason(exc)) for exc in entry_failures]
 
-    return replace(fetched, location=location)
+
+def process_items(
+    items: Sequence[Item], *, options: Options, out_dir: Path
+) -> tuple[list[Processed], list[Failure]]:
+    """Process fetched items; a bad document becomes a failure and the others go on."""
+    done: list[Processed] = []
+    failures: list[Failure] = []
+    for item in items:
+        try:
+            done.append(
+                process_fetched(
+                    item.fetched,
+                    options=options,
+                    out_dir=out_dir,
+                    source_id=item.source_id,
+                    language_hint=item.language_hint,
+                )
+            )
+        except SourceError as exc:
+            failures.append(Failure(item.label, failure_reason(exc)))
+        except Exception as exc:  # a bug on one document must not stop the run
+            log.exception("unexpected error on %s", item.fetched.location)
+            failures.append(Failure(item.label, f"internal error: {type(exc).__name__}: {exc}"))
+    return done, failures
 
 
-def _reason(exc: SourceError) -> str:
+def failure_reason(exc: SourceError) -> str:
     return f"{exc.stage} failed: {' '.join(exc.reason.split())}"
 
 
 def ingest_paths(
     targets: Sequence[str], *, options: Options, out_dir: Path
 ) -> tuple[list[Processed], list[Failure]]:
-    """Process ad-hoc inputs (files or URLs) without a manifest."""
-    done: list[Processed] = []
+    """Process ad-hoc inputs (files or URLs) without a manifest or the orchestrator."""
+    items: list[Item] = []
     failures: list[Failure] = []
     for target in targets:
         kind = "url" if "://" in target else "file"
@@ -289,20 +304,14 @@ def ingest_paths(
             failures.append(Failure(target, "refused: only http and https URLs are fetched"))
             continue
         try:
-            items, item_failures = fetch_all(target, kind, options)
+            fetched_items, entry_failures = fetch_all(target, kind, options)
         except SourceError as exc:
-            failures.append(Failure(target, _reason(exc)))
+            failures.append(Failure(target, failure_reason(exc)))
             continue
-        failures.extend(Failure(target, _reason(exc)) for exc in item_failures)
-        for fetched in items:
-            try:
-                done.append(process_fetched(fetched, options=options, out_dir=out_dir))
-            except SourceError as exc:
-                failures.append(Failure(target, _reason(exc)))
-            except Exception as exc:
-                log.exception("unexpected error on %s", target)
-                failures.append(Failure(target, f"internal error: {type(exc).__name__}: {exc}"))
-    return done, failures
+        failures.extend(Failure(target, failure_reason(exc)) for exc in entry_failures)
+        items.extend(Item(label=target, fetched=f) for f in fetched_items)
+    done, process_failures = process_items(items, options=options, out_dir=out_dir)
+    return done, failures + process_failures
 
 
 def new_run_id(now: dt.datetime | None = None) -> str:

@@ -22,9 +22,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
-import os
 import re
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +42,7 @@ from pipeline.store import (
     StoredRecord,
     output_fingerprint,
 )
+from pipeline.write import atomic_write_bytes
 from schemas.records import RECORD_MODELS, EventRecord, PersonRecord, WeaponRecord
 
 log = logging.getLogger(__name__)
@@ -539,21 +538,6 @@ def split(store: Store, seq: int, *, reviewer: str, note: str = "") -> Decision:
 # -- files ------------------------------------------------------------------------------------
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write via a temporary file in the same folder and ``os.replace``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_reference_overrides(store: Store, out_dir: Path) -> Path:
     """Regenerate ``OUT/reference_overrides.yaml`` from every alias decision."""
     entries: dict[str, set[str]] = {}
@@ -577,7 +561,7 @@ def write_reference_overrides(store: Store, out_dir: Path) -> Path:
     )
     body = yaml.safe_dump(sections, allow_unicode=True, sort_keys=True)
     path = Path(out_dir) / OVERRIDES_FILE
-    atomic_write(path, (header + body).encode("utf-8"))
+    atomic_write_bytes(path, (header + body).encode("utf-8"))
     return path
 
 
@@ -615,7 +599,7 @@ def publish(store: Store, out_dir: Path) -> list[Path]:
             for r in published_records(state, rtype, accepted_only=False)
         ]
         data = ("\n".join(lines) + "\n" if lines else "").encode("utf-8")
-        atomic_write(out_dir / name, data)
+        atomic_write_bytes(out_dir / name, data)
         hashes[name] = hashlib.sha256(data).hexdigest()
         written.append(out_dir / name)
     latest = store.latest_run()
@@ -627,7 +611,7 @@ def publish(store: Store, out_dir: Path) -> list[Path]:
         "status": {rid: r.status for rid, r in sorted(state.records.items())},
         "orphaned": [d.seq for d in state.orphaned],
     }
-    atomic_write(
+    atomic_write_bytes(
         out_dir / PUBLISHED_MANIFEST,
         json.dumps(manifest, ensure_ascii=False, sort_keys=True, indent=1).encode("utf-8"),
     )

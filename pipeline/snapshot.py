@@ -20,9 +20,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
-import os
 import re
-import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,6 +28,7 @@ from typing import Any
 
 from pipeline.errors import FetchError
 from pipeline.fetch import Fetched
+from pipeline.write import atomic_write_bytes
 
 try:  # POSIX: lock the sidecar against other processes too
     import fcntl
@@ -64,22 +63,6 @@ def snapshot_path(out_dir: Path, sha256: str) -> Path:
 def sidecar_path(out_dir: Path, sha256: str) -> Path:
     """The JSON sidecar beside :func:`snapshot_path`."""
     return snapshot_path(out_dir, sha256).with_suffix(".json")
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
 
 
 def _event(fetched: Fetched) -> dict[str, Any]:
