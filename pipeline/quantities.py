@@ -11,9 +11,11 @@ quantities.
 
 from __future__ import annotations
 
+import bisect
 import logging
 import re
 import unicodedata
+from collections.abc import Sequence
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -294,7 +296,17 @@ def parse_number(text: str, lang: str) -> int | None:
     return _parse_words(words, tables)
 
 
-def _sentence_bounds(text: str, start: int, end: int, doc: Any) -> tuple[int, int]:
+def _sentence_bounds(
+    text: str,
+    start: int,
+    end: int,
+    doc: Any,
+    sentences: Sequence[tuple[int, int]] | None = None,
+) -> tuple[int, int]:
+    if sentences:
+        index = bisect.bisect_right(sentences, (start, len(text) + 1)) - 1
+        if index >= 0 and sentences[index][0] <= start < sentences[index][1]:
+            return sentences[index][0], max(sentences[index][1], end)
     if doc is not None and doc.has_annotation("SENT_START"):
         span = doc.char_span(start, end, alignment_mode="expand")
         if span is not None:
@@ -404,6 +416,7 @@ def find_quantity(
     *,
     max_words: int = 6,
     left_limit: int = 0,
+    sentences: Sequence[tuple[int, int]] | None = None,
 ) -> int | None:
     """The number of units of the weapon mentioned at ``[span_start, span_end)``.
 
@@ -412,6 +425,8 @@ def find_quantity(
     of the previous weapon mention), for a number at most ``max_words`` words away
     with no barrier word or punctuation in between; then right for a bracketed
     count. Chinese numbers count only before a measure word (艘 架 辆 ...).
+    ``sentences``: sorted (start, end) character bounds of the Doc's sentences, computed
+    once by the caller (finding them per mention walks the whole Doc each time).
     """
     doc = None if isinstance(doc_or_text, str) else doc_or_text
     text: str = doc_or_text if isinstance(doc_or_text, str) else doc_or_text.text
@@ -422,7 +437,7 @@ def find_quantity(
         language = tables.languages.get("en")
         if language is None:
             return None
-    sent_start, sent_end = _sentence_bounds(text, span_start, span_end, doc)
+    sent_start, sent_end = _sentence_bounds(text, span_start, span_end, doc, sentences)
     left_from = max(sent_start, left_limit, span_start - 160)
     context = text[left_from:span_start]
     value = None

@@ -847,7 +847,11 @@ class WeaponsComponent:
         lang = doc.lang_ or "en"
         # sentence boundaries from the parser or a sentencizer when present, else by
         # punctuation (checking the annotation once: it walks the whole doc)
-        source: Doc | str = doc if doc.has_annotation("SENT_START") else doc.text
+        sentences = (
+            [(sent.start_char, sent.end_char) for sent in doc.sents]
+            if doc.has_annotation("SENT_START")
+            else None
+        )
         previous_end = 0
         for span, mention in details:
             ref = resolve(mention.key, self.family_fallback)
@@ -860,12 +864,13 @@ class WeaponsComponent:
                 quantity = None
             else:
                 quantity = find_quantity(
-                    source,
+                    doc.text,
                     mention.outer_start,
                     mention.end,
                     lang,
                     max_words=self.max_words,
                     left_limit=previous_end,
+                    sentences=sentences,
                 )
             span._.quantity = quantity
             previous_end = mention.end
