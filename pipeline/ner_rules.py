@@ -106,6 +106,8 @@ class RuleNER:
         # runs starting with one of these words (as written) are names
         self.name_starts = set(patterns.surnames) | set(patterns.given_names)
         self.stop_prefixes = tuple(patterns.name_stop_prefixes)
+        self.start_stop_prefixes = tuple(patterns.name_start_stop_prefixes)
+        self.not_starts = set(patterns.not_name_starts)
         self.connectors = {token_key(w) for w in patterns.connectors}
 
     # -- names after titles
@@ -162,6 +164,9 @@ class RuleNER:
         if key in self.stop or key in self.adjectives:
             return False
         if position > 0 and text.startswith(self.stop_prefixes):
+            return False
+        # "Chủ tịch Hội đồng ...", "الأمين العام للحزب ...": a body, not a name
+        if position == 0 and (text in self.not_starts or text.startswith(self.start_stop_prefixes)):
             return False
         if self.lang == "ar":
             return _arabic_word(text) and not (position == 0 and key.startswith("ال"))

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
@@ -107,17 +107,47 @@ class LanguagePatterns(_Data):
     place_cues: dict[str, Literal["GPE", "LOC"]] = Field(default_factory=dict)
     cue_in_span: bool = True
     org_cues: list[str] = Field(default_factory=list)
+    not_name_starts: list[str] = Field(default_factory=list)
+    name_start_stop_prefixes: list[str] = Field(default_factory=list)
+    ship_cues_before: list[str] = Field(default_factory=list)
+    ship_cues_after: list[str] = Field(default_factory=list)
+    ship_cue_boundary: bool = True
+    ship_cue_gap: int = Field(0, ge=0)
+    ship_list_joiners: list[str] = Field(default_factory=list)
+    country_abbreviations: list[str] = Field(default_factory=list)
+    abbreviation_suffixes: list[str] = Field(default_factory=list)
+
+    @field_validator("ship_cues_before", "ship_cues_after")
+    @classmethod
+    def _regex_fragments(cls, value: list[str]) -> list[str]:
+        for fragment in value:
+            _check_regex(fragment)
+        return value
+
+
+def _check_regex(fragment: str) -> str:
+    try:
+        re.compile(fragment)
+    except re.error as exc:
+        raise ValueError(f"not a regular expression: {fragment!r}: {exc}") from exc
+    return fragment
 
 
 class NamePatterns(_Data):
     version: int = 1
     languages: dict[str, LanguagePatterns]
+    hull_number: str | None = None
     geo_features: dict[str, list[str]] = Field(default_factory=dict)
     ru_endings: list[str]
     min_stem: int = Field(3, ge=1)
     latin_fold: dict[str, str] = Field(default_factory=dict)
     cyrillic_latin: dict[str, str] = Field(default_factory=dict)
     chinese_name_dots: list[str] = Field(default_factory=list)
+
+    @field_validator("hull_number")
+    @classmethod
+    def _hull_regex(cls, value: str | None) -> str | None:
+        return None if value is None else _check_regex(value)
 
     def for_lang(self, lang: str) -> LanguagePatterns:
         return self.languages.get(lang, LanguagePatterns())
@@ -632,6 +662,91 @@ def merge_ents(doc: Doc, new: Iterable[Span], replace: bool = False) -> None:
     )
 
 
+# --------------------------------------------------------------------------- ships
+
+# quotes and spaces that may sit between a ship word and the ship's name
+_QUOTES = "\\s\"'“”«»„‘’「」『』"
+
+
+@dataclass(frozen=True)
+class ShipCues:
+    """Compiled ship-name context patterns of one language (see ``name_patterns.yaml``)."""
+
+    before: re.Pattern[str] | None
+    after: re.Pattern[str] | None
+    hull: re.Pattern[str] | None
+    joiner: re.Pattern[str] | None
+    hull_before: re.Pattern[str] | None = None
+
+    def after_hull(self, doc: Doc, start_char: int) -> bool:
+        """Whether a hull number ("HQ-186") comes right before doc.text[start_char:]."""
+        window = doc.text[max(0, start_char - 17) : start_char]
+        return self.hull_before is not None and bool(self.hull_before.search(window))
+
+    def is_ship(self, doc: Doc, start_char: int, end_char: int) -> bool:
+        """Whether the name at doc.text[start_char:end_char] is a ship's name."""
+        text = doc.text
+        if self.hull is not None and self.hull.match(text, start_char, end_char):
+            return True
+        # one character more than the cues need, so a word boundary is seen
+        window = text[max(0, start_char - 81) : start_char]
+        if self.before is not None and self.before.search(window):
+            return True
+        return self.after is not None and bool(self.after.match(text[end_char : end_char + 40]))
+
+    def joined(self, doc: Doc, previous_end: int, start_char: int) -> bool:
+        """Whether only a list joiner ("and", "và", ",") separates two names."""
+        if self.joiner is None or previous_end < 0 or previous_end > start_char:
+            return False
+        return bool(self.joiner.fullmatch(doc.text[previous_end:start_char]))
+
+
+@lru_cache(maxsize=8)
+def ship_cues(lang: str) -> ShipCues:
+    patterns = name_patterns()
+    lang_patterns = patterns.for_lang(lang)
+    lead = r"(?<!\w)" if lang_patterns.ship_cue_boundary else ""
+    alternatives: list[str] = []
+    if lang_patterns.ship_cues_before:
+        cues = "|".join(f"(?:{c})" for c in lang_patterns.ship_cues_before)
+        alternatives.append(f"{lead}(?:{cues})")
+    if patterns.hull_number:
+        alternatives.append(rf"(?<!\w)(?:{patterns.hull_number})")
+    before = (
+        re.compile(f"(?:{'|'.join(alternatives)})[{_QUOTES}]*$", re.IGNORECASE)
+        if alternatives
+        else None
+    )
+    after = None
+    if lang_patterns.ship_cues_after:
+        cues = "|".join(f"(?:{c})" for c in lang_patterns.ship_cues_after)
+        gap = f"\\w{{0,{lang_patterns.ship_cue_gap}}}" if lang_patterns.ship_cue_gap else ""
+        tail = r"(?!\w)" if lang_patterns.ship_cue_boundary else ""
+        after = re.compile(f"[{_QUOTES}]*{gap}(?:{cues}){tail}", re.IGNORECASE)
+    hull = re.compile(rf"(?:{patterns.hull_number})(?!\w)") if patterns.hull_number else None
+    joiner = None
+    if lang_patterns.ship_list_joiners:
+        words = "|".join(re.escape(j) for j in lang_patterns.ship_list_joiners)
+        joiner = re.compile(rf"\s*(?:{words})(?:\s*(?:{words}))?\s*", re.IGNORECASE)
+    hull_before = None
+    if patterns.hull_number:
+        hull_before = re.compile(rf"(?<!\w)(?:{patterns.hull_number})[{_QUOTES}]*$")
+    return ShipCues(before, after, hull, joiner, hull_before)
+
+
+def is_country_abbreviation(text: str, lang: str) -> bool:
+    """Chinese "越方", "苏越", "中方": country abbreviations, never a person."""
+    patterns = name_patterns().for_lang(lang)
+    letters = set(patterns.country_abbreviations)
+    if not letters:
+        return False
+    for suffix in patterns.abbreviation_suffixes:
+        if text.endswith(suffix) and len(text) > len(suffix):
+            text = text[: -len(suffix)]
+            break
+    return 1 <= len(text) <= 2 and all(c in letters for c in text)
+
+
 # --------------------------------------------------------------------------- component
 
 
@@ -662,14 +777,22 @@ class PeopleLinker:
             span._.canonical_name = self.index.people[pid].name
 
     def _trim(self, span: Span) -> Span:
-        """Cut a PERSON span that starts with a complete known name and runs on.
+        """Cut a PERSON span down to the one complete known name inside it.
 
         Title rules take up to a few words after a title; when the first of them
         form a known name ("إدوارد شيفرنادزه خيار ..."), the rest is not the name.
+        A known name of two or more words further in wins too ("للحزب الشيوعي
+        نغوين فو ترونغ"); a lone known word further in does not ("Владимир
+        Владимирович Путин" stays whole).
         """
         matches = list(self.people.scan(span.doc, span.start, span.end))
-        if len(matches) == 1 and matches[0][0] == span.start and matches[0][1] < span.end:
-            return Span(span.doc, span.start, matches[0][1], label="PERSON")
+        if len(matches) != 1:
+            return span
+        start, end, _ = matches[0]
+        if (start, end) == (span.start, span.end):
+            return span
+        if start == span.start or end - start >= 2:
+            return Span(span.doc, start, end, label="PERSON")
         return span
 
     def _link_place(self, span: Span) -> Span:
@@ -692,35 +815,91 @@ class PeopleLinker:
         return span
 
     def _not_a_person(self, span: Span) -> str | None:
-        """For a PERSON span no reference data knows: "LOC" when it names a geographic
+        """For a PERSON span no reference data knows as a person: the place label when
+        it is a known place ("Sochi", "Vung Tau"), "LOC" when it names a geographic
         feature (a mistyped "Cam Rah Bay"), "drop" when it ends in a demonym
-        ("Russo-Vietnamese"), else None (keep it as an unknown person)."""
+        ("Russo-Vietnamese") or is a Chinese country abbreviation ("越方", "苏越"),
+        else None (keep it as an unknown person)."""
         words = [token_key(t.text) for t in span if not t.is_punct]
-        if not words:
+        if not words or is_country_abbreviation(span.text, self.lang):
             return "drop"
+        place = lookup_place(span.text, self.lang)
+        if place is not None:
+            return place_info(place, self.countries_path).label
         if set(words) & self.geo_words:
             return "LOC"
         if words[-1] in self.demonyms:
             return "drop"
         return None
 
+    def _known_names(self, doc: Doc) -> list[Span]:
+        """Known person forms in ``doc``, except those inside a longer known place
+        ("Ho Chi Minh" in "Ho Chi Minh City", "胡志明" in "胡志明市")."""
+        places = [(start, end) for start, end, _ in self.places.scan(doc)]
+        return [
+            Span(doc, start, end, label="PERSON")
+            for start, end, _ in self.people.scan(doc)
+            if not any(s <= start and end <= e and e - s > end - start for s, e in places)
+        ]
+
+    @staticmethod
+    def _drop_partial_overlaps(doc: Doc, known: list[Span]) -> None:
+        """A known name beats a PERSON span that overlaps it only in part (a title
+        rule's "للحزب الشيوعي نغوين فو" against the known "نغوين فو ترونغ")."""
+
+        def partial(ent: Span, name: Span) -> bool:
+            if ent.end <= name.start or name.end <= ent.start:
+                return False
+            inside = name.start <= ent.start and ent.end <= name.end
+            return not inside and not (ent.start <= name.start and name.end <= ent.end)
+
+        keep = [
+            ent
+            for ent in doc.ents
+            if ent.label_ != "PERSON" or not any(partial(ent, name) for name in known)
+        ]
+        if len(keep) != len(doc.ents):
+            doc.ents = keep
+
+    def _person(self, ent: Span) -> Span | None:
+        """The PERSON span trimmed and linked, turned into a place, or None to drop it."""
+        doc = ent.doc
+        if self.index.lookup(ent.text) is None and lookup_place(ent.text, self.lang):
+            return self._link_place(Span(doc, ent.start, ent.end, label="GPE"))
+        ent = self._trim(ent)
+        self._link_person(ent)
+        if ent._.canonical is None:
+            verdict = self._not_a_person(ent)
+            if verdict == "drop":
+                return None
+            if verdict in ("GPE", "LOC"):
+                return self._link_place(Span(doc, ent.start, ent.end, label=verdict))
+        return ent
+
     def __call__(self, doc: Doc) -> Doc:
-        found = [Span(doc, start, end, label="PERSON") for start, end, _ in self.people.scan(doc)]
-        merge_ents(doc, found, replace=True)
+        known = self._known_names(doc)
+        self._drop_partial_overlaps(doc, known)
+        merge_ents(doc, known, replace=True)
+        ships = ship_cues(self.lang)
         ents: list[Span] = []
+        ship_end = -1  # end char of the last ship name, for lists of ships
         for ent in doc.ents:
+            if ent.label_ in ("PERSON", "GPE", "LOC"):
+                named_ship = ships.is_ship(doc, ent.start_char, ent.end_char)
+                if ent.label_ != "PERSON":
+                    # a place after a hull number is a ship ("HQ-186 Da Nang")
+                    named_ship = ships.after_hull(doc, ent.start_char)
+                if named_ship or (
+                    ent.label_ == "PERSON" and ships.joined(doc, ship_end, ent.start_char)
+                ):
+                    ship_end = ent.end_char
+                    continue
             if ent.label_ == "PERSON":
-                ent = self._trim(ent)
-                self._link_person(ent)
-                if ent._.canonical is None:
-                    verdict = self._not_a_person(ent)
-                    if verdict == "drop":
-                        continue
-                    if verdict == "LOC":
-                        ent = Span(doc, ent.start, ent.end, label="LOC")
-                ents.append(ent)
+                person = self._person(ent)
+                if person is not None:
+                    ents.append(person)
                 continue
-            elif ent.label_ in ("GPE", "LOC", "ORG"):
+            if ent.label_ in ("GPE", "LOC", "ORG"):
                 ent = self._link_place(ent)
             ents.append(ent)
         doc.ents = ents

@@ -196,3 +196,107 @@ def test_wojood_arabic_scores_stay_above_floor() -> None:
     assert float(str(ours["f1"])) >= 0.4
     assert float(str(ours["f1"])) > float(str(base["f1"]))
     assert float(str(rows[("ar pipeline", "GPE/LOC")]["precision"])) >= 0.75
+
+
+# ---------------------------------------------------------------- regressions: false people
+
+
+def person_texts(doc: Doc) -> list[str]:
+    return ents(doc, "PERSON")
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "ship"),
+    [
+        ("en", "The frigate Tran Hung Dao left Cam Ranh Bay in 2018.", "Tran Hung Dao"),
+        ("en", "The submarines HQ-187 Ba Ria–Vung Tau and HQ-185 Khanh Hoa are Kilos.", "Ba Ria"),
+        ("en", "The submarines HQ-187 Ba Ria–Vung Tau and HQ-185 Khanh Hoa are Kilos.", "Khanh"),
+        ("vi", "Hai tàu Đinh Tiên Hoàng và Lý Thái Tổ được bàn giao năm 2011.", "Đinh Tiên"),
+        ("vi", "Hai tàu Đinh Tiên Hoàng và Lý Thái Tổ được bàn giao năm 2011.", "Lý Thái"),
+        ("vi", "Tàu hộ vệ Trần Hưng Đạo được hạ thủy năm 2017.", "Trần Hưng"),
+        ("ru", "Фрегат «Чан Хынг Дао» прибыл в Камрань.", "Чан Хынг"),
+        ("zh", "陈兴道号护卫舰抵达金兰湾。", "陈兴"),
+    ],
+)
+def test_regression_ship_names_are_not_people(lang: str, text: str, ship: str) -> None:
+    """Vietnamese warships carry kings', heroes' and provinces' names; after a ship
+    word or a hull number such a name is a ship, not a person."""
+    doc = get_nlp(lang)(text)
+    assert not any(ship in p for p in person_texts(doc)), [(e.text, e.label_) for e in doc.ents]
+
+
+def test_regression_people_next_to_ship_words_are_still_people() -> None:
+    doc = get_nlp("en")("President Ho Chi Minh died in 1969; the ship sailed without Putin.")
+    assert linked(doc) == {"person:ho-chi-minh", "person:vladimir-putin"}
+
+
+@pytest.mark.parametrize(
+    ("text", "place"),
+    [
+        ("Putin met Erdogan in Sochi in 2021.", "Sochi"),
+        ("Fishermen from Khanh Hoa and Vung Tau sold their catch.", "Khanh Hoa"),
+        ("Fishermen from Khanh Hoa and Vung Tau sold their catch.", "Vung Tau"),
+    ],
+)
+def test_regression_english_places_are_not_people(text: str, place: str) -> None:
+    doc = get_nlp("en")(text)
+    assert place not in person_texts(doc)
+    assert place in ents(doc, "GPE") + ents(doc, "LOC"), [(e.text, e.label_) for e in doc.ents]
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        ("en", "Supplies moved south along the Ho Chi Minh Trail in 1968."),
+        ("en", "The delegation flew on to Ho Chi Minh City."),
+        ("vi", "Thành phố Hồ Chí Minh đón đoàn đại biểu Nga."),
+        ("vi", "Bộ đội hành quân trên đường mòn Hồ Chí Minh."),
+        ("zh", "代表团抵达胡志明市。"),
+        ("ru", "Делегация прилетела в Хошимин."),
+        ("ar", "وصل الوفد إلى مدينة هو تشي منه."),
+    ],
+)
+def test_regression_places_named_after_ho_chi_minh_are_not_him(lang: str, text: str) -> None:
+    doc = get_nlp(lang)(text)
+    assert "person:ho-chi-minh" not in linked(doc), [(e.text, e.label_) for e in doc.ents]
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        ("en", "President Ho Chi Minh declared independence in 1945."),
+        ("vi", "Chủ tịch Hồ Chí Minh đọc Tuyên ngôn Độc lập năm 1945."),
+        ("zh", "胡志明主席访问了莫斯科。"),
+        ("ru", "Президент Хо Ши Мин посетил Москву."),
+    ],
+)
+def test_regression_ho_chi_minh_the_person_is_still_found(lang: str, text: str) -> None:
+    doc = get_nlp(lang)(text)
+    assert "person:ho-chi-minh" in linked(doc), [(e.text, e.label_) for e in doc.ents]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "越方与俄方在河内会谈，中方表示欢迎。",
+        "苏越关系在一九七八年达到高峰。",
+        "蘇越友好條約於1978年簽署。",
+        "俄越合作和中越边界问题都被提及。",
+    ],
+)
+def test_regression_chinese_country_abbreviations_are_not_people(text: str) -> None:
+    doc = get_nlp("zh")(text)
+    assert person_texts(doc) == [], [(e.text, e.label_) for e in doc.ents]
+
+
+def test_regression_arabic_known_name_wins_over_a_title_run() -> None:
+    doc = get_nlp("ar")("التقى الأمين العام للحزب الشيوعي نغوين فو ترونغ بالرئيس بوتين.")
+    people = person_texts(doc)
+    assert "نغوين فو ترونغ" in people, [(e.text, e.label_) for e in doc.ents]
+    assert not any("للحزب" in p for p in people)
+    assert linked(doc) == {"person:nguyen-phu-trong", "person:vladimir-putin"}
+
+
+def test_regression_vietnamese_council_is_not_a_person() -> None:
+    doc = get_nlp("vi")("Chủ tịch Hội đồng Bộ trưởng Liên Xô thăm Hà Nội.")
+    assert person_texts(doc) == [], [(e.text, e.label_) for e in doc.ents]

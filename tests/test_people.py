@@ -157,3 +157,25 @@ def test_regression_seed_places_and_demonyms_are_not_people() -> None:
     doc = nlp.get_pipe("osintdesk_people")(doc)
     labels = {e.text: e.label_ for e in doc.ents}
     assert labels == {"Cam Rah Bay": "LOC", "Andrey Slepnev": "PERSON"}
+
+
+def test_regression_unlinked_person_span_that_is_a_known_place_becomes_a_place() -> None:
+    """en_core_web_sm tags "Sochi" and "Vung Tau" as PERSON; the reference data knows them."""
+    from pipeline.nlp import get_nlp
+
+    nlp = get_nlp("en")
+    doc = nlp.make_doc("Talks in Sochi and Vung Tau were chaired by Andrey Slepnev.")
+    ents = []
+    for text in ("Sochi", "Vung Tau", "Andrey Slepnev"):
+        start = doc.text.index(text)
+        span = doc.char_span(start, start + len(text), label="PERSON")
+        assert span is not None
+        ents.append(span)
+    doc.ents = ents
+    doc = nlp.get_pipe("osintdesk_people")(doc)
+    labels = {e.text: (e.label_, e._.canonical_name) for e in doc.ents}
+    assert labels == {
+        "Sochi": ("GPE", "Sochi"),
+        "Vung Tau": ("GPE", "Vung Tau"),
+        "Andrey Slepnev": ("PERSON", None),
+    }
