@@ -28,6 +28,7 @@ import csv
 import io
 import json
 import logging
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,6 +100,7 @@ WEAPON_COLUMNS = [
 TRANSFER_COLUMNS = [
     "supplier",
     "recipient",
+    "recipient_basis",
     "designation",
     "category",
     "quantity",
@@ -213,6 +215,18 @@ def _same_order(
     return None
 
 
+# Russia is the Soviet Union's successor: neither is the other's recipient.
+_SAME_STATE = {"RU": {"RU", "SU"}, "SU": {"RU", "SU"}}
+
+
+def _supplier(origin: str, date: str) -> str:
+    """The supplying state at the time: Russian systems before 1992 came from the USSR."""
+    year = date[:4].replace("X", "0")
+    if origin == "RU" and year.isdigit() and int(year) < 1992:
+        return "SU"
+    return origin
+
+
 def arms_transfers(
     state: Reviewed, docs: dict[str, dict[str, Any]], *, accepted_only: bool
 ) -> list[dict[str, object]]:
@@ -220,14 +234,23 @@ def arms_transfers(
 
     One row per (order, system); the same order reported by several events
     (dates agreeing to their common precision, same quantity) is one row.
-    Supplier is the system's origin country; recipient the first other country
-    of the event. A delivery is attached to
+    Supplier is the system's origin country (the Soviet Union, SU, for a Russian system
+    dated before 1992, as SIPRI records it); recipient the first other country of the
+    event, else the country the document's events name most (``recipient_basis`` says
+    which: "sentence" or "document"). A delivery is attached to
     the latest order of the same supplier, recipient and system dated no later
     than the delivery; a delivery with no such order gets a row of its own.
     """
     weapons = {r.data["id"]: r.data for r in state.survivors("weapon")}
+    # countries the events of each document name, most named first: the recipient when the
+    # sentence itself names none ("the navy received two Bastion-P systems")
+    named: dict[str, Counter[str]] = {}
+    for event in state.survivors("event"):
+        doc = event.data["evidence"]["document_id"]
+        named.setdefault(doc, Counter()).update(event.data.get("countries", []))
     orders: list[dict[str, Any]] = []
     deliveries: list[tuple[tuple[str, str, str], str, ReviewedRecord, int | None]] = []
+    bases: dict[tuple[str, str, str], str] = {}
     events = [
         r
         for r in _selected(state, "event", accepted_only)
@@ -238,9 +261,16 @@ def arms_transfers(
         countries = sorted(rec.data.get("countries", []))
         for w in rec.data.get("weapons", []):
             weapon = weapons.get(w["id"], {"name": w["id"], "category": "other", "origin": None})
-            supplier = weapon.get("origin") or ""
-            recipient = next((c for c in countries if c != supplier), "")
+            supplier = _supplier(weapon.get("origin") or "", date)
+            party = _SAME_STATE.get(supplier, {supplier})
+            recipient = next((c for c in countries if c not in party), "")
+            basis = "sentence" if recipient else ""
+            if not recipient:
+                doc_counts = named.get(rec.data["evidence"]["document_id"], Counter())
+                recipient = next((c for c, _ in doc_counts.most_common() if c not in party), "")
+                basis = "document" if recipient else ""
             key = (supplier, recipient, w["id"])
+            bases[key] = bases.get(key) or basis
             if rec.data["type"] == "arms_order":
                 same = _same_order(orders, key, date, w.get("quantity"))
                 if same is not None:
@@ -288,6 +318,7 @@ def arms_transfers(
             {
                 "supplier": src["key"][0],
                 "recipient": src["key"][1],
+                "recipient_basis": bases.get(src["key"], ""),
                 "designation": src["weapon"]["name"],
                 "category": src["weapon"].get("category", "other"),
                 "quantity": "" if src["quantity"] is None else src["quantity"],

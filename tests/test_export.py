@@ -100,6 +100,7 @@ def test_arms_transfers_follow_the_trade_register_shape(
     assert len(kilo) == 1
     row = kilo[0]
     assert (row["supplier"], row["recipient"], row["category"]) == ("RU", "VN", "submarine")
+    assert row["recipient_basis"] == "sentence"
     assert (row["quantity"], row["order_date"], row["delivery_dates"]) == ("6", "2009-12", "2014")
     assert set(row["event_ids"].split("; ")) == {
         ids["ar_order"],
@@ -149,3 +150,21 @@ def test_unknown_format_is_refused(reviewed: tuple[Store, dict[str, str]], tmp_p
     store, _ = reviewed
     with pytest.raises(ReviewError, match="not one of jsonl, csv, ftm"):
         export(store, "xml", tmp_path / "x")
+
+
+@pytest.mark.parametrize(
+    ("origin", "date", "supplier"),
+    [
+        ("RU", "1965", "SU"),
+        ("RU", "196X", "SU"),
+        ("RU", "1991-12", "SU"),
+        ("RU", "2009-12", "RU"),
+        ("RU", "", "RU"),
+        ("IN", "1980", "IN"),
+    ],
+)
+def test_soviet_era_supplier(origin: str, date: str, supplier: str) -> None:
+    """SIPRI records Soviet-era transfers under the Soviet Union, not Russia."""
+    from pipeline.export import _supplier
+
+    assert _supplier(origin, date) == supplier
