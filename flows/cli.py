@@ -125,17 +125,47 @@ def add(
     out: Annotated[Path, typer.Option("--out", help="Output folder for --now.")] = DEFAULT_OUT,
 ) -> None:
     """Add a source to the manifest (refuses duplicates, missing files, non-http(s) URLs)."""
-    from pipeline.sources import add_source, project_root, resolve_file
+    from pipeline.sources import add_source
 
     source = add_source(manifest, target, tags=tag, language=language, feed=feed, copy=copy)
     typer.echo(f"added {source.id} ({source.kind}): {source.location}")
     if now:
-        location = (
-            str(resolve_file(source, project_root(manifest)))
-            if source.kind == "file"
-            else source.location
-        )
-        ingest([location], out=out, config=None)
+        _ingest_now(source, manifest, out)
+
+
+def _ingest_now(source: Any, manifest: Path, out: Path) -> None:
+    """Ingest one manifest source at once, recorded as a run would record it."""
+    import datetime as dt
+
+    from pipeline.errors import SourceError
+    from pipeline.ingest import (
+        Failure,
+        failure_reason,
+        fetch_source,
+        new_run_id,
+        process_items,
+        write_outputs,
+    )
+    from pipeline.sources import project_root
+
+    started = dt.datetime.now(dt.UTC)
+    options = _options(None)
+    try:
+        items, failures = fetch_source(source, root=project_root(manifest), options=options)
+    except SourceError as exc:
+        items, failures = [], [Failure(source.id, failure_reason(exc))]
+    processed, more = process_items(items, options=options, out_dir=out)
+    result = write_outputs(
+        processed,
+        failures + more,
+        out_dir=out,
+        run_id=new_run_id(started),
+        started=started,
+        keep_previous=lambda doc: True,
+    )
+    print_summary(result)
+    if not processed:
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -91,3 +92,19 @@ def test_console_script_installed() -> None:
     assert exe.exists()
     out = subprocess.run([str(exe), "--help"], capture_output=True, text=True, check=True)
     assert "ingest" in out.stdout
+
+
+def test_add_now_ingests_under_the_manifest_location(tmp_path: Path) -> None:
+    (tmp_path / "raw").mkdir()
+    doc = tmp_path / "raw" / "vn.txt"
+    doc.write_text("Tháng 1 năm 2014, tàu ngầm Hà Nội đến Cam Ranh.\n", "utf-8")
+    manifest = tmp_path / "raw" / "sources.yaml"
+    out = tmp_path / "out"
+    result = runner.invoke(
+        app, ["add", str(doc), "--now", "--manifest", str(manifest), "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "added vn (file): raw/vn.txt" in result.output
+    record = json.loads(next((out / "documents").glob("*.json")).read_text("utf-8"))
+    assert record["source"]["location"] == "raw/vn.txt"
+    assert record["source"]["source_id"] == "vn" and record["language"] == "vi"
