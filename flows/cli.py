@@ -66,6 +66,12 @@ def run(
     config: ConfigOpt = None,
 ) -> None:
     """Run the main job: the Prefect ingest flow over every enabled source of the manifest."""
+    from pipeline.sources import load_manifest
+
+    # Bad configuration is one line here, before Prefect starts (and logs tracebacks).
+    load_manifest(manifest)
+    _options(config)
+
     from flows.ingest import ingest_flow
 
     result = ingest_flow(

@@ -108,3 +108,13 @@ def test_add_now_ingests_under_the_manifest_location(tmp_path: Path) -> None:
     record = json.loads(next((out / "documents").glob("*.json")).read_text("utf-8"))
     assert record["source"]["location"] == "raw/vn.txt"
     assert record["source"]["source_id"] == "vn" and record["language"] == "vi"
+
+
+def test_run_with_invalid_manifest_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "raw").mkdir()
+    manifest = tmp_path / "raw" / "sources.yaml"
+    manifest.write_text("sources:\n  - {id: a, kind: url, location: 'ftp://x.org/a'}\n")
+    result = runner.invoke(app, ["run", "--manifest", str(manifest), "--out", str(tmp_path)])
+    assert result.exit_code == 1
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and "only http and https" in lines[0], result.output
