@@ -97,10 +97,14 @@ class RuleNER:
         self.countries_path = _path(countries_path)
         self.places: FormIndex = place_forms(self.lang, nlp.tokenizer, self.countries_path)
         self.adjectives = adjective_forms(self.lang, self.countries_path)
-        # a name run also stops at the next title word ("... الرئيس التنفيذي")
+        # a name run also stops at the next title ("... الرئيس التنفيذي"): at the first
+        # word of any title, except words that are also name syllables ("Đồng" of
+        # "Đồng chí", "Trung" of "Trung tướng"), which stop a run only where the whole
+        # title matches: "Phạm Văn Đồng" is a name
+        in_names = {token_key(w) for w in patterns.title_words_in_names}
         self.stop = (
             {token_key(w) for w in patterns.name_stop}
-            | {token_key(t.split()[0]) for t in patterns.titles if titles}
+            | ({token_key(t.split()[0]) for t in patterns.titles if titles} - in_names)
             | {token_key(c.split()[0]) for c in patterns.place_cues}
         )
         # runs starting with one of these words (as written) are names
@@ -172,10 +176,16 @@ class RuleNER:
             return _arabic_word(text) and not (position == 0 and key.startswith("ال"))
         return text[:1].isupper() and all(c.isalpha() or c in "-'’." for c in text)
 
-    def _title_names(self, doc: Doc, places_at: dict[int, tuple[int, PlaceInfo]]) -> list[Span]:
+    def _title_names(
+        self,
+        doc: Doc,
+        places_at: dict[int, tuple[int, PlaceInfo]],
+        matches: list[tuple[int, int, int]],
+    ) -> list[Span]:
         spans: list[Span] = []
-        titles = filter_spans([doc[s:e] for _, s, e in self.matcher(doc)])
-        place_starts = set(places_at)
+        titles = filter_spans([doc[s:e] for _, s, e in matches])
+        # a name stops at a listed place or at the next title
+        place_starts = set(places_at) | {start for _, start, _ in matches}
         limit = self.patterns.max_name_tokens
         for title in titles:
             i = title.end
@@ -234,8 +244,10 @@ class RuleNER:
             start: (end, place_info(value, self.countries_path))
             for start, end, value in self.places.scan(doc)
         }
+        title_matches = list(self.matcher(doc)) if self.use_titles else []
+        title_starts = {start for _, start, _ in title_matches}
         if self.use_titles:
-            merge_ents(doc, self._title_names(doc, places_at))
+            merge_ents(doc, self._title_names(doc, places_at, title_matches))
         # a listed place overrides a model's entity inside it ("Cam Ranh Bay" PERSON)
         merge_ents(
             doc,
@@ -247,7 +259,7 @@ class RuleNER:
             ends = {start: end for start, (end, _) in places_at.items()}
             merge_ents(doc, self._cued_orgs(doc, ends), replace=True)
         if self.use_titles and self.name_starts:
-            merge_ents(doc, self._name_runs(doc, set(places_at)))
+            merge_ents(doc, self._name_runs(doc, set(places_at) | title_starts))
         note_coverage(doc, self.name)
         return doc
 

@@ -12,7 +12,11 @@ that case endings (Путина, Путиным, Зунгом) still match.
 
 The spaCy component ``osintdesk_people`` runs last in every pipeline: it links
 PERSON spans to person ids, adds PERSON spans for known forms the NER missed,
-and links GPE/LOC spans to ISO country codes or known places.
+and links GPE/LOC spans to ISO country codes or known places. It also removes
+false people: ship names (after a ship word or a hull number, per language in
+``name_patterns.yaml``), known places a model called PERSON ("Sochi"), known
+person names inside longer place names ("Ho Chi Minh City"), and Chinese
+country abbreviations ("越方", "苏越").
 """
 
 from __future__ import annotations
@@ -108,6 +112,7 @@ class LanguagePatterns(_Data):
     cue_in_span: bool = True
     org_cues: list[str] = Field(default_factory=list)
     not_name_starts: list[str] = Field(default_factory=list)
+    title_words_in_names: list[str] = Field(default_factory=list)
     name_start_stop_prefixes: list[str] = Field(default_factory=list)
     ship_cues_before: list[str] = Field(default_factory=list)
     ship_cues_after: list[str] = Field(default_factory=list)
@@ -676,12 +681,7 @@ class ShipCues:
     after: re.Pattern[str] | None
     hull: re.Pattern[str] | None
     joiner: re.Pattern[str] | None
-    hull_before: re.Pattern[str] | None = None
-
-    def after_hull(self, doc: Doc, start_char: int) -> bool:
-        """Whether a hull number ("HQ-186") comes right before doc.text[start_char:]."""
-        window = doc.text[max(0, start_char - 17) : start_char]
-        return self.hull_before is not None and bool(self.hull_before.search(window))
+    hull_after: re.Pattern[str] | None = None
 
     def is_ship(self, doc: Doc, start_char: int, end_char: int) -> bool:
         """Whether the name at doc.text[start_char:end_char] is a ship's name."""
@@ -691,6 +691,9 @@ class ShipCues:
         # one character more than the cues need, so a word boundary is seen
         window = text[max(0, start_char - 81) : start_char]
         if self.before is not None and self.before.search(window):
+            return True
+        # a hull number right after the name: "Đinh Tiên Hoàng (HQ-011)"
+        if self.hull_after is not None and self.hull_after.match(text, end_char):
             return True
         return self.after is not None and bool(self.after.match(text[end_char : end_char + 40]))
 
@@ -728,10 +731,10 @@ def ship_cues(lang: str) -> ShipCues:
     if lang_patterns.ship_list_joiners:
         words = "|".join(re.escape(j) for j in lang_patterns.ship_list_joiners)
         joiner = re.compile(rf"\s*(?:{words})(?:\s*(?:{words}))?\s*", re.IGNORECASE)
-    hull_before = None
+    hull_after = None
     if patterns.hull_number:
-        hull_before = re.compile(rf"(?<!\w)(?:{patterns.hull_number})[{_QUOTES}]*$")
-    return ShipCues(before, after, hull, joiner, hull_before)
+        hull_after = re.compile(rf"[{_QUOTES}]*[(（,，]?\s*(?:{patterns.hull_number})(?!\w)")
+    return ShipCues(before, after, hull, joiner, hull_after)
 
 
 def is_country_abbreviation(text: str, lang: str) -> bool:
@@ -861,6 +864,10 @@ class PeopleLinker:
         if len(keep) != len(doc.ents):
             doc.ents = keep
 
+    def _is_country(self, span: Span) -> bool:
+        value = lookup_place(span.text, self.lang)
+        return value is not None and value.startswith("country:")
+
     def _person(self, ent: Span) -> Span | None:
         """The PERSON span trimmed and linked, turned into a place, or None to drop it."""
         doc = ent.doc
@@ -885,13 +892,12 @@ class PeopleLinker:
         ship_end = -1  # end char of the last ship name, for lists of ships
         for ent in doc.ents:
             if ent.label_ in ("PERSON", "GPE", "LOC"):
-                named_ship = ships.is_ship(doc, ent.start_char, ent.end_char)
-                if ent.label_ != "PERSON":
-                    # a place after a hull number is a ship ("HQ-186 Da Nang")
-                    named_ship = ships.after_hull(doc, ent.start_char)
-                if named_ship or (
-                    ent.label_ == "PERSON" and ships.joined(doc, ship_end, ent.start_char)
-                ):
+                # a place after a ship word or hull number is a ship ("HQ-186 Da Nang",
+                # "tàu ngầm Hải Phòng"); a country is not ("tàu Nga": a Russian ship)
+                if ships.is_ship(doc, ent.start_char, ent.end_char) and not self._is_country(ent):
+                    ship_end = ent.end_char
+                    continue
+                if ent.label_ == "PERSON" and ships.joined(doc, ship_end, ent.start_char):
                     ship_end = ent.end_char
                     continue
             if ent.label_ == "PERSON":

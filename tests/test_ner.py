@@ -300,3 +300,24 @@ def test_regression_arabic_known_name_wins_over_a_title_run() -> None:
 def test_regression_vietnamese_council_is_not_a_person() -> None:
     doc = get_nlp("vi")("Chủ tịch Hội đồng Bộ trưởng Liên Xô thăm Hà Nội.")
     assert person_texts(doc) == [], [(e.text, e.label_) for e in doc.ents]
+
+
+def test_regression_a_hull_number_after_a_name_makes_it_a_ship() -> None:
+    doc = get_nlp("vi")(
+        "Cặp tàu đầu tiên, Đinh Tiên Hoàng (HQ-011) và Lý Thái Tổ (HQ-012), về nước."
+    )
+    assert person_texts(doc) == [], [(e.text, e.label_) for e in doc.ents]
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        # "Đồng" begins the title "Đồng chí" and "Trung" the title "Trung tướng":
+        # on their own they are name syllables
+        ("Chủ tịch Hội đồng Bộ trưởng Phạm Văn Đồng thăm Moskva năm 1955.", "Phạm Văn Đồng"),
+        ("Ông Nguyễn Quang Trung phát biểu tại hội nghị.", "Nguyễn Quang Trung"),
+    ],
+)
+def test_regression_vietnamese_names_may_contain_a_title_word(text: str, name: str) -> None:
+    doc = get_nlp("vi")(text)
+    assert name in person_texts(doc), [(e.text, e.label_) for e in doc.ents]
