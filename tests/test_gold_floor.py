@@ -31,35 +31,35 @@ from schemas.records import DateInfo, EventRecord, Evidence, Extractor, Mention
 
 FLOORS: dict[str, dict[str, float]] = {
     "en": {
-        "people_f1": 0.91,
+        "people_f1": 0.98,
         "weapons_f1": 0.98,
         "quantity_acc": 0.98,
         "date_value_acc": 0.96,
         "events_f1": 0.92,
     },
     "ru": {
-        "people_f1": 0.96,
+        "people_f1": 0.98,
         "weapons_f1": 0.96,
         "quantity_acc": 0.98,
         "date_value_acc": 0.98,
         "events_f1": 0.95,
     },
     "ar": {
-        "people_f1": 0.95,
+        "people_f1": 0.98,
         "weapons_f1": 0.98,
         "quantity_acc": 0.98,
         "date_value_acc": 0.98,
         "events_f1": 0.9,
     },
     "vi": {
-        "people_f1": 0.95,
+        "people_f1": 0.98,
         "weapons_f1": 0.98,
         "quantity_acc": 0.9,
         "date_value_acc": 0.98,
         "events_f1": 0.93,
     },
     "zh": {
-        "people_f1": 0.94,
+        "people_f1": 0.98,
         "weapons_f1": 0.98,
         "quantity_acc": 0.98,
         "date_value_acc": 0.98,
