@@ -30,18 +30,17 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Literal
 
 import trafilatura
-import yaml
 from lxml import etree
 from lxml import html as lxml_html
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from pipeline.config import CleanOptions
-from pipeline.errors import CleanError, ConfigError
+from pipeline.errors import CleanError
+from pipeline.refdata import load_yaml_model
 
 logger = logging.getLogger(__name__)
 
@@ -205,21 +204,7 @@ def _compile(rules: BoilerplateRules) -> CompiledRules:
 @lru_cache(maxsize=4)
 def load_rules(path: Path | None = None) -> CompiledRules:
     """Load, validate and compile the boilerplate patterns (once per path)."""
-    if path is None:
-        origin = "pipeline/data/boilerplate.yaml"
-        text = resources.files("pipeline").joinpath("data/boilerplate.yaml").read_text("utf-8")
-    else:
-        origin = str(path)
-        text = path.read_text("utf-8")
-    try:
-        data = yaml.safe_load(text)
-        rules = BoilerplateRules.model_validate(data)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{origin}: not valid YAML: {exc}") from exc
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(f"{origin}: {where}: {first['msg']}") from exc
+    rules = load_yaml_model(BoilerplateRules, "boilerplate.yaml", path)
     return _compile(rules)
 
 

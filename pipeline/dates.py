@@ -61,17 +61,16 @@ import logging
 import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from importlib import resources
 from typing import Any
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
 from pipeline.errors import ConfigError
 from pipeline.extensions import register_extensions
+from pipeline.refdata import load_yaml_model
 from schemas.records import DatePrecision
 
 log = logging.getLogger(__name__)
@@ -189,13 +188,7 @@ def _group(name: str, words: list[str], extra: str = "") -> str:
 
 @lru_cache(maxsize=1)
 def _data() -> _DatesData:
-    path = "pipeline/data/dates.yaml"
-    text = resources.files("pipeline").joinpath("data/dates.yaml").read_text("utf-8")
-    try:
-        raw = yaml.safe_load(text)
-        return _DatesData.model_validate(raw)
-    except (yaml.YAMLError, ValidationError) as exc:
-        raise ConfigError(f"{path}: invalid date reference data: {exc}") from exc
+    return load_yaml_model(_DatesData, "dates.yaml")
 
 
 def supported_languages() -> list[str]:

@@ -31,12 +31,10 @@ import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Literal, get_args
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from spacy.language import Language
 from spacy.pipeline import Sentencizer
 from spacy.tokens import Doc, Span
@@ -46,6 +44,7 @@ from pipeline.config import ExtractOptions
 from pipeline.errors import ConfigError, ExtractError
 from pipeline.ids import hash_id, slug
 from pipeline.people import person_key
+from pipeline.refdata import load_yaml_model
 from schemas.records import (
     DateInfo,
     DatePrecision,
@@ -145,45 +144,10 @@ class TriggerLexicon(_DataModel):
         return self
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """SafeLoader that refuses duplicate mapping keys (a silently lost trigger)."""
-
-
-def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
-    seen: set[Any] = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node)
-        if key in seen:
-            raise ConfigError(f"duplicate key {key!r} at line {key_node.start_mark.line + 1}")
-        seen.add(key)
-    return dict(loader.construct_mapping(node))
-
-
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
-def _read_lexicon(text: str, origin: str) -> TriggerLexicon:
-    try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)
-    except ConfigError as exc:
-        raise ConfigError(f"{origin}: {exc}") from exc
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{origin}: not valid YAML: {exc}") from exc
-    try:
-        return TriggerLexicon.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(f"{origin}: {where}: {first['msg']}") from exc
-
-
 @lru_cache(maxsize=4)
 def load_lexicon(path: Path | None = None) -> TriggerLexicon:
     """The trigger lexicon (``pipeline/data/triggers.yaml`` unless ``path``), validated."""
-    if path is not None:
-        return _read_lexicon(path.read_text("utf-8"), str(path))
-    text = resources.files("pipeline").joinpath("data/triggers.yaml").read_text("utf-8")
-    return _read_lexicon(text, "pipeline/data/triggers.yaml")
+    return load_yaml_model(TriggerLexicon, "triggers.yaml", path)
 
 
 @dataclass(frozen=True)

@@ -26,14 +26,13 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from typing import Any
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from pipeline.config import LanguageOptions
 from pipeline.errors import ConfigError
+from pipeline.refdata import load_yaml_model
 
 log = logging.getLogger(__name__)
 
@@ -118,12 +117,7 @@ class _Compiled:
 @lru_cache(maxsize=1)
 def script_table() -> _Compiled:
     """Load, validate and compile the script rules once."""
-    origin = "pipeline/data/language_scripts.yaml"
-    try:
-        text = resources.files("pipeline").joinpath("data/language_scripts.yaml").read_text("utf-8")
-        table = ScriptTable.model_validate(yaml.safe_load(text))
-    except (OSError, yaml.YAMLError, ValidationError, ValueError) as exc:
-        raise ConfigError(f"{origin}: invalid script rules: {exc}") from exc
+    table = load_yaml_model(ScriptTable, "language_scripts.yaml")
     patterns = {
         name: re.compile(
             "[" + "".join(f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in ranges) + "]"

@@ -11,12 +11,11 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from pipeline.errors import ConfigError
 from pipeline.extract import DocumentExtraction
 from pipeline.people import person_key
+from pipeline.refdata import read_yaml, validate
 from pipeline.review import OVERRIDES_FILE
 from pipeline.weapons import normalise_designation
 
@@ -42,12 +41,8 @@ def load_overrides(out_dir: Path) -> Overrides:
     path = out_dir / OVERRIDES_FILE
     if not path.exists():
         return Overrides()
-    try:
-        return Overrides.model_validate(yaml.safe_load(path.read_text("utf-8")) or {})
-    except (yaml.YAMLError, ValidationError) as exc:
-        raise ConfigError(
-            f"{path}: invalid reviewer aliases: {' '.join(str(exc).split())}"
-        ) from exc
+    origin = str(path)
+    return validate(Overrides, read_yaml(path.read_text("utf-8"), origin) or {}, origin)
 
 
 def apply_overrides(

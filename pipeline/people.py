@@ -28,18 +28,17 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from pipeline.errors import ConfigError
 from pipeline.extensions import register_extensions
 from pipeline.ids import slug
+from pipeline.refdata import load_yaml_model
 
 log = logging.getLogger(__name__)
 
@@ -158,34 +157,10 @@ class NamePatterns(_Data):
         return self.languages.get(lang, LanguagePatterns())
 
 
-def _load_yaml(name: str, path: Path | None) -> Any:
-    origin = str(path) if path is not None else f"pipeline/data/{name}"
-    try:
-        if path is not None:
-            text = path.read_text("utf-8")
-        else:
-            text = resources.files("pipeline").joinpath(f"data/{name}").read_text("utf-8")
-        return yaml.safe_load(text)
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"{origin}: cannot read reference data: {exc}") from exc
-
-
-_M = TypeVar("_M", bound=BaseModel)
-
-
-def _validate(model: type[_M], data: Any, origin: str) -> _M:
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(f"{origin}: {where}: {first['msg']}") from exc
-
-
 @lru_cache(maxsize=4)
 def load_people(path: Path | None = None) -> PeopleFile:
     """People reference data (default: ``pipeline/data/people.yaml``)."""
-    people = _validate(PeopleFile, _load_yaml("people.yaml", path), str(path or "people.yaml"))
+    people = load_yaml_model(PeopleFile, "people.yaml", path)
     seen: set[str] = set()
     for person in people.people:
         if person.id in seen:
@@ -197,14 +172,13 @@ def load_people(path: Path | None = None) -> PeopleFile:
 @lru_cache(maxsize=4)
 def load_countries(path: Path | None = None) -> CountriesFile:
     """Countries and places (default: ``pipeline/data/countries.yaml``)."""
-    origin = str(path or "countries.yaml")
-    return _validate(CountriesFile, _load_yaml("countries.yaml", path), origin)
+    return load_yaml_model(CountriesFile, "countries.yaml", path)
 
 
 @lru_cache(maxsize=1)
 def name_patterns() -> NamePatterns:
     """Titles, stop words and normalisation tables (``name_patterns.yaml``)."""
-    return _validate(NamePatterns, _load_yaml("name_patterns.yaml", None), "name_patterns.yaml")
+    return load_yaml_model(NamePatterns, "name_patterns.yaml")
 
 
 # --------------------------------------------------------------------------- normalisation

@@ -17,17 +17,14 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from functools import lru_cache
-from importlib import resources
 from typing import Any
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from pipeline.errors import ConfigError
+from pipeline.refdata import load_yaml_model
 
 logger = logging.getLogger(__name__)
 
-DATA_FILE = "data/numbers.yaml"
 
 _ARABIC_DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
 _ARABIC_LETTERS = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ة": "ه", "ى": "ي"})
@@ -157,18 +154,7 @@ class _Tables:
 @lru_cache(maxsize=1)
 def load_numbers() -> _Tables:
     """Load and validate ``pipeline/data/numbers.yaml`` once."""
-    origin = f"pipeline/{DATA_FILE}"
-    try:
-        raw: Any = yaml.safe_load(
-            resources.files("pipeline").joinpath(DATA_FILE).read_text("utf-8")
-        )
-        data = NumbersData.model_validate(raw)
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"{origin}: cannot read number words: {exc}") from exc
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(f"{origin}: {where}: {first['msg']}") from exc
+    data = load_yaml_model(NumbersData, "numbers.yaml")
     return _Tables(data)
 
 

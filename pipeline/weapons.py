@@ -38,11 +38,9 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
 from typing import Any, Literal, cast, get_args
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
@@ -50,6 +48,7 @@ from pipeline import extensions
 from pipeline.errors import ConfigError
 from pipeline.ids import slug
 from pipeline.quantities import find_quantity, load_numbers
+from pipeline.refdata import load_yaml_model
 from schemas.records import WeaponCategory
 
 logger = logging.getLogger(__name__)
@@ -697,18 +696,7 @@ def family_of(key: str) -> str | None:
 @lru_cache(maxsize=1)
 def load_weapons() -> WeaponsData:
     """Load and validate ``pipeline/data/weapons.yaml`` once."""
-    origin = f"pipeline/{DATA_FILE}"
-    try:
-        raw: Any = yaml.safe_load(
-            resources.files("pipeline").joinpath(DATA_FILE).read_text("utf-8")
-        )
-        return WeaponsData.model_validate(raw)
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"{origin}: cannot read weapons data: {exc}") from exc
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(f"{origin}: {where}: {first['msg']}") from exc
+    return load_yaml_model(WeaponsData, "weapons.yaml")
 
 
 @lru_cache(maxsize=1)

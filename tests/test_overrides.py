@@ -45,3 +45,15 @@ def test_reviewer_alias_relinks_on_next_ingest(tmp_path: Path) -> None:
     assert "Vladimir Poutine" in after["person:vladimir-putin"]
     events = [json.loads(line) for line in (out / "events.jsonl").open()]
     assert all(variant[0] not in e["people"] for e in events)
+
+
+def test_refdata_refuses_duplicate_keys_in_one_line() -> None:
+    """A duplicated key in a data file would silently drop an alias: refused, naming the file."""
+    import pytest
+
+    from pipeline.errors import ConfigError
+    from pipeline.refdata import read_yaml
+
+    with pytest.raises(ConfigError) as info:
+        read_yaml("people:\n  a: 1\n  a: 2\n", "people.yaml")
+    assert str(info.value) == "people.yaml: duplicate key 'a' at line 3"
