@@ -5,7 +5,7 @@ from cues written in ``pipeline/data/name_patterns.yaml``:
 
 - a title ("Thủ tướng", "رئيس الوزراء", "Đại tướng", "السيد") followed by one
   to a few name tokens, after skipping a country or nationality word
-  ("Bộ trưởng Quốc phòng Nga Sergei Shoigu", "رئيس الوزراء الروسي دميتري ميدفيديف");
+  ("Bộ trưởng Quốc phòng Nga Sergei Shoigu", "وزير الدفاع الروسي سيرغي شويغو");
 - Vietnamese runs of capitalised syllables that start with a common family name;
 - country and place names from ``countries.yaml`` (every language).
 

@@ -130,7 +130,7 @@ def test_reference_section_ends_at_an_article_paragraph() -> None:
     paragraphs = [
         "Vietnam received two Bastion-P coastal missile systems from Russia in 2011.",
         "Bibliography",
-        "1. SIPRI (2024). SIPRI Arms Transfers Database. URL: https://www.sipri.org",
+        "1. SIPRI (2024). SIPRI Trade Registers. URL: https://armstrade.sipri.org",
         "2. The Kremlin (2024), June 20. Press statements. URL: http://en.kremlin.ru",
         "The four Gepard 3.9 frigates were delivered in two pairs, in 2011 and 2017–2018.",
     ]
@@ -271,7 +271,7 @@ def test_article_paragraph_with_a_year_in_parentheses_ends_a_reference_section()
     paragraphs = [
         "Vietnam ordered six Project 636.1 submarines from Russia in 2009.",
         "References",
-        "1. SIPRI (2024). SIPRI Arms Transfers Database. URL: https://www.sipri.org",
+        "1. SIPRI (2024). SIPRI Trade Registers. URL: https://armstrade.sipri.org",
         "2. The Kremlin (2024), June 20. Press statements. URL: http://en.kremlin.ru",
         article,
     ]

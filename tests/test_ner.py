@@ -25,7 +25,11 @@ SEEDS = [
     ),
     ("zh", "普京与阮富仲在河内会谈。", {"person:vladimir-putin", "person:nguyen-phu-trong"}),
     ("zh", "習近平與蘇林在河內會談。", {"person:xi-jinping", "person:to-lam"}),
-    ("ar", "وافق رئيس الوزراء الروسي دميتري ميدفيديف على الاتفاق.", {"person:dmitry-medvedev"}),
+    (
+        "ar",
+        "صادق رئيس الحكومة الروسية دميتري ميدفيديف على مسودة الاتفاق.",
+        {"person:dmitry-medvedev"},
+    ),
     (
         "vi",
         "Thủ tướng Nguyễn Tấn Dũng tiếp Bộ trưởng Quốc phòng Nga Sergei Shoigu.",
@@ -74,9 +78,9 @@ def test_arabic_clitic_is_split_off_a_known_name() -> None:
 
 
 def test_title_run_is_trimmed_to_a_known_name() -> None:
-    # "discussed ... Shevardnadze the option of withdrawal": the title rule takes up to
+    # "proposed ... Shevardnadze cutting the forces": the title rule takes up to
     # four words, the known name cuts the span back
-    doc = get_nlp("ar")("ناقش وزير الخارجية السوفيتي إدوارد شيفرنادزه خيار الانسحاب.")
+    doc = get_nlp("ar")("اقترح وزير الخارجية السوفيتي إدوارد شيفرنادزه تقليص القوات في كام رانه.")
     assert ents(doc, "PERSON") == ["إدوارد شيفرنادزه"]
     assert doc.ents[0]._.canonical == "person:eduard-shevardnadze"
 
@@ -321,3 +325,10 @@ def test_regression_a_hull_number_after_a_name_makes_it_a_ship() -> None:
 def test_regression_vietnamese_names_may_contain_a_title_word(text: str, name: str) -> None:
     doc = get_nlp("vi")(text)
     assert name in person_texts(doc), [(e.text, e.label_) for e in doc.ents]
+
+
+def test_regression_arabic_temporal_word_after_title_is_not_a_name() -> None:
+    """'رئيس الحكومة الروسية آنذاك' ('the Russian head of government at the time'):
+    the word after the title and adjective is 'at the time', not a name."""
+    doc = get_nlp("ar")("وافق دميتري مدفيديف، رئيس الحكومة الروسية آنذاك، على المسودة.")
+    assert ents(doc, "PERSON") == ["دميتري مدفيديف"]

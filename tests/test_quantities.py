@@ -125,7 +125,7 @@ def quantities(text: str, lang: str) -> list[tuple[str, int | None]]:
             [("Su-30MK2", 12)],
         ),
         (
-            "The deal covered twelve new Sukhoi Su-30MK2 multirole fighter aircraft.",
+            "Hanoi then signed for twelve Sukhoi Su-30MK2 multirole jets.",
             "en",
             [("Sukhoi Su-30MK2", 12)],
         ),
@@ -153,7 +153,7 @@ def quantities(text: str, lang: str) -> list[tuple[str, int | None]]:
             [("فارشافيانكا", 6)],
         ),
         (
-            "وقعت فيتنام عقدا لشراء اثنتي عشرة طائرة مقاتلة جديدة من طراز سوخوي سو-30.",
+            "طلبت هانوي اثنتي عشرة مقاتلة إضافية من نوع سوخوي سو-30.",
             "ar",
             [("سوخوي سو-30", 12)],
         ),
