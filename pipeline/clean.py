@@ -99,6 +99,8 @@ class SectionRules(_Strict):
     comment_tail_body: int = Field(4, ge=0)
     comment_min_article_chars: int = Field(200, ge=0)
     heading_max_chars: int = Field(80, gt=0)
+    foreign_label_max_chars: int = Field(12, ge=0)
+    foreign_script_max_share: float = Field(0.05, ge=0, le=1)
     citation_run: int = Field(3, ge=2)
     reference_near_max_chars: int = Field(250, ge=0)
     author_max_paragraphs: int = Field(10, ge=1)
@@ -303,6 +305,16 @@ class _Info:
     heading_like: bool = False
 
 
+def _scripts(text: str) -> Counter[str]:
+    """Letters of ``text`` per script (first word of the Unicode name; CJK as one)."""
+    counts: Counter[str] = Counter()
+    for ch in text:
+        if ch.isalpha():
+            name = unicodedata.name(ch, "")
+            counts["CJK" if name.startswith("CJK") else name.partition(" ")[0]] += 1
+    return counts
+
+
 def _section_heading(text: str) -> bool:
     """Short enough and unpunctuated: a heading, not a sentence that mentions the topic."""
     return len(text) <= _MAX_SECTION_HEADING and not _FULL_STOP.search(text)
@@ -353,6 +365,27 @@ class _Filter:
         self.infos = [_classify(p, rules) for p in paragraphs]
         self.drop: list[str | None] = [None] * len(paragraphs)
         self.markers = [i for i, info in enumerate(self.infos) if info.comment_marker]
+        self._mark_foreign_labels()
+
+    def _mark_foreign_labels(self) -> None:
+        """Short unpunctuated lines in a script the page hardly uses are page labels."""
+        totals: Counter[str] = Counter()
+        for info in self.infos:
+            totals.update(_scripts(info.text))
+        letters = sum(totals.values())
+        if not letters:
+            return
+        for info in self.infos:
+            if info.single or info.heading or len(info.text) > self.sec.foreign_label_max_chars:
+                continue
+            if _SENTENCE_END.search(info.text.rstrip(":：")):
+                continue
+            scripts = set(_scripts(info.text))
+            if len(scripts) != 1:
+                continue
+            share = totals[scripts.pop()] / letters
+            if share <= self.sec.foreign_script_max_share:
+                info.single = "navigation"
 
     # -- helpers ---------------------------------------------------------
     def _next_marker(self, i: int) -> int | None:

@@ -63,7 +63,7 @@ def test_add_refusal_is_one_line(tmp_path: Path) -> None:
 
 
 def test_lang_reads_stdin() -> None:
-    text = "Россия и Вьетнам подписали соглашение.\n封面\nThe frigates were delivered in 2011.\n"
+    text = "Россия и Вьетнам подписали соглашение.\n首页\nThe frigates were delivered in 2011.\n"
     result = runner.invoke(app, ["lang", "-"], input=text)
     assert result.exit_code == 0, result.output
     codes = [line.split("\t")[0] for line in result.output.splitlines()]

@@ -43,9 +43,9 @@ CASES = [
     ("vi", "Bộ Quốc phòng"),
     ("vi", "Hải Phòng"),
     ("vi", "Thủ tướng"),
-    ("zh", "封面"),
-    ("zh", "如何引用文章"),
-    ("zh", "全文:"),
+    ("zh", "首页"),
+    ("zh", "相关文章"),
+    ("zh", "打印"),
     ("zh", "越南, Hanoi"),
     ("ja", "東京は日本の首都です。"),
     ("ko", "서울은 대한민국의 수도이다."),
@@ -102,7 +102,7 @@ def test_chinese_ui_labels_are_not_korean_regression(
     detector: LanguageDetector, langdetect_detector: LanguageDetector
 ) -> None:
     # langdetect alone calls these labels "ko"
-    for label in ("封面", "如何引用文章", "全文:", "作者简介"):
+    for label in ("首页", "相关文章", "打印", "返回顶部"):
         assert detector.detect(label) == "zh"
         assert langdetect_detector.detect(label) == "zh"
 
@@ -128,14 +128,14 @@ def test_detect_paragraphs_offsets_and_languages(detector: LanguageDetector) -> 
 
 def test_document_language_is_most_characters(detector: LanguageDetector) -> None:
     text = (
-        "封面\n如何引用文章\n"
+        "首页\n相关文章\n"
         "Russia and Vietnam established diplomatic relations on 30 January 1950.\n"
         "The two countries signed a strategic partnership in 2001.\n"
     )
     profile = detector.profile(text)
     assert profile.language == "en"
     assert set(profile.languages) == {"en", "zh"}
-    assert profile.languages["zh"] == len("封面") + len("如何引用文章")
+    assert profile.languages["zh"] == len("首页") + len("相关文章")
     assert sum(profile.languages.values()) == sum(e - s for s, e, _ in profile.paragraphs)
 
 
@@ -172,7 +172,7 @@ def test_only_configured_languages_are_answered() -> None:
     # Ukrainian text can only be compared with the configured Cyrillic language
     assert narrow.detect("Київ розташований на обох берегах річки Дніпро.") == "ru"
     # a Han label with no Chinese configured is undetermined, not guessed
-    assert narrow.detect("封面") == "und"
+    assert narrow.detect("首页") == "und"
     assert narrow.detect("Paris est traversée par la Seine.") == "en"
 
 
