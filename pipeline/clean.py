@@ -40,7 +40,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from pipeline.config import CleanOptions
 from pipeline.errors import CleanError
-from pipeline.refdata import load_yaml_model
+from pipeline.refdata import check_patterns, load_yaml_model
 
 logger = logging.getLogger(__name__)
 
@@ -58,15 +58,6 @@ _MIN_DUPLICATE_CHARS = 12
 # --------------------------------------------------------------------------
 
 
-def _check_patterns(patterns: list[str]) -> list[str]:
-    for pattern in patterns:
-        try:
-            re.compile(pattern)
-        except re.error as exc:
-            raise ValueError(f"invalid regular expression {pattern!r}: {exc}") from exc
-    return patterns
-
-
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -78,14 +69,14 @@ class ReasonRules(_Strict):
     contains: list[str] = Field(default_factory=list, description="Regexes searched inside.")
     headings: list[str] = Field(default_factory=list, description="Regexes of section headings.")
 
-    _patterns = field_validator("lines", "contains", "headings")(_check_patterns)
+    _patterns = field_validator("lines", "contains", "headings")(check_patterns)
 
 
 class CitationFeature(_Strict):
     pattern: str
     weight: int = Field(1, ge=1)
 
-    _pattern = field_validator("pattern")(lambda v: _check_patterns([v])[0])
+    _pattern = field_validator("pattern")(lambda v: check_patterns([v])[0])
 
 
 class CitationRules(_Strict):
@@ -106,7 +97,7 @@ class SectionRules(_Strict):
     author_max_paragraphs: int = Field(10, ge=1)
     consent_vocabulary: list[str]
 
-    _patterns = field_validator("consent_vocabulary")(_check_patterns)
+    _patterns = field_validator("consent_vocabulary")(check_patterns)
 
 
 def _check_xpaths(paths: list[str]) -> list[str]:
@@ -126,7 +117,7 @@ class BoilerplateRules(_Strict):
     citation: CitationRules
     sections: SectionRules
 
-    _patterns = field_validator("footnotes")(_check_patterns)
+    _patterns = field_validator("footnotes")(check_patterns)
     _xpaths = field_validator("prune_xpath")(_check_xpaths)
 
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from pipeline.refdata import load_yaml_model
+from pipeline.refdata import check_patterns, load_yaml_model
 
 logger = logging.getLogger(__name__)
 
@@ -70,14 +70,7 @@ class LanguageNumbers(BaseModel):
     @field_validator("right")
     @classmethod
     def _patterns_compile(cls, value: list[str]) -> list[str]:
-        for pattern in value:
-            try:
-                compiled = re.compile(pattern)
-            except re.error as exc:
-                raise ValueError(f"bad pattern {pattern!r}: {exc}") from exc
-            if "n" not in compiled.groupindex:
-                raise ValueError(f"pattern {pattern!r} has no group (?P<n>...)")
-        return value
+        return check_patterns(value, groups=("n",))
 
 
 class CommonNumbers(BaseModel):

@@ -79,7 +79,7 @@ def check_patterns(patterns: list[str], *, groups: tuple[str, ...] = ()) -> list
         try:
             compiled = re.compile(pattern)
         except re.error as exc:
-            raise ValueError(f"bad regular expression {pattern!r}: {exc}") from exc
+            raise ValueError(f"bad pattern {pattern!r}: {exc}") from exc
         missing = [g for g in groups if g not in compiled.groupindex]
         if missing:
             raise ValueError(f"pattern {pattern!r} has no group (?P<{missing[0]}>...)")

@@ -48,7 +48,7 @@ from pipeline import extensions
 from pipeline.errors import ConfigError
 from pipeline.ids import slug
 from pipeline.quantities import find_quantity, load_numbers
-from pipeline.refdata import load_yaml_model
+from pipeline.refdata import check_patterns, load_yaml_model
 from schemas.records import WeaponCategory
 
 logger = logging.getLogger(__name__)
@@ -130,12 +130,7 @@ class ClassContext(BaseModel):
     @field_validator("before", "after")
     @classmethod
     def _compiles(cls, value: list[str]) -> list[str]:
-        for pattern in value:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise ValueError(f"bad pattern {pattern!r}: {exc}") from exc
-        return value
+        return check_patterns(value)
 
 
 class UnknownClassPattern(BaseModel):
@@ -147,13 +142,7 @@ class UnknownClassPattern(BaseModel):
     @field_validator("pattern")
     @classmethod
     def _has_name_group(cls, value: str) -> str:
-        try:
-            compiled = re.compile(value)
-        except re.error as exc:
-            raise ValueError(f"bad pattern {value!r}: {exc}") from exc
-        if "name" not in compiled.groupindex:
-            raise ValueError(f"pattern {value!r} has no group (?P<name>...)")
-        return value
+        return check_patterns([value], groups=("name",))[0]
 
 
 class UnknownClasses(BaseModel):
