@@ -30,10 +30,11 @@ ConfigOpt = Annotated[
 ]
 
 
-def _options(config: Path | None) -> Any:
-    from pipeline.config import load_options
+def _options(config: Path | None, manifest: Path = DEFAULT_MANIFEST) -> Any:
+    from pipeline.config import config_path, load_options
+    from pipeline.sources import project_root
 
-    return load_options(config if config else Path("osintdesk.yaml"))
+    return load_options(config_path(config, project_root(manifest)))
 
 
 def print_summary(result: Any) -> None:
@@ -70,7 +71,7 @@ def run(
 
     # Bad configuration is one line here, before Prefect starts (and logs tracebacks).
     load_manifest(manifest)
-    _options(config)
+    _options(config, manifest)
 
     from flows.ingest import ingest_flow
 
@@ -155,7 +156,7 @@ def _ingest_now(source: Any, manifest: Path, out: Path) -> None:
     from pipeline.sources import project_root
 
     started = dt.datetime.now(dt.UTC)
-    options = _options(None)
+    options = _options(None, manifest)
     try:
         items, failures = fetch_source(source, root=project_root(manifest), options=options)
     except SourceError as exc:

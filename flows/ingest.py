@@ -15,7 +15,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from pipeline import ingest
-from pipeline.config import Options, load_options
+from pipeline.config import Options, config_path, load_options
 from pipeline.errors import SourceError
 from pipeline.fetch import TransientFetchError
 from pipeline.ingest import Failure, Item, Processed, RunResult
@@ -86,11 +86,9 @@ def ingest_flow(
     logger = get_run_logger()
     started = dt.datetime.now(dt.UTC)
     manifest_path = Path(manifest)
-    options = load_options(
-        Path(config) if config else manifest_path.parent.parent / "osintdesk.yaml"
-    )
-    sources = [s for s in load_manifest(manifest_path).sources if s.enabled]
     root = project_root(manifest_path)
+    options = load_options(config_path(Path(config) if config else None, root))
+    sources = [s for s in load_manifest(manifest_path).sources if s.enabled]
     out = Path(out_dir)
 
     futures = [(s, fetch_source.submit(s, root, options)) for s in sources]

@@ -1,22 +1,22 @@
 """One options object for every stage.
 
-Defaults live in ``pipeline/data/defaults.yaml``; a project-level
-``osintdesk.yaml`` (or a file passed with ``--config``) is layered on top.
+Defaults are the field defaults below (written nowhere else); a project-level
+``osintdesk.yaml`` (or a file passed with ``--config``, see :func:`config_path`) is
+layered on top.
 Stages receive the section they need; nothing reads the environment deep
 inside a stage.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
+from pipeline import lang as lang_registry
 from pipeline.errors import ConfigError
+from pipeline.refdata import read_yaml, validate
 
 
 class _Section(BaseModel):
@@ -65,41 +65,32 @@ class CleanOptions(_Section):
     )
 
 
+# Languages the detector may answer besides the registry's: neighbours of ours, so that a
+# Belarusian or French page is not forced into one of the supported languages.
+NEIGHBOURS = ["be", "bg", "fa", "ur", "ja", "ko", "id", "ms", "fr", "de", "es", "pt", "it",
+              "tr", "th", "km", "lo"]  # fmt: skip
+
+
+def _detectable() -> list[str]:
+    return [*lang_registry.codes(), *(c for c in NEIGHBOURS if c not in lang_registry.codes())]
+
+
+def _supported() -> list[str]:
+    return list(lang_registry.codes())
+
+
 class LanguageOptions(_Section):
     backend: Literal["lingua", "langdetect"] = "lingua"
     languages: list[str] = Field(
-        default=[
-            "en",
-            "ar",
-            "ru",
-            "vi",
-            "zh",
-            "uk",
-            "be",
-            "bg",
-            "fa",
-            "ur",
-            "ja",
-            "ko",
-            "id",
-            "ms",
-            "fr",
-            "de",
-            "es",
-            "pt",
-            "it",
-            "tr",
-            "th",
-            "km",
-            "lo",
-        ],
-        description="ISO 639-1 codes the detector may answer.",
+        default_factory=_detectable,
+        description="ISO 639-1 codes the detector may answer (default: the registry's "
+        "languages and their neighbours).",
     )
     short_text_chars: int = Field(
         12, ge=0, description="Below this many letters, decide by script where possible."
     )
     preferred: list[str] = Field(
-        default=["en", "ar", "ru", "vi", "zh"],
+        default_factory=_supported,
         description="Languages this corpus is mostly in: one of them wins over the model's "
         "first choice when its confidence is at least preference_ratio of the best.",
     )
@@ -114,9 +105,16 @@ class LanguageOptions(_Section):
 
 
 class ExtractOptions(_Section):
-    languages: list[str] = ["en", "ru", "ar", "vi", "zh"]
+    languages: list[str] = Field(
+        default_factory=_supported, description="Languages to extract (default: the registry's)."
+    )
     max_sentence_chars: int = 2000
     min_event_confidence: float = 0.3
+    components: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="Settings per spaCy component, over the language registry's: "
+        "{osintdesk_weapons: {max_words: 8}}.",
+    )
 
 
 class Options(_Section):
@@ -124,6 +122,20 @@ class Options(_Section):
     clean: CleanOptions = CleanOptions()
     language: LanguageOptions = LanguageOptions()
     extract: ExtractOptions = ExtractOptions()
+
+
+CONFIG_FILE = "osintdesk.yaml"
+
+
+def config_path(explicit: Path | None, root: Path) -> Path | None:
+    """The one rule every command and the flow use to find options: ``--config`` when
+    given (it must exist), else ``osintdesk.yaml`` at the project root when present."""
+    if explicit is not None:
+        if not explicit.is_file():
+            raise ConfigError(f"{explicit}: options file not found")
+        return explicit
+    found = root / CONFIG_FILE
+    return found if found.is_file() else None
 
 
 def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
@@ -136,32 +148,21 @@ def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any
     return merged
 
 
-def _read_yaml(text: str, origin: str) -> dict[str, Any]:
-    try:
-        data = yaml.safe_load(text) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{origin}: not valid YAML: {exc}") from exc
-    if not isinstance(data, dict):
-        raise ConfigError(f"{origin}: expected a mapping of option sections")
-    return data
+def load_options(path: Path | None = None, overrides: dict[str, Any] | None = None) -> Options:
+    """The defaults of :class:`Options`, then ``path`` (if given), then ``overrides``.
 
-
-@lru_cache(maxsize=1)
-def _defaults() -> dict[str, Any]:
-    text = resources.files("pipeline").joinpath("data/defaults.yaml").read_text("utf-8")
-    return _read_yaml(text, "pipeline/data/defaults.yaml")
-
-
-def load_options(path: Path | None = None) -> Options:
-    """Defaults, then ``path`` (if given and present) on top, validated."""
-    data = _defaults()
-    origin = "defaults"
-    if path is not None and path.exists():
+    Defaults are written once, in the models above; ``path`` is read like every other
+    YAML file (:func:`pipeline.refdata.read_yaml`: duplicate keys refused).
+    """
+    data: dict[str, Any] = {}
+    origin = "options"
+    if path is not None:
         origin = str(path)
-        data = _deep_merge(data, _read_yaml(path.read_text("utf-8"), origin))
-    try:
-        return Options.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(f"{origin}: option {where}: {first['msg']}") from exc
+        try:
+            text = path.read_text("utf-8")
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+        data = read_yaml(text, origin) or {}
+        if not isinstance(data, dict):
+            raise ConfigError(f"{origin}: expected a mapping of option sections")
+    return validate(Options, _deep_merge(data, overrides or {}), origin)

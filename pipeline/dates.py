@@ -70,7 +70,7 @@ from spacy.util import filter_spans
 
 from pipeline.errors import ConfigError
 from pipeline.extensions import register_extensions
-from pipeline.refdata import load_yaml_model
+from pipeline import lang as lang_registry
 from schemas.records import DatePrecision
 
 log = logging.getLogger(__name__)
@@ -188,7 +188,7 @@ def _group(name: str, words: list[str], extra: str = "") -> str:
 
 @lru_cache(maxsize=1)
 def _data() -> _DatesData:
-    return load_yaml_model(_DatesData, "dates.yaml")
+    return lang_registry.load_with_languages(_DatesData, "dates.yaml", "dates")
 
 
 def supported_languages() -> list[str]:
@@ -954,3 +954,7 @@ class DatesComponent:
 def make_dates_component(nlp: Language, name: str, lang: str | None) -> DatesComponent:
     """spaCy factory: ``nlp.add_pipe("osintdesk_dates")`` (after ``ner`` where there is one)."""
     return DatesComponent(nlp, name, lang)
+
+
+lang_registry.on_change(_data.cache_clear)
+lang_registry.on_change(_grammar.cache_clear)

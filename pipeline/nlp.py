@@ -1,28 +1,24 @@
-"""Per-language spaCy pipelines, built once per process.
+"""Per-language spaCy pipelines, built from the language registry once per process.
 
+Each language's ``pipeline/lang/<code>/language.yaml`` says how: the spaCy language
+class and tokenizer, the statistical model (if one exists), named tokenizer fixes,
+and its components with their config (see :class:`pipeline.lang.PipelineSpec`).
 Every pipeline splits sentences and emits the entity labels of
-``pipeline.extensions.LABELS`` (PERSON, ORG, GPE, LOC, WEAPON, DATE):
-
-====  =====================================================================
-en    en_core_web_sm (weapons ruler *before* its NER, which otherwise calls
-      Su-30MK2 a PERSON and Gepard a NORP), labels mapped, gazetteer places
-ru    blank tokenizer + natasha NER (PER/LOC/ORG) + gazetteer places
-zh    character tokens + LAC NER (PER/LOC/ORG) + gazetteer places
-vi    syllable tokenizer + rule NER (titles, family-name runs, gazetteer)
-ar    blank tokenizer (suffix fixes, clitic splitting) + rule NER
-other blank multilingual tokenizer and sentence splitting only: no coverage
-====  =====================================================================
-
-then ``osintdesk_weapons`` and ``osintdesk_dates`` (when those modules are
-importable) and ``osintdesk_people`` (linking) last.
+``pipeline.extensions.LABELS`` (PERSON, ORG, GPE, LOC, WEAPON, DATE); after the
+language's own components come osintdesk's weapons and dates components (unless
+the language placed them) and the people linker last. A language outside the
+registry gets a multilingual tokenizer and sentence splitting only: no coverage.
 """
 
 from __future__ import annotations
 
 import importlib
+import json
 import logging
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import spacy
 from spacy.lang.punctuation import TOKENIZER_INFIXES, TOKENIZER_PREFIXES, TOKENIZER_SUFFIXES
@@ -31,21 +27,21 @@ from spacy.tokenizer import Tokenizer
 from spacy.tokens import Doc, Span
 from spacy.util import compile_infix_regex, compile_prefix_regex, compile_suffix_regex
 
+from pipeline import lang as registry
 from pipeline import ner_ru, ner_rules, ner_zh, people
-from pipeline.extensions import LABELS, register_extensions
-from pipeline.models import load_english
-from pipeline.people import note_coverage
+from pipeline.errors import ConfigError
+from pipeline.extensions import LABELS, note_coverage, register_extensions
+from pipeline.models import load_model
 
 log = logging.getLogger(__name__)
 
 register_extensions()
 
-SUPPORTED = ("en", "ru", "ar", "vi", "zh")
 LABEL_MAP_COMPONENT = "osintdesk_label_map"
 WEAPONS_COMPONENT = "osintdesk_weapons"
 DATES_COMPONENT = "osintdesk_dates"
-# modules that register optional factories when imported
-_OPTIONAL = ((WEAPONS_COMPONENT, "pipeline.weapons"), (DATES_COMPONENT, "pipeline.dates"))
+# osintdesk's own components every language gets, and the modules registering them
+OWN_COMPONENTS = ((WEAPONS_COMPONENT, "pipeline.weapons"), (DATES_COMPONENT, "pipeline.dates"))
 # components whose work is finding or linking entities (what coverage reports)
 ENTITY_COMPONENTS = (
     "ner",
@@ -56,18 +52,11 @@ ENTITY_COMPONENTS = (
     DATES_COMPONENT,
     people.PEOPLE_COMPONENT,
 )
-
-# en_core_web_sm components left out: the parser gives sentences, ner the entities
-EN_EXCLUDED = ["tagger", "attribute_ruler", "lemmatizer"]
-# en_core_web_sm labels → ours; labels not listed are dropped.
-EN_LABELS = {
-    "PERSON": "PERSON",
-    "ORG": "ORG",
-    "GPE": "GPE",
-    "LOC": "LOC",
-    "FAC": "LOC",
-    "DATE": "DATE",
-    "WEAPON": "WEAPON",
+# reference-data paths, passed to every component whose factory takes them
+PATH_SETTINGS = ("people_path", "countries_path")
+# named tokenizer adjustments a language may ask for (``pipeline.tokenizer_fixes``)
+FIXES: dict[str, Callable[[Language], None]] = {
+    "arabic_suffixes": ner_rules.fix_arabic_tokenizer,
 }
 
 
@@ -99,7 +88,7 @@ class LabelMap:
 
 @Language.factory(
     LABEL_MAP_COMPONENT,
-    default_config={"mapping": EN_LABELS, "keep_dates": True, "source": "ner"},
+    default_config={"mapping": {}, "keep_dates": True, "source": "ner"},
 )
 def make_label_map(
     nlp: Language, name: str, mapping: dict[str, str], keep_dates: bool, source: str
@@ -107,20 +96,27 @@ def make_label_map(
     return LabelMap(name, mapping, keep_dates, source)
 
 
-def _optional_components() -> list[str]:
-    """Factory names of the weapons/dates components that can be imported."""
-    available: list[str] = []
-    for factory, module in _OPTIONAL:
+@cache
+def _own_components() -> tuple[str, ...]:
+    """Import the modules of osintdesk's own components; a missing one is an error."""
+    for factory, module in OWN_COMPONENTS:
         try:
             importlib.import_module(module)
         except ImportError as exc:
-            log.warning("component %s unavailable: cannot import %s: %s", factory, module, exc)
-            continue
-        if Language.has_factory(factory):
-            available.append(factory)
-        else:
-            log.warning("component %s unavailable: %s registers no such factory", factory, module)
-    return available
+            raise ConfigError(f"component {factory}: cannot import {module}: {exc}") from exc
+        if not Language.has_factory(factory):
+            raise ConfigError(f"component {factory}: {module} registers no such factory")
+    return tuple(factory for factory, _ in OWN_COMPONENTS)
+
+
+def _syllable_tokenizer(nlp: Language) -> Tokenizer:
+    return Tokenizer(
+        nlp.vocab,
+        rules={},
+        prefix_search=compile_prefix_regex(TOKENIZER_PREFIXES).search,
+        suffix_search=compile_suffix_regex(TOKENIZER_SUFFIXES).search,
+        infix_finditer=compile_infix_regex(TOKENIZER_INFIXES).finditer,
+    )
 
 
 def blank(lang: str) -> Language:
@@ -130,81 +126,88 @@ def blank(lang: str) -> Language:
     Vietnamese tokenizer needs pyvi and joins syllables into words, and its Chinese
     default would differ from our one-token-per-character split.
     """
-    if lang == "vi":
-        nlp = spacy.blank("vi", config={"nlp": {"tokenizer": {"use_pyvi": False}}})
-        # syllables with punctuation split off: spaCy's pyvi mode joins syllables (names
-        # then straddle word boundaries) and its plain mode leaves "Nội." glued
-        nlp.tokenizer = Tokenizer(
-            nlp.vocab,
-            rules={},
-            prefix_search=compile_prefix_regex(TOKENIZER_PREFIXES).search,
-            suffix_search=compile_suffix_regex(TOKENIZER_SUFFIXES).search,
-            infix_finditer=compile_infix_regex(TOKENIZER_INFIXES).finditer,
+    spec = registry.find(lang)
+    if spec is None:
+        return spacy.blank(lang)
+    settings = spec.pipeline
+    if settings.tokenizer == "characters":
+        nlp = spacy.blank(
+            settings.spacy_lang, config={"nlp": {"tokenizer": {"segmenter": "char"}}}
         )
-        return nlp
-    if lang == "zh":
-        # characters: jieba's words often straddle entity boundaries (Traditional script
-        # especially: "習近平訪問河內" gives "習近平訪"); one token per character aligns
-        # every component's character spans exactly
-        return spacy.blank("zh", config={"nlp": {"tokenizer": {"segmenter": "char"}}})
-    return spacy.blank(lang)
-
-
-def _blank(lang: str) -> Language:
-    nlp = blank(lang)
-    nlp.add_pipe("sentencizer")
+    elif settings.tokenizer == "syllables":
+        config = {"nlp": {"tokenizer": {"use_pyvi": False}}} if settings.spacy_lang == "vi" else {}
+        nlp = spacy.blank(settings.spacy_lang, config=config)
+        nlp.tokenizer = _syllable_tokenizer(nlp)
+    else:
+        nlp = spacy.blank(settings.spacy_lang)
+    for fix in settings.tokenizer_fixes:
+        if fix not in FIXES:
+            raise ConfigError(f"language {lang}: unknown tokenizer fix {fix!r} ({sorted(FIXES)})")
+        FIXES[fix](nlp)
     return nlp
 
 
+def _base(spec: registry.LanguageSpec) -> Language:
+    settings = spec.pipeline
+    if settings.model:
+        return load_model(settings.model, exclude=settings.model_exclude)
+    nlp = blank(spec.code)
+    punct = {"punct_chars": settings.sentence_punct} if settings.sentence_punct else {}
+    nlp.add_pipe("sentencizer", config=punct)
+    return nlp
+
+
+def _with_paths(factory: str, config: dict[str, Any], paths: dict[str, str]) -> dict[str, Any]:
+    accepted = Language.get_factory_meta(factory).default_config
+    return {**{k: v for k, v in paths.items() if k in accepted}, **config}
+
+
 def build_nlp(
-    lang: str, people_path: Path | None = None, countries_path: Path | None = None
+    lang: str,
+    people_path: Path | None = None,
+    countries_path: Path | None = None,
+    settings: dict[str, dict[str, Any]] | None = None,
 ) -> Language:
-    """A fresh pipeline for ``lang`` (see the module docstring). Prefer :func:`get_nlp`."""
-    if lang not in SUPPORTED:
-        return _blank("xx")
-    paths = {
-        "people_path": str(people_path or ""),
-        "countries_path": str(countries_path or ""),
-    }
-    optional = _optional_components()
-    rule_config = {"countries_path": paths["countries_path"]}
-    if lang == "en":
-        # nothing downstream reads POS tags or lemmas; entities and sentences are the
-        # same without them (checked on the seed documents)
-        nlp = load_english(exclude=EN_EXCLUDED)
-        if WEAPONS_COMPONENT in optional:
-            nlp.add_pipe(WEAPONS_COMPONENT, before="ner")
-        # model DATE spans are kept: the dates component widens and normalises them
-        nlp.add_pipe(LABEL_MAP_COMPONENT, after="ner")
-        nlp.add_pipe(ner_rules.RULE_COMPONENT, config={**rule_config, "titles": False})
-    elif lang == "ru":
-        nlp = _blank("ru")
-        nlp.add_pipe(ner_ru.NATASHA_COMPONENT)
-        nlp.add_pipe(ner_rules.RULE_COMPONENT, config={**rule_config, "titles": False})
-    elif lang == "zh":
-        nlp = _blank("zh")
-        nlp.add_pipe(ner_zh.LAC_COMPONENT)
-        nlp.add_pipe(ner_rules.RULE_COMPONENT, config={**rule_config, "titles": False})
-    elif lang == "vi":
-        nlp = _blank("vi")
-        nlp.add_pipe(ner_rules.RULE_COMPONENT, config={**rule_config, "titles": True})
-    else:  # ar
-        nlp = _blank("ar")
-        ner_rules.fix_arabic_tokenizer(nlp)
-        nlp.add_pipe(ner_rules.CLITIC_COMPONENT, config=paths)
-        nlp.add_pipe(ner_rules.RULE_COMPONENT, config={**rule_config, "titles": True})
-    for factory in optional:
+    """A fresh pipeline for ``lang`` (see the module docstring). Prefer :func:`get_nlp`.
+
+    ``settings`` (``ExtractOptions.components``) override component config by factory.
+    """
+    settings = settings or {}
+    spec = registry.find(lang)
+    if spec is None:
+        nlp = spacy.blank("xx")
+        nlp.add_pipe("sentencizer")
+        return nlp
+    paths = {"people_path": str(people_path or ""), "countries_path": str(countries_path or "")}
+    own = _own_components()
+    nlp = _base(spec)
+    for component in spec.pipeline.components:
+        if not Language.has_factory(component.factory):
+            raise ConfigError(f"language {lang}: no component factory {component.factory!r}")
+        config = {**component.config, **settings.get(component.factory, {})}
+        config = _with_paths(component.factory, config, paths)
+        nlp.add_pipe(component.factory, config=config, before=component.before)
+    for factory in own:
         if factory not in nlp.pipe_names:
-            nlp.add_pipe(factory)
-    nlp.add_pipe(people.PEOPLE_COMPONENT, config=paths)
+            nlp.add_pipe(factory, config=_with_paths(factory, settings.get(factory, {}), paths))
+    people_config = {**settings.get(people.PEOPLE_COMPONENT, {}), **paths}
+    nlp.add_pipe(people.PEOPLE_COMPONENT, config=people_config)
     log.info("built %s pipeline: %s", lang, nlp.pipe_names)
     return nlp
 
 
+def get_nlp(lang: str, settings: dict[str, dict[str, Any]] | None = None) -> Language:
+    """The pipeline for ``lang`` with these component ``settings``, built on first use and
+    cached for the process."""
+    return _cached_nlp(lang, json.dumps(settings or {}, sort_keys=True))
+
+
 @cache
-def get_nlp(lang: str) -> Language:
-    """The pipeline for ``lang``, built on first use and cached for the process."""
-    return build_nlp(lang)
+def _cached_nlp(lang: str, settings: str) -> Language:
+    return build_nlp(lang, settings=json.loads(settings))
+
+
+registry.on_change(_cached_nlp.cache_clear)
 
 
 def coverage(lang: str) -> list[str]:

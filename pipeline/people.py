@@ -36,7 +36,8 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from pipeline.errors import ConfigError
-from pipeline.extensions import register_extensions
+from pipeline import lang as lang_registry
+from pipeline.extensions import merge_ents, note_coverage, register_extensions
 from pipeline.ids import slug
 from pipeline.refdata import load_yaml_model
 
@@ -45,9 +46,6 @@ log = logging.getLogger(__name__)
 register_extensions()
 
 PEOPLE_COMPONENT = "osintdesk_people"
-LANGS = ("en", "ru", "ar", "vi", "zh")
-# Labels whose spans a known name may replace when the name covers them fully.
-_REPLACEABLE = {"PERSON", "ORG", "GPE", "LOC"}
 
 
 # --------------------------------------------------------------------------- data models
@@ -120,6 +118,9 @@ class LanguagePatterns(_Data):
     ship_list_joiners: list[str] = Field(default_factory=list)
     country_abbreviations: list[str] = Field(default_factory=list)
     abbreviation_suffixes: list[str] = Field(default_factory=list)
+    geo_features: list[str] = Field(default_factory=list)
+    stem_endings: list[str] = Field(default_factory=list)
+    transliteration: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("ship_cues_before", "ship_cues_after")
     @classmethod
@@ -141,11 +142,8 @@ class NamePatterns(_Data):
     version: int = 1
     languages: dict[str, LanguagePatterns]
     hull_number: str | None = None
-    geo_features: dict[str, list[str]] = Field(default_factory=dict)
-    ru_endings: list[str]
     min_stem: int = Field(3, ge=1)
     latin_fold: dict[str, str] = Field(default_factory=dict)
-    cyrillic_latin: dict[str, str] = Field(default_factory=dict)
     chinese_name_dots: list[str] = Field(default_factory=list)
 
     @field_validator("hull_number")
@@ -155,6 +153,10 @@ class NamePatterns(_Data):
 
     def for_lang(self, lang: str) -> LanguagePatterns:
         return self.languages.get(lang, LanguagePatterns())
+
+    def for_script(self, script: str) -> list[LanguagePatterns]:
+        """The patterns of every registry language written in ``script``."""
+        return [p for code, p in self.languages.items() if script in lang_registry.get(code).scripts]
 
 
 @lru_cache(maxsize=4)
@@ -178,13 +180,11 @@ def load_countries(path: Path | None = None) -> CountriesFile:
 @lru_cache(maxsize=1)
 def name_patterns() -> NamePatterns:
     """Titles, stop words and normalisation tables (``name_patterns.yaml``)."""
-    return load_yaml_model(NamePatterns, "name_patterns.yaml")
+    return lang_registry.load_with_languages(NamePatterns, "name_patterns.yaml", "names")
 
 
 # --------------------------------------------------------------------------- normalisation
 
-_ARABIC_MARKS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
-_ARABIC_LETTERS = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه"})
 _SPACES = re.compile(r"\s+")
 
 
@@ -212,20 +212,30 @@ def fold_latin(text: str) -> str:
 
 
 def normalize_arabic(text: str) -> str:
-    """Arabic without harakat/tatweel, alef variants unified, ى → ي, ة → ه."""
-    return _ARABIC_MARKS.sub("", text).translate(_ARABIC_LETTERS)
+    """Arabic in its comparison form (the registry's one table, ``lang/ar``)."""
+    return lang_registry.get("ar").normalise(text)
 
 
 def _is_cyrillic(text: str) -> bool:
     return any("\u0400" <= c <= "\u04ff" for c in text)
 
 
+@lru_cache(maxsize=1)
+def _cyrillic_endings() -> tuple[str, ...]:
+    endings = {e for p in name_patterns().for_script("cyrillic") for e in p.stem_endings}
+    return tuple(sorted(endings, key=lambda e: (-len(e), e)))
+
+
 def ru_stem(word: str) -> str:
-    """A casefolded Cyrillic word without its case ending (Путиным → путин)."""
-    patterns = name_patterns()
+    """A casefolded Cyrillic word without its case ending (Путиным → путин).
+
+    The endings are those of every Cyrillic-script language in the registry, so a
+    name key does not depend on which of them a sentence was detected as.
+    """
+    min_stem = name_patterns().min_stem
     word = word.casefold().replace("ё", "е")
-    for ending in sorted(patterns.ru_endings, key=len, reverse=True):
-        if word.endswith(ending) and len(word) - len(ending) >= patterns.min_stem:
+    for ending in _cyrillic_endings():
+        if word.endswith(ending) and len(word) - len(ending) >= min_stem:
             return word[: -len(ending)]
     return word
 
@@ -234,7 +244,7 @@ def ru_stem(word: str) -> str:
 def normalize_text(text: str) -> str:
     """Script-aware comparison form of a string (no stemming)."""
     text = unicodedata.normalize("NFC", text)
-    text = normalize_arabic(text)
+    text = lang_registry.normalise_all(text)
     for dot in name_patterns().chinese_name_dots:
         if dot != ".":
             text = text.replace(dot, "")
@@ -250,8 +260,18 @@ def token_key(token: str) -> str:
     return normalize_text(token)
 
 
+@lru_cache(maxsize=1)
+def _cyrillic_latin() -> dict[str, str]:
+    """One Cyrillic → Latin table: the registry's Cyrillic languages, in code order."""
+    table: dict[str, str] = {}
+    for patterns in name_patterns().for_script("cyrillic"):
+        for letter, latin in patterns.transliteration.items():
+            table.setdefault(letter, latin)
+    return table
+
+
 def transliterate_cyrillic(text: str) -> str:
-    table = name_patterns().cyrillic_latin
+    table = _cyrillic_latin()
     return "".join(table.get(c, c) for c in text.casefold())
 
 
@@ -507,10 +527,10 @@ def place_label(text: str, lang: str, default: str = "GPE") -> str:
     value = lookup_place(text, lang)
     if value is not None:
         return place_info(value).label
-    features = {token_key(w) for w in name_patterns().geo_features.get(lang, [])}
+    features = {token_key(w) for w in name_patterns().for_lang(lang).geo_features}
     if lang == "zh":
         return (
-            "LOC" if any(text.endswith(w) for w in name_patterns().geo_features["zh"]) else default
+            "LOC" if any(text.endswith(w) for w in name_patterns().for_lang("zh").geo_features) else default
         )
     if any(token_key(w) in features for w in text.split()):
         return "LOC"
@@ -597,48 +617,6 @@ def role_at(pid: str, when: dt.date | str, path: Path | None = None) -> str | No
 
 
 # --------------------------------------------------------------------------- doc helpers
-
-
-def note_coverage(doc: Doc, name: str) -> None:
-    """Record that component ``name`` ran on ``doc``."""
-    if doc._.coverage is None:
-        doc._.coverage = []
-    if name not in doc._.coverage:
-        doc._.coverage.append(name)
-
-
-def merge_ents(doc: Doc, new: Iterable[Span], replace: bool = False) -> None:
-    """Add ``new`` spans to ``doc.ents`` without overlaps.
-
-    Existing entities win unless ``replace`` is true and every entity the new
-    span overlaps lies inside it and has a replaceable label (never WEAPON/DATE).
-    Among new spans, longer ones win.
-    """
-    ents = list(doc.ents)
-    alive = [True] * len(ents)
-    owner = [-1] * len(doc)  # token -> index of the entity holding it
-    for k, ent in enumerate(ents):
-        owner[ent.start : ent.end] = [k] * (ent.end - ent.start)
-    for span in sorted(new, key=lambda s: (-(s.end - s.start), s.start)):
-        if span.start >= span.end:
-            continue
-        hits = {owner[i] for i in range(span.start, span.end) if owner[i] >= 0}
-        if hits:
-            if not replace or not all(
-                span.start <= ents[h].start
-                and ents[h].end <= span.end
-                and ents[h].label_ in _REPLACEABLE
-                for h in hits
-            ):
-                continue
-            for h in hits:
-                alive[h] = False
-        ents.append(span)
-        alive.append(True)
-        owner[span.start : span.end] = [len(ents) - 1] * (span.end - span.start)
-    doc.ents = sorted(
-        (e for e, keep in zip(ents, alive, strict=True) if keep), key=lambda s: s.start
-    )
 
 
 # --------------------------------------------------------------------------- ships
@@ -740,7 +718,7 @@ class PeopleLinker:
         self.places = place_forms(self.lang, tokenizer, self.countries_path)
         self.index = person_index(self.people_path)
         self.geo_words = {
-            token_key(w) for w in name_patterns().geo_features.get(self.lang, []) if " " not in w
+            token_key(w) for w in name_patterns().for_lang(self.lang).geo_features if " " not in w
         }
         self.demonyms = set(adjective_forms(self.lang, self.countries_path))
 
@@ -895,3 +873,16 @@ def make_people_linker(
     nlp: Language, name: str, people_path: str, countries_path: str
 ) -> PeopleLinker:
     return PeopleLinker(nlp, name, people_path, countries_path)
+
+
+for _cached in (
+    name_patterns,
+    _cyrillic_endings,
+    _cyrillic_latin,
+    normalize_text,
+    token_key,
+    person_index,
+    _place_forms_by_key,
+    ship_cues,
+):
+    lang_registry.on_change(_cached.cache_clear)

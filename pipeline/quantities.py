@@ -21,7 +21,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from pipeline.refdata import check_patterns, load_yaml_model
+from pipeline import lang as lang_registry
+from pipeline.refdata import check_patterns
 
 logger = logging.getLogger(__name__)
 
@@ -147,8 +148,11 @@ class _Tables:
 @lru_cache(maxsize=1)
 def load_numbers() -> _Tables:
     """Load and validate ``pipeline/data/numbers.yaml`` once."""
-    data = load_yaml_model(NumbersData, "numbers.yaml")
+    data = lang_registry.load_with_languages(NumbersData, "numbers.yaml", "numbers")
     return _Tables(data)
+
+
+lang_registry.on_change(load_numbers.cache_clear)
 
 
 def _lang(lang: str) -> _Lang | None:

@@ -15,9 +15,10 @@ from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from pipeline.errors import ManifestError
+from pipeline.errors import ConfigError, ManifestError
+from pipeline.refdata import read_yaml, validate
 from pipeline.write import atomic_write_text
 
 SourceKind = Literal["url", "file", "feed"]
@@ -97,15 +98,12 @@ def load_manifest(path: Path) -> Manifest:
     if not path.exists():
         raise ManifestError(f"{path}: manifest not found")
     try:
-        data = yaml.safe_load(path.read_text("utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise ManifestError(f"{path}: not valid YAML: {' '.join(str(exc).split())}") from exc
-    try:
-        return Manifest.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise ManifestError(f"{path}: {where}: {first['msg']}") from exc
+        data = read_yaml(path.read_text("utf-8"), str(path)) or {}
+        return validate(Manifest, data, str(path))
+    except ManifestError:
+        raise
+    except ConfigError as exc:
+        raise ManifestError(str(exc)) from exc
 
 
 def save_manifest(path: Path, manifest: Manifest) -> None:

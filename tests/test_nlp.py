@@ -6,7 +6,8 @@ import pytest
 from spacy.language import Language
 
 from pipeline.extensions import LABELS
-from pipeline.nlp import SUPPORTED, coverage, get_nlp
+from pipeline import lang as registry
+from pipeline.nlp import coverage, get_nlp
 
 # One or two sentences per language, own words, about checkable facts.
 TEXTS = {
@@ -21,7 +22,7 @@ TEXTS = {
 SENTENCES = {"en": 2, "ru": 2, "ar": 3, "vi": 2, "zh": 2}
 
 
-@pytest.fixture(scope="session", params=SUPPORTED)
+@pytest.fixture(scope="session", params=registry.codes())
 def lang_nlp(request: pytest.FixtureRequest) -> tuple[str, Language]:
     return request.param, get_nlp(request.param)
 
