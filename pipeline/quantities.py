@@ -27,8 +27,6 @@ from pipeline.refdata import check_patterns
 logger = logging.getLogger(__name__)
 
 
-_ARABIC_DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
-_ARABIC_LETTERS = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ة": "ه", "ى": "ي"})
 _DIGIT_GROUPS = re.compile(r"\d{1,3}(?:[,\u00a0\u202f ]\d{3})+|\d+")
 _WORD = re.compile(r"[^\W_]+(?:[-'’.][^\W_]+)*|\S")
 _SENTENCE_END = re.compile(r"[!?。！？؟;；\n]|\.(?=\s|$)")
@@ -37,10 +35,9 @@ _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 @lru_cache(maxsize=8192)
 def normalise_word(word: str) -> str:
-    """Casefold; ё→е; Arabic without diacritics/tatweel and with one alef, ه for ة, ي for ى."""
+    """Casefold; ё→е; each registry language's normalisation (lang/<code>/language.yaml)."""
     text = unicodedata.normalize("NFKC", word).casefold().replace("ё", "е")
-    text = _ARABIC_DIACRITICS.sub("", text)
-    return text.translate(_ARABIC_LETTERS)
+    return lang_registry.normalise_all(text)
 
 
 class LanguageNumbers(BaseModel):
@@ -153,6 +150,7 @@ def load_numbers() -> _Tables:
 
 
 lang_registry.on_change(load_numbers.cache_clear)
+lang_registry.on_change(normalise_word.cache_clear)
 
 
 def _lang(lang: str) -> _Lang | None:
@@ -320,7 +318,7 @@ def _left_words(text: str) -> list[tuple[str, str]]:
 
 
 def _quantity_left(context: str, tables: _Tables, lang: _Lang, max_words: int) -> int | None:
-    tokens = _left_words(_ARABIC_DIACRITICS.sub("", context))
+    tokens = _left_words(lang_registry.normalise_all(context))
     tokens = [t for t in tokens if t[0] not in tables.transparent]
     words_seen = 0
     i = len(tokens) - 1
