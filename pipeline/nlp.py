@@ -140,6 +140,10 @@ def blank(lang: str) -> Language:
         nlp.tokenizer = _syllable_tokenizer(nlp)
     else:
         nlp = spacy.blank(settings.spacy_lang)
+    # components read the language from ``nlp.lang``; a language spaCy has no class for
+    # (spacy_lang "xx") is still itself to them
+    nlp.lang = spec.code
+    nlp.meta["lang"] = spec.code
     for fix in settings.tokenizer_fixes:
         if fix not in FIXES:
             raise ConfigError(f"language {lang}: unknown tokenizer fix {fix!r} ({sorted(FIXES)})")

@@ -16,12 +16,12 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
+from pipeline import lang as registry
 from pipeline.config import LanguageOptions
 from pipeline.evaluate import Report, eval_path, shared_dir
 from pipeline.language import UNDETERMINED, LanguageDetector
 
 TIERS = ("sentences", "word-pairs", "single-words")
-CORE_LANGUAGES = ("ar", "en", "ru", "vi", "zh")
 
 
 def sample_lines(path: Path, limit: int | None = None) -> list[str]:
@@ -41,7 +41,7 @@ def _confusions(counter: Counter[str], top: int = 5) -> str:
 def evaluate(
     path: Path | None = None,
     backend: str = "lingua",
-    languages: Sequence[str] = CORE_LANGUAGES,
+    languages: Sequence[str] | None = None,
     *,
     tiers: Sequence[str] = TIERS,
     limit: int | None = None,
@@ -55,6 +55,7 @@ def evaluate(
     neighbours uk, be, bg, fa, ur, ja, ko, id, ms), so confusions are real.
     """
     root = eval_path("langid", "lingua-testdata", path=path)
+    languages = languages or registry.codes()
     base = options or LanguageOptions()
     detector = LanguageDetector(base.model_copy(update={"backend": backend}))
     report = Report(
@@ -158,7 +159,7 @@ def evaluate_seeds(
 
 def speed(
     path: Path | None = None,
-    languages: Sequence[str] = CORE_LANGUAGES,
+    languages: Sequence[str] | None = None,
     *,
     limit: int = 200,
     rounds: int = 2,
@@ -172,6 +173,7 @@ def speed(
     shared machine) with wall-clock lines/s beside them.
     """
     root = eval_path("langid", "lingua-testdata", path=path)
+    languages = languages or registry.codes()
     lines = [
         line
         for language in languages
@@ -251,7 +253,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 __all__ = [
-    "CORE_LANGUAGES",
     "TIERS",
     "UNDETERMINED",
     "evaluate",
