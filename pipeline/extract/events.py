@@ -1,0 +1,306 @@
+"""Dated, typed events: a sentence with a dated DATE span and a trigger word.
+
+Each trigger of the sentence is paired with its nearest date (clause boundaries in
+between count as distance); the best-ranked pair is the event, and a second pair
+that clearly tells another event ("based there from 1979 ... left in 2002") is a
+second one. People, weapons systems, countries and places of the sentence are the
+event's participants; the confidence formula is in :mod:`pipeline.extract`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+
+from spacy.tokens import Span
+
+from pipeline.config import ExtractOptions
+from pipeline.extract.matcher import TriggerMatch, clause_words, find_triggers
+from pipeline.extract.records import (
+    DocPart,
+    WeaponMention,
+    date_info,
+    person_mention,
+    weapon_mention,
+)
+from pipeline.extract.triggers import TriggerLexicon, load_lexicon
+from pipeline.ids import hash_id
+from schemas.records import DateInfo, EventRecord, EventWeapon, Evidence, Extractor
+
+_COUNTRY_CODE = re.compile(r"^[A-Z]{2}$")
+
+DATE_SCORE: dict[str, float] = {
+    "day": 1.0,
+    "month": 0.9,
+    "season": 0.8,
+    "quarter": 0.8,
+    "year": 0.7,
+    "range": 0.6,
+    "decade": 0.4,
+    "century": 0.3,
+    "unknown": 0.2,
+}
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    trigger: TriggerMatch
+    date: DateInfo
+    distance: int
+
+
+@dataclass(frozen=True)
+class _Participants:
+    """Who and what a sentence names, in order of first mention."""
+
+    people: list[str]
+    weapons: list[EventWeapon]
+    countries: list[str]
+    places: list[str]
+
+    @property
+    def actors(self) -> int:
+        return len(self.countries) + len(self.people)
+
+    @property
+    def has_object(self) -> bool:
+        """A weapons system, a place or a second actor."""
+        return bool(self.weapons or self.places or self.actors > 1)
+
+
+def _distance(a_start: int, a_end: int, b_start: int, b_end: int) -> int:
+    if a_start < b_end and b_start < a_end:
+        return 0
+    return b_start - a_end if b_start >= a_end else a_start - b_end
+
+
+def _nearest_date(
+    trigger: TriggerMatch,
+    dates: Sequence[DateInfo],
+    text: str,
+    base: int,
+    lang: str,
+    lexicon: TriggerLexicon,
+) -> tuple[DateInfo, int]:
+    """The date closest to the trigger; each clause boundary in between adds a penalty.
+
+    ``text`` is the sentence and ``base`` its document offset. Clause
+    boundaries are the lexicon's ``clause_marks`` and the language's
+    ``clause_words`` ("and", "when", "и", "và" ...).
+    """
+    words = clause_words(lang)
+    scored = []
+    for d in dates:
+        gap = _distance(trigger.start, trigger.end, d.start, d.end)
+        lo, hi = (trigger.end, d.start) if d.start >= trigger.end else (d.end, trigger.start)
+        between = text[lo - base : hi - base] if gap else ""
+        marks = sum(ch in lexicon.clause_marks for ch in between)
+        if words is not None and between:
+            marks += len(words.findall(between))
+        scored.append((gap + lexicon.clause_penalty * marks, d.start, d))
+    distance, _, best = min(scored, key=lambda item: (item[0], item[1]))
+    return best, distance
+
+
+def _rank(c: _Candidate) -> tuple[float, int, int, int]:
+    return (c.trigger.weight, c.trigger.priority, -c.distance, -c.trigger.start)
+
+
+def _clearly_another(
+    first: _Candidate, other: _Candidate, present: Sequence[_Candidate], lexicon: TriggerLexicon
+) -> bool:
+    """Whether ``other`` makes a second event beside ``first`` in the same sentence.
+
+    It must be a trigger at another place. Of the same type, it needs a
+    date of its own and ``second_event_same_type_min_weight``; of another type,
+    ``second_event_min_weight``. When the dates agree, neither type may subsume the other, and
+    no trigger ``present`` in the sentence may subsume ``other``'s type (an
+    arms order is also a signed contract, "an agreement on military
+    cooperation" is an agreement: one event).
+    """
+    a, b = first.trigger, other.trigger
+    if a.start < b.end and b.start < a.end:
+        return False
+    if a.type == b.type:
+        # the same kind of action at two dates ("based there from 1979 ... left in 2002")
+        return (
+            b.weight >= lexicon.second_event_same_type_min_weight
+            and other.date.value != first.date.value
+            and other.date.start != first.date.start
+        )
+    if b.weight < lexicon.second_event_min_weight:
+        return False
+    if other.date.value == first.date.value:
+        if a.type in b.subsumes:
+            return False
+        return all(b.type not in c.trigger.subsumes for c in present)
+    return True
+
+
+def event_confidence(weight: float, date: DateInfo, *, actors: int, has_object: bool) -> float:
+    """The documented confidence formula (see :mod:`pipeline.extract`)."""
+    date_score = DATE_SCORE.get(date.precision, DATE_SCORE["unknown"])
+    if date.anchored:
+        date_score *= 0.9
+    entity_score = (0.5 if actors else 0.0) + (0.5 if has_object else 0.0)
+    return round(min(1.0, 0.5 * weight + 0.3 * date_score + 0.2 * entity_score), 3)
+
+
+def unique(items: Iterable[str]) -> list[str]:
+    """``items`` without repeats, in first-seen order."""
+    return list(dict.fromkeys(items))
+
+
+def _event_weapons(weapons: Sequence[WeaponMention]) -> list[EventWeapon]:
+    """One entry per (system, quantity); a quantity-less entry only if none has one."""
+    pairs = dict.fromkeys((w.id, w.mention.quantity) for w in weapons)
+    counted = {wid for wid, qty in pairs if qty is not None}
+    return [
+        EventWeapon(id=wid, quantity=qty)
+        for wid, qty in pairs
+        if qty is not None or wid not in counted
+    ]
+
+
+def _dated(ents: Sequence[Span], part: DocPart) -> list[DateInfo]:
+    """The sentence's DATE spans that carry a value or were anchored."""
+    return [
+        d
+        for e in ents
+        if e.label_ == "DATE"
+        and (d := date_info(e, part.offset)) is not None
+        and (d.value is not None or d.anchored)
+    ]
+
+
+def _candidates(
+    text: str, start: int, ents: Sequence[Span], dates: Sequence[DateInfo], part: DocPart
+) -> list[_Candidate]:
+    """Each trigger whose required labels the sentence has, with its nearest date."""
+    lexicon = load_lexicon()
+    labels = {e.label_ for e in ents}
+    triggers = [
+        replace(t, start=t.start + start, end=t.end + start)
+        for t in find_triggers(text, part.language)
+        if t.requires <= labels
+    ]
+    candidates = []
+    for trig in triggers:
+        date, distance = _nearest_date(trig, dates, text, start, part.language, lexicon)
+        candidates.append(_Candidate(trig, date, distance))
+    return candidates
+
+
+def _choose(candidates: Sequence[_Candidate]) -> list[_Candidate]:
+    """The best candidate, and a second one when it clearly tells another event."""
+    lexicon = load_lexicon()
+    chosen = [max(candidates, key=_rank)]
+    second = [c for c in candidates if _clearly_another(chosen[0], c, candidates, lexicon)]
+    if second:
+        chosen.append(max(second, key=_rank))
+    return chosen
+
+
+def _participants(ents: Sequence[Span], part: DocPart, doc_id: str) -> _Participants:
+    people = unique(
+        p.id
+        for e in ents
+        if e.label_ == "PERSON" and (p := person_mention(e, part, doc_id)) is not None
+    )
+    weapons = _event_weapons(
+        [
+            w
+            for e in ents
+            if e.label_ == "WEAPON" and (w := weapon_mention(e, part, doc_id)) is not None
+        ]
+    )
+    countries: list[str] = []
+    places: list[str] = []
+    for e in ents:
+        if e.label_ not in ("GPE", "LOC"):
+            continue
+        code = e._.canonical
+        if e.label_ == "GPE" and isinstance(code, str) and _COUNTRY_CODE.match(code):
+            countries.append(code)
+        else:
+            places.append(e._.canonical_name or e.text)
+    return _Participants(people, weapons, unique(countries), unique(places))
+
+
+def _records(
+    chosen: Sequence[_Candidate],
+    who: _Participants,
+    evidence: Evidence,
+    extractor: Extractor,
+    options: ExtractOptions,
+) -> list[EventRecord]:
+    """The chosen candidates as event records, less those below the confidence floor."""
+    events = []
+    types_seen: set[str] = set()
+    for cand in chosen:
+        confidence = event_confidence(
+            cand.trigger.weight, cand.date, actors=who.actors, has_object=who.has_object
+        )
+        if confidence < options.min_event_confidence:
+            continue
+        # a second event of the same type in one sentence: its date tells it apart
+        apart = [cand.date.value or ""] if cand.trigger.type in types_seen else []
+        events.append(
+            EventRecord(
+                id=hash_id(
+                    "event",
+                    evidence.document_id,
+                    str(evidence.start),
+                    str(evidence.end),
+                    cand.trigger.type,
+                    *apart,
+                ),
+                type=cand.trigger.type,
+                date=cand.date,
+                people=who.people,
+                weapons=who.weapons,
+                countries=who.countries,
+                places=who.places,
+                trigger=cand.trigger.text,
+                evidence=evidence,
+                confidence=confidence,
+                extractor=extractor,
+            )
+        )
+        types_seen.add(cand.trigger.type)
+    return events
+
+
+def sentence_events(
+    sent: Span,
+    part: DocPart,
+    *,
+    doc_id: str,
+    extractor: Extractor,
+    options: ExtractOptions,
+) -> list[EventRecord]:
+    """Zero, one or (when clearly two) two events from one sentence."""
+    text = sent.text
+    lead = len(text) - len(text.lstrip())
+    text = text.strip()
+    if not text or len(text) > options.max_sentence_chars:
+        return []
+    start = part.offset + sent.start_char + lead
+    ents = [e for e in sent.doc.ents if e.start >= sent.start and e.end <= sent.end]
+    dates = _dated(ents, part)
+    if not dates:
+        return []
+    candidates = _candidates(text, start, ents, dates, part)
+    if not candidates:
+        return []
+    evidence = Evidence(
+        document_id=doc_id,
+        sentence=text,
+        start=start,
+        end=start + len(text),
+        language=part.language,
+    )
+    return _records(
+        _choose(candidates), _participants(ents, part, doc_id), evidence, extractor, options
+    )

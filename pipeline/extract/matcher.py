@@ -1,0 +1,151 @@
+"""Trigger words found in a sentence: each language's lexicon compiled to patterns once.
+
+A trigger is matched as a word (``match: word``, with the language's proclitics
+allowed in front) or anywhere (``match: substring``, Chinese); ``*`` ends a stem;
+letters the script unifies and marks it ignores match in any form. Excluded phrases
+("in order to") mask the triggers inside them.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+from pipeline import lang as lang_registry
+from pipeline.extract.triggers import LanguageLexicon, load_lexicon
+
+
+@dataclass(frozen=True)
+class _CompiledTrigger:
+    text: str
+    type: str
+    weight: float
+    priority: int
+    requires: frozenset[str]
+    subsumes: frozenset[str]
+    pattern: re.Pattern[str]
+
+
+@dataclass(frozen=True)
+class TriggerMatch:
+    """A trigger found in a text; offsets are relative to that text."""
+
+    text: str
+    type: str
+    weight: float
+    priority: int
+    requires: frozenset[str]
+    subsumes: frozenset[str]
+    start: int
+    end: int
+
+
+def _char_pattern(ch: str, spec: LanguageLexicon) -> str:
+    for group in spec.fold:
+        if ch in group:
+            return "[" + re.escape(group) + "]"
+    return re.escape(ch)
+
+
+def _compile(trigger: str, spec: LanguageLexicon) -> re.Pattern[str]:
+    """The pattern of one trigger (or excluded phrase, or clause word) of a language."""
+    marks = spec.marks
+    words = []
+    for word in trigger.split():
+        stem = word.endswith("*")
+        letters = word.rstrip("*")
+        body = "".join(_char_pattern(ch, spec) + (marks if ch.isalpha() else "") for ch in letters)
+        words.append(body + (r"\w*" if stem else ""))
+    core = r"\s+".join(words)
+    if spec.match == "substring":
+        return re.compile(core, re.IGNORECASE)
+    proclitics = sorted(spec.proclitics, key=len, reverse=True)
+    prefix = "(?:" + "|".join(re.escape(p) for p in proclitics) + ")?" if proclitics else ""
+    return re.compile(r"(?<!\w)" + prefix + core + r"(?!\w)", re.IGNORECASE)
+
+
+@lru_cache(maxsize=32)
+def _compiled(lang: str) -> tuple[tuple[_CompiledTrigger, ...], tuple[re.Pattern[str], ...]]:
+    lexicon = load_lexicon()
+    spec = lexicon.languages.get(lang)
+    if spec is None:
+        return (), ()
+    triggers = []
+    for type_name, type_spec in lexicon.types.items():
+        for text, weight in type_spec.triggers.get(lang, {}).items():
+            triggers.append(
+                _CompiledTrigger(
+                    text=text,
+                    type=type_name,
+                    weight=weight,
+                    priority=type_spec.priority,
+                    requires=frozenset(type_spec.requires),
+                    subsumes=frozenset(type_spec.subsumes),
+                    pattern=_compile(text, spec),
+                )
+            )
+    excludes = tuple(_compile(text, spec) for text in spec.exclude)
+    return tuple(triggers), excludes
+
+
+@lru_cache(maxsize=32)
+def clause_words(lang: str) -> re.Pattern[str] | None:
+    """The language's clause words ("and", "when", "и", "và" ...) as one pattern."""
+    spec = load_lexicon().languages.get(lang)
+    if spec is None or not spec.clause_words:
+        return None
+    return re.compile("|".join(_compile(w, spec).pattern for w in spec.clause_words), re.I)
+
+
+def _nfc_with_offsets(text: str) -> tuple[str, list[int]]:
+    """``text`` in NFC and, for each of its characters plus the end, the offset in ``text``.
+
+    Triggers are written in NFC; decomposed input (e.g. Vietnamese typed with
+    combining tone marks) is composed cluster by cluster so offsets map back.
+    """
+    if unicodedata.is_normalized("NFC", text):
+        return text, list(range(len(text) + 1))
+    parts: list[str] = []
+    offsets: list[int] = []
+    start = 0
+    for i in range(1, len(text) + 1):
+        if i == len(text) or not unicodedata.combining(text[i]):
+            cluster = unicodedata.normalize("NFC", text[start:i])
+            parts.append(cluster)
+            offsets.extend([start] * len(cluster))
+            start = i
+    offsets.append(len(text))
+    return "".join(parts), offsets
+
+
+def find_triggers(text: str, lang: str) -> list[TriggerMatch]:
+    """Every trigger of ``lang`` in ``text`` outside the excluded phrases, in text order."""
+    triggers, excludes = _compiled(lang)
+    normal, offsets = _nfc_with_offsets(text)
+    masked = [m.span() for pattern in excludes for m in pattern.finditer(normal)]
+    found = []
+    for trig in triggers:
+        for m in trig.pattern.finditer(normal):
+            if any(m.start() < e and s < m.end() for s, e in masked):
+                continue
+            start, end = offsets[m.start()], offsets[m.end()]
+            found.append(
+                TriggerMatch(
+                    text=text[start:end],
+                    type=trig.type,
+                    weight=trig.weight,
+                    priority=trig.priority,
+                    requires=trig.requires,
+                    subsumes=trig.subsumes,
+                    start=start,
+                    end=end,
+                )
+            )
+    found.sort(key=lambda t: (t.start, t.end, t.type))
+    return found
+
+
+for _cached in (_compiled, clause_words):
+    lang_registry.on_change(_cached.cache_clear)

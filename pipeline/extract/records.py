@@ -1,0 +1,149 @@
+"""Entity spans read into mention records, in document offsets.
+
+The spans' values come through the extensions of ``pipeline.extensions``: PERSON
+spans become :class:`PersonMention` (canonical id when linked), WEAPON spans
+:class:`WeaponMention` (canonical id, quantity), DATE spans with a ``_.date`` value
+:class:`~schemas.records.DateInfo`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import get_args
+
+from pydantic import BaseModel, ConfigDict, Field
+from spacy.tokens import Doc, Span
+
+from pipeline.ids import slug
+from pipeline.people import person_key
+from schemas.records import DateInfo, DatePrecision, EventRecord, Mention, WeaponCategory
+
+_WEAPON_CATEGORIES: tuple[str, ...] = get_args(WeaponCategory)
+_PRECISIONS: tuple[str, ...] = get_args(DatePrecision)
+
+
+def person_id(canonical: str | None, key: str) -> str | None:
+    """Record id of a person: the canonical id, else ``person:<slug of key>``."""
+    if canonical:
+        return canonical
+    key_slug = slug(key)
+    return f"person:{key_slug}" if key_slug else None
+
+
+class PersonMention(BaseModel):
+    """A PERSON span with what linking needs."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(description="person:<slug>: canonical id, else of the name key.")
+    mention: Mention
+    canonical_name: str | None = None
+    key: str = Field(description="Normalised key of the form as written.")
+    known: bool = False
+
+
+class WeaponMention(BaseModel):
+    """A WEAPON span with its reference data."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(description="weapon:<slug> of the canonical designation.")
+    mention: Mention
+    name: str = Field(description="Canonical designation, else the text as written.")
+    category: WeaponCategory = "other"
+    family: str | None = None
+    origin: str | None = None
+    known: bool = False
+
+
+class DocumentExtraction(BaseModel):
+    """Everything extracted from one document, in document offsets."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    document_id: str
+    people: list[PersonMention] = Field(default_factory=list)
+    weapons: list[WeaponMention] = Field(default_factory=list)
+    dates: list[DateInfo] = Field(default_factory=list)
+    events: list[EventRecord] = Field(default_factory=list)
+    coverage: dict[str, list[str]] = Field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DocPart:
+    """A processed paragraph: its Doc, where it starts in the document, its language."""
+
+    doc: Doc
+    offset: int
+    language: str
+
+
+def date_info(span: Span, offset: int) -> DateInfo | None:
+    """The DATE span's value as a record, or None when the span carries none."""
+    data = span._.date
+    if not isinstance(data, dict):
+        return None
+    value = data.get("value")
+    precision = data.get("precision") or "unknown"
+    if precision not in _PRECISIONS:
+        precision = "unknown"
+    return DateInfo(
+        text=span.text,
+        value=str(value) if value else None,
+        start=offset + span.start_char,
+        end=offset + span.end_char,
+        precision=precision,
+        anchored=bool(data.get("anchored", False)),
+    )
+
+
+def _mention(span: Span, part: DocPart, doc_id: str, quantity: int | None = None) -> Mention:
+    return Mention(
+        document_id=doc_id,
+        text=span.text,
+        start=part.offset + span.start_char,
+        end=part.offset + span.end_char,
+        language=part.language,
+        quantity=quantity,
+    )
+
+
+def person_mention(span: Span, part: DocPart, doc_id: str) -> PersonMention | None:
+    """A PERSON span as a mention; None when its name gives no id."""
+    canonical = span._.canonical if isinstance(span._.canonical, str) else None
+    key = person_key(span.text, part.language)
+    pid = person_id(canonical, key)
+    if pid is None:
+        return None
+    return PersonMention(
+        id=pid,
+        mention=_mention(span, part, doc_id),
+        canonical_name=span._.canonical_name if canonical else None,
+        key=key,
+        known=canonical is not None,
+    )
+
+
+def _quantity(span: Span) -> int | None:
+    value = span._.quantity
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def weapon_mention(span: Span, part: DocPart, doc_id: str) -> WeaponMention | None:
+    """A WEAPON span as a mention; None when its designation gives no id."""
+    info = span._.weapon if isinstance(span._.weapon, dict) else {}
+    name = info.get("designation") or span._.canonical_name or span.text
+    canonical = span._.canonical if isinstance(span._.canonical, str) else None
+    wid = canonical or (f"weapon:{slug(name)}" if slug(name) else None)
+    if wid is None:
+        return None
+    category = info.get("category") or "other"
+    return WeaponMention(
+        id=wid,
+        mention=_mention(span, part, doc_id, _quantity(span)),
+        name=name,
+        category=category if category in _WEAPON_CATEGORIES else "other",
+        family=info.get("family"),
+        origin=info.get("origin"),
+        known=bool(info.get("known", canonical is not None)),
+    )
