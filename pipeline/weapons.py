@@ -4,28 +4,37 @@ Reference data lives in ``pipeline/data/weapons.yaml`` (validated on load, loade
 once). Designations are recognised by a grammar built from that file's prefix
 table, in every script: ``Su-30MK2``, ``SU-30 MK2``, ``Су-30МК2``, ``سو-30 إم كي 2``,
 ``苏-30MK2`` all normalise to the key ``SU-30MK2``; project numbers (``проекта
-636.1``, ``636型``, ``Dự án 636``) to ``PROJECT-636.1``; class and reporting
+636.1``, ``636.1型``, ``Dự án 636.1``) to ``PROJECT-636.1``; class and reporting
 names (Varshavyanka, «Варшавянка», 基洛级, "Kilo-class") to the key of the entry
 they name.
 
-Linking (:func:`lookup`, :func:`resolve`):
+Linking (:func:`lookup`, :func:`resolve`). Every designation becomes a record; the
+data decides only whether the record is one of its entries:
 
-* a key of an entry, or of one of its aliases, links to it (``match="exact"``);
-* otherwise, when the key's family (``SU-30`` for ``SU-30MKK``, ``PROJECT-636``
-  for ``PROJECT-636``) has exactly one entry in the data, the key links to that
-  entry with ``match="family"``. Decision: the project's corpus is about arms for
-  Vietnam, whose only Su-30 is the Su-30MK2, so a bare "Su-30", and a variant the
-  data does not know (the Arabic source's "سو-30 إم كي كي", i.e. "Su-30MKK", which
-  in that sentence stands for Vietnam's twelve Su-30MK2), resolve to the one
-  Su-30 entry. ``span._.weapon["designation"]`` is the canonical designation of
-  the entry; the designation as written is kept in ``span._.weapon["as_written"]``
-  and ``match`` says the link was by family, so a reviewer can tell. The policy is
-  the component option ``family_fallback``: ``"any"`` (default), ``"bare"`` (only a
-  bare family such as "Su-30") or ``"none"``. A family with two or more entries is
-  never guessed.
-* a designation the data does not know at all (``Su-35S``, ``Ту-160``) still
-  becomes a weapon: ``known=False``, its normalised designation as name, id
-  ``weapon:<slug>``, category and origin from the prefix table.
+* ``match="exact"``: the key of an entry, or of one of its aliases, links to that
+  entry (``known=True``; ``as_written`` keeps the variant written, ``MiG-21bis``).
+* ``match="variant"``: a designation the data does not list whose family does
+  (``Su-30MKK``, ``Su-30MKI``, ``S-300PMU2`` beside the data's ``Su-30MK2`` and
+  ``S-300PMU1``) is its own record: designation and id as written
+  (``weapon:su-30mkk``), ``known=False``, ``family`` the family designation
+  (``Su-30``), category and origin those of the family's entries.
+* ``match="family"``: a bare family designation (``Su-30``, ``سو-30``, ``Project
+  636``, ``636型``) that is no entry's own designation or alias is the
+  family-level record (``weapon:su-30``, ``known=False``, ``family`` itself),
+  with the family's category and origin. A text that names only the family does
+  not say which variant it means, so the record never becomes one of the
+  family's entries, even when the data has only one: how many variants the data
+  lists says nothing about the text.
+* ``match="none"``: a designation whose family the data does not know at all
+  (``Su-35S``, ``Ту-160``): ``known=False``, category and origin from the prefix
+  table.
+
+Two mentions next to each other are one mention when they name one entry across
+a small gap ("проекта 10412 «Светляк»", "T-90S and T-90SK"), or when one names a
+family and the other a member of it across a naming gap but not a listing one
+("Kilo boats of Project 636" name Project 636.1; "Su-30 and Su-30MKK" are two): the
+member, the more specific, is kept. The gap words are data
+(``merge_gap_words``).
 """
 
 from __future__ import annotations
@@ -38,7 +47,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Literal, cast, get_args
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from spacy.language import Language
@@ -56,8 +65,7 @@ logger = logging.getLogger(__name__)
 DATA_FILE = "data/weapons.yaml"
 COMPONENT_NAME = "osintdesk_weapons"
 LANGUAGES = ("en", "ru", "ar", "vi", "zh")
-FamilyFallback = Literal["any", "bare", "none"]
-Match = Literal["exact", "family", "none"]
+Match = Literal["exact", "variant", "family", "none"]
 
 _DASH_CHARS = "-‐‑–—"
 _DASHES = "\\-‐‑–—"  # for character classes
@@ -189,6 +197,15 @@ class WeaponEntry(BaseModel):
         return [a for lang in sorted(self.context_aliases) for a in self.context_aliases[lang]]
 
 
+class MergeGapWords(BaseModel):
+    """Words between two mentions that make them one (see the module docstring)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    naming: list[str] = Field(default_factory=list)  # "X of Y", "Y «X»": one system named twice
+    listing: list[str] = Field(default_factory=list)  # "X and X'": forms of one entry listed
+
+
 class WeaponsData(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -198,7 +215,7 @@ class WeaponsData(BaseModel):
     projects: Projects
     class_context: ClassContext
     unknown_classes: UnknownClasses = UnknownClasses()
-    merge_gap_words: list[str] = Field(default_factory=list)
+    merge_gap_words: MergeGapWords = MergeGapWords()
     weapons: list[WeaponEntry] = Field(min_length=1)
 
 
@@ -221,7 +238,7 @@ class WeaponRef:
 
     @property
     def designation(self) -> str:
-        """The canonical designation (the entry's name; for unknown weapons as written)."""
+        """The canonical designation (the entry's name; otherwise as written)."""
         return self.name
 
     def as_dict(self) -> dict[str, Any]:
@@ -322,10 +339,9 @@ class _Grammar:
             for p in data.unknown_classes.patterns
         ]
         self.not_class_names = set(data.unknown_classes.not_class_names)
-        marks = f"[\\s{re.escape(_QUOTES)}()\\[\\]{_DASHES}]*"
-        words = _alternation(_flexible(w) for w in data.merge_gap_words)
-        gap_words = f"(?:(?:{words}){marks})?" if words else ""
-        self.merge_gap_re = re.compile(f"{marks}{gap_words}")
+        gaps = data.merge_gap_words
+        self.naming_gap_re = _gap_regex(gaps.naming)
+        self.merge_gap_re = _gap_regex([*gaps.naming, *gaps.listing])
 
     # -- regexes -----------------------------------------------------------
 
@@ -621,32 +637,51 @@ class _Grammar:
         ]
         return self._merge_adjacent(text, _non_overlapping(candidates))
 
-    def _entry_id(self, key: str) -> str | None:
+    def is_family_of(self, family: str, key: str) -> bool:
+        """Whether ``family`` is a bare family key (no entry's own) and ``key`` a member of it."""
+        if family == key or family in self.by_key or family_of(family) != family:
+            return False
         entry = self.by_key.get(key)
         if entry is not None:
-            return entry.id
-        members = self.families.get(family_of(key) or "", [])
-        return members[0].id if len(members) == 1 else None
+            return entry in self.families.get(family, [])
+        return family_of(key) == family
+
+    def _joined_key(self, text: str, last: WeaponMention, mention: WeaponMention) -> str | None:
+        """The key of one mention made of ``last`` and ``mention``, or None when they are two."""
+        first, second = self.by_key.get(last.key), self.by_key.get(mention.key)
+        if first is not None and second is not None and first.id == second.id:
+            if self.merge_gap_re.fullmatch(text, last.end, mention.start):
+                return last.key
+            return None
+        if not self.naming_gap_re.fullmatch(text, last.end, mention.start):
+            return None
+        if self.is_family_of(last.key, mention.key):
+            return mention.key
+        if self.is_family_of(mention.key, last.key):
+            return last.key
+        return None
 
     def _merge_adjacent(self, text: str, mentions: list[WeaponMention]) -> list[WeaponMention]:
-        """One mention for "проекта 10412 «Светляк»": same system, only a small gap."""
+        """One mention for "проекта 10412 «Светляк»" (see the module docstring)."""
         merged: list[WeaponMention] = []
         for mention in mentions:
-            if merged:
-                last = merged[-1]
-                same = self._entry_id(last.key)
-                if (
-                    same is not None
-                    and same == self._entry_id(mention.key)
-                    and self.merge_gap_re.fullmatch(text, last.end, mention.start)
-                ):
-                    key = last.key if last.key in self.by_key else mention.key
-                    merged[-1] = dataclasses.replace(
-                        last, end=mention.end, key=key, text=text[last.start : mention.end]
-                    )
-                    continue
-            merged.append(mention)
+            key = self._joined_key(text, merged[-1], mention) if merged else None
+            if key is None:
+                merged.append(mention)
+                continue
+            last = merged[-1]
+            merged[-1] = dataclasses.replace(
+                last, end=mention.end, key=key, text=text[last.start : mention.end]
+            )
         return merged
+
+
+def _gap_regex(words: list[str]) -> re.Pattern[str]:
+    """Quotes, brackets, dashes and spaces, with at most one of ``words`` among them."""
+    marks = f"[\\s{re.escape(_QUOTES)}()\\[\\]{_DASHES}]*"
+    alternatives = _alternation(_flexible(w) for w in words)
+    gap_words = f"(?:(?:{alternatives}){marks})?" if alternatives else ""
+    return re.compile(f"{marks}{gap_words}")
 
 
 def _non_overlapping(candidates: list[WeaponMention]) -> list[WeaponMention]:
@@ -735,7 +770,7 @@ def display_designation(key: str) -> str:
     return key
 
 
-def _ref(entry: WeaponEntry, match: Match, as_written: str) -> WeaponRef:
+def _ref(entry: WeaponEntry, as_written: str) -> WeaponRef:
     return WeaponRef(
         id=entry.id,
         name=entry.name,
@@ -743,47 +778,47 @@ def _ref(entry: WeaponEntry, match: Match, as_written: str) -> WeaponRef:
         category=entry.category,
         origin=entry.origin,
         known=True,
-        match=match,
+        match="exact",
         as_written=as_written,
     )
 
 
-def lookup(key: str, family_fallback: FamilyFallback = "any") -> WeaponRef | None:
-    """The reference entry a key links to (see the module docstring), or None."""
-    grammar = _grammar()
-    designation = display_designation(key)
-    entry = grammar.by_key.get(key)
-    if entry is not None:
-        return _ref(entry, "exact", designation)
-    family = family_of(key)
-    if family is None or family_fallback == "none":
-        return None
-    if family_fallback == "bare" and family != key:
-        return None
-    members = grammar.families.get(family, [])
-    if len(members) == 1:
-        return _ref(members[0], "family", designation)
-    return None
+def lookup(key: str) -> WeaponRef | None:
+    """The entry ``key`` names (as designation or alias), or None: no guessing by family."""
+    entry = _grammar().by_key.get(key)
+    return None if entry is None else _ref(entry, display_designation(key))
+
+
+def _family_traits(grammar: _Grammar, family: str) -> tuple[str, str] | None:
+    """(category, origin) the family's entries share, or None when none or they differ."""
+    traits = {(e.category, e.origin) for e in grammar.families.get(family, [])}
+    return traits.pop() if len(traits) == 1 else None
 
 
 @lru_cache(maxsize=4096)
-def resolve(key: str, family_fallback: FamilyFallback = "any") -> WeaponRef:
-    """Like :func:`lookup`, but an unknown designation becomes an unknown weapon."""
-    ref = lookup(key, family_fallback)
+def resolve(key: str) -> WeaponRef:
+    """The record of ``key``: its entry, else its own record (see the module docstring)."""
+    ref = lookup(key)
     if ref is not None:
         return ref
     grammar = _grammar()
     name = display_designation(key)
     family = family_of(key)
     prefix = grammar.by_canonical.get(key.split("-")[0]) if not key.startswith("PROJECT-") else None
+    category, origin = (prefix.category, prefix.origin) if prefix else ("other", None)
+    match: Match = "none"
+    traits = _family_traits(grammar, family) if family else None
+    if traits is not None:
+        category, origin = traits
+        match = "family" if family == key else "variant"
     return WeaponRef(
         id=f"weapon:{slug(name)}",
         name=name,
         family=display_designation(family) if family else None,
-        category=prefix.category if prefix else "other",
-        origin=prefix.origin if prefix else None,
+        category=category,
+        origin=origin,
         known=False,
-        match="none",
+        match=match,
         as_written=name,
     )
 
@@ -795,15 +830,9 @@ def resolve(key: str, family_fallback: FamilyFallback = "any") -> WeaponRef:
 class WeaponsComponent:
     """Sets WEAPON entities with canonical ids, weapon details and quantities."""
 
-    def __init__(self, name: str, max_words: int, family_fallback: str) -> None:
-        if family_fallback not in get_args(FamilyFallback):
-            raise ConfigError(
-                f"{name}: family_fallback {family_fallback!r} is not one of "
-                f"{list(get_args(FamilyFallback))}"
-            )
+    def __init__(self, name: str, max_words: int) -> None:
         self.name = name
         self.max_words = max_words
-        self.family_fallback = cast(FamilyFallback, family_fallback)
         _grammar()  # load and validate the data now, not on the first document
         load_numbers()
 
@@ -831,7 +860,7 @@ class WeaponsComponent:
         )
         previous_end = 0
         for span, mention in details:
-            ref = resolve(mention.key, self.family_fallback)
+            ref = resolve(mention.key)
             if not ref.known and mention.category is not None:
                 ref = dataclasses.replace(ref, category=mention.category)
             span._.canonical = ref.id
@@ -868,13 +897,8 @@ def _merge_entities(doc: Doc, spans: list[Span]) -> None:
     doc.set_ents(spans, default="unmodified")
 
 
-@Language.factory(
-    COMPONENT_NAME,
-    default_config={"max_words": 6, "family_fallback": "any"},
-)
-def make_weapons_component(
-    nlp: Language, name: str, max_words: int, family_fallback: str
-) -> WeaponsComponent:
+@Language.factory(COMPONENT_NAME, default_config={"max_words": 6})
+def make_weapons_component(nlp: Language, name: str, max_words: int) -> WeaponsComponent:
     """``nlp.add_pipe("osintdesk_weapons", before="ner")`` (any language, blank or trained)."""
     extensions.register_extensions()
-    return WeaponsComponent(name, max_words, family_fallback)
+    return WeaponsComponent(name, max_words)
