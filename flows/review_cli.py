@@ -19,7 +19,7 @@ import typer
 
 from flows.cli_errors import one_line_errors
 from pipeline.errors import ReviewError
-from pipeline.store import Store
+from pipeline.review import Store
 
 log = logging.getLogger(__name__)
 
@@ -227,7 +227,7 @@ def alias(
 @review_app.command()
 @one_line_errors
 def publish(out_dir: OutDir = DEFAULT_OUT) -> None:
-    """Rewrite OUT/people|weapons|events.jsonl with all decisions applied."""
+    """Write OUT/reviewed/people|weapons|events.jsonl with all decisions applied."""
     from pipeline.review import publish as publish_files
 
     with _store(out_dir) as store:
@@ -269,7 +269,7 @@ def export_command(
     out_dir: OutDir = DEFAULT_OUT,
 ) -> None:
     """Export reviewed records as JSON Lines, CSV (+ arms transfers) or followthemoney."""
-    from pipeline.export import export
+    from pipeline.review import export
 
     with _store(out_dir) as store:
         result = export(store, fmt.value, out, accepted_only=accepted_only)

@@ -32,7 +32,7 @@ from pipeline.fetch import FeedResult, Fetched, fetch_with_retries
 from pipeline.ids import hash_id
 from pipeline.language import LanguageDetector, get_detector
 from pipeline.link import link_all
-from pipeline.overrides import apply_overrides, load_overrides
+from pipeline.review.overrides import apply_overrides, load_overrides
 from pipeline.snapshot import save_snapshot
 from pipeline.sources import Source, resolve_file
 from pipeline.write import write_json, write_jsonl

@@ -11,9 +11,14 @@ import pytest
 from fixtures.review.builder import build
 
 from pipeline.errors import ReviewError
-from pipeline.export import EVENT_COLUMNS, PERSON_COLUMNS, TRANSFER_COLUMNS, export
-from pipeline.review import decide, open_store
-from pipeline.store import Store
+from pipeline.review import Store, decide, open_store, review_state
+from pipeline.review.export import (
+    EVENT_COLUMNS,
+    PERSON_COLUMNS,
+    TRANSFER_COLUMNS,
+    arms_transfers,
+    export,
+)
 from schemas.records import EventRecord, PersonRecord
 
 PUTIN, BUTIN = "person:vladimir-putin", "person:fladimir-butin"
@@ -158,6 +163,9 @@ def test_unknown_format_is_refused(reviewed: tuple[Store, dict[str, str]], tmp_p
         ("RU", "1965", "SU"),
         ("RU", "196X", "SU"),
         ("RU", "1991-12", "SU"),
+        ("RU", "198X", "SU"),
+        ("RU", "199X", "RU"),  # mostly after 1991: not dated before 1992
+        ("RU", "1985/1991", "SU"),
         ("RU", "2009-12", "RU"),
         ("RU", "", "RU"),
         ("IN", "1980", "IN"),
@@ -165,6 +173,76 @@ def test_unknown_format_is_refused(reviewed: tuple[Store, dict[str, str]], tmp_p
 )
 def test_soviet_era_supplier(origin: str, date: str, supplier: str) -> None:
     """SIPRI records Soviet-era transfers under the Soviet Union, not Russia."""
-    from pipeline.export import _supplier
+    from pipeline.review.export import _supplier
+    from schemas.edtf import parse_or_none
 
-    assert _supplier(origin, date) == supplier
+    assert _supplier(origin, parse_or_none(date)) == supplier
+
+
+@pytest.mark.parametrize(
+    ("order_date", "delivery_date", "matched"),
+    [
+        ("199X", "1995", True),  # as text "199X" > "1995": the bug this pins
+        ("19XX", "1995", True),
+        ("1996", "1995", False),
+        ("2009-12", "2009", True),  # an order in December 2009 can precede a 2009 delivery
+        ("2014-03", "2014-01", False),
+        ("1990/1994", "1995", True),
+        ("2014-21", "2014-02", False),  # spring 2014 is after February
+    ],
+)
+def test_delivery_joins_order_by_date_value_not_text(
+    tmp_path: Path, order_date: str, delivery_date: str, matched: bool
+) -> None:
+    out_dir = tmp_path / "out"
+    ids = build(out_dir, drop_gepard=True)
+    with open_store(out_dir) as store:
+        store.ingest_output(out_dir, "run-1")
+        for rid, value in ((ids["en_order"], order_date), (ids["en_delivery"], delivery_date)):
+            decide(
+                store, rid, "edit", reviewer="ana", base_version=0, payload={"set": {"date": value}}
+            )
+        decide(store, ids["ar_order"], "reject", reviewer="ana", base_version=0)
+        rows = arms_transfers(review_state(store), store.documents(), accepted_only=False)
+    kilo = [r for r in rows if r["designation"] == "Project 636.1"]
+    if matched:
+        assert len(kilo) == 1
+        assert (kilo[0]["order_date"], kilo[0]["delivery_dates"]) == (order_date, delivery_date)
+        assert set(str(kilo[0]["event_ids"]).split("; ")) == {ids["en_order"], ids["en_delivery"]}
+    else:
+        assert [(r["order_date"], r["delivery_dates"]) for r in kilo] == [
+            ("", delivery_date),
+            (order_date, ""),
+        ]
+
+
+def test_same_order_reported_twice_keeps_the_more_precise_date(
+    reviewed: tuple[Store, dict[str, str]],
+) -> None:
+    store, ids = reviewed
+    decide(
+        store,
+        ids["ar_order"],
+        "edit",
+        reviewer="ana",
+        base_version=1,
+        payload={"set": {"date": "200X"}},
+    )
+    rows = arms_transfers(review_state(store), store.documents(), accepted_only=False)
+    kilo = [r for r in rows if r["designation"] == "Project 636.1"]
+    assert len(kilo) == 1 and kilo[0]["order_date"] == "2009-12"  # 200X contains 2009-12
+
+
+def test_ftm_dates_from_date_values() -> None:
+    from pipeline.review.export import _ftm_dates, _ftm_vague
+    from schemas.edtf import Edtf
+
+    assert _ftm_dates(Edtf.parse("2014-11-27")) == {"date": "2014-11-27"}
+    assert _ftm_dates(Edtf.parse("2014-22")) == {"date": "2014"}  # summer: year precision
+    assert _ftm_dates(Edtf.parse("199X")) == {}
+    assert _ftm_dates(Edtf.parse("1965-07/1974-12")) == {
+        "startDate": "1965-07",
+        "endDate": "1974-12",
+    }
+    assert _ftm_dates(Edtf.parse("199X/2001")) == {"endDate": "2001"}
+    assert _ftm_vague(Edtf.parse("199X/2001")) and not _ftm_vague(Edtf.parse("2001"))

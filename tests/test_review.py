@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
-from fixtures.review.builder import build
+from fixtures.review.builder import build, build_layout_1
 
 from pipeline.errors import ConflictError, ReviewError
 from pipeline.review import (
-    date_precision,
+    Store,
     decide,
     open_store,
     publish,
@@ -21,7 +22,6 @@ from pipeline.review import (
     split,
     sync_output,
 )
-from pipeline.store import Store
 
 PUTIN, BUTIN = "person:vladimir-putin", "person:fladimir-butin"
 
@@ -69,29 +69,48 @@ def test_accept_reject_edit(desk: tuple[Store, Path, dict[str, str]]) -> None:
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"date": "2014-13"}, "not an EDTF-style value"),
+        ({"date": "2014-13"}, "date '2014-13': 13 is not a month"),
+        ({"date": "2014-02-30"}, "day is out of range for month"),
+        ({"date": "14.11.2014"}, "not an EDTF value"),
+        ({"date": "2015/2014"}, "the range ends before it starts"),
         ({"type": "party"}, "invalid event"),
         ({"confidence": "1"}, "not editable"),
         ({"quantity": "six"}, "not a whole number"),
     ],
 )
-def test_bad_edits_are_refused(
+def test_bad_edits_are_refused_in_one_line(
     desk: tuple[Store, Path, dict[str, str]], changes: dict[str, str], message: str
 ) -> None:
     store, _, ids = desk
-    with pytest.raises(ReviewError, match=message):
+    with pytest.raises(ReviewError, match=message) as info:
         _decide(store, ids["en_order"], "edit", payload={"set": changes})
+    assert "\n" not in str(info.value)
+    assert str(info.value).startswith(ids["en_order"] + ": ")
     assert store.decisions() == []
 
 
-def test_date_precisions() -> None:
-    assert date_precision("2014-11-27") == "day"
-    assert date_precision("2014-21") == "season"
-    assert date_precision("201X") == "decade"
-    assert date_precision("19XX") == "century"
-    assert date_precision("1965-07/1974-12") == "range"
-    with pytest.raises(ReviewError):
-        date_precision("2014-02-30")
+@pytest.mark.parametrize(
+    ("value", "precision"),
+    [
+        ("2014-11-27", "day"),
+        ("2014-11", "month"),
+        ("2014-21", "season"),
+        ("2014-34", "quarter"),
+        ("2014", "year"),
+        ("201X", "decade"),
+        ("19XX", "century"),
+        ("1965-07/1974-12", "range"),
+        (" 2013-11-12 ", "day"),
+    ],
+)
+def test_date_edit_sets_value_and_precision(
+    desk: tuple[Store, Path, dict[str, str]], value: str, precision: str
+) -> None:
+    store, _, ids = desk
+    _decide(store, ids["en_order"], "edit", payload={"set": {"date": value}})
+    date = review_state(store).records[ids["en_order"]].data["date"]
+    assert (date["value"], date["precision"]) == (value.strip(), precision)
+    assert date["text"] == "December 2009"  # what the source said stays
 
 
 def test_merge_moves_mentions_and_event_references_and_split_undoes_it(
@@ -215,40 +234,68 @@ def test_alias_goes_to_overlay_file_not_packaged_data(
     assert "Варшавянка" in review_state(store).records["weapon:project-636-1"].data["aliases"]
 
 
-def test_publish_is_idempotent_and_not_reread_as_raw(
+RAW_FILES = ("people.jsonl", "weapons.jsonl", "events.jsonl")
+
+
+def _raw(out_dir: Path) -> dict[str, bytes]:
+    return {name: (out_dir / name).read_bytes() for name in RAW_FILES}
+
+
+def _ids(path: Path) -> set[str]:
+    return {json.loads(line)["id"] for line in path.read_text("utf-8").splitlines()}
+
+
+def test_publish_writes_reviewed_folder_and_never_the_raw_files(
     desk: tuple[Store, Path, dict[str, str]],
 ) -> None:
     store, out_dir, ids = desk
+    raw = _raw(out_dir)
     _decide(store, BUTIN, "merge", payload={"into": PUTIN})
     _decide(store, ids["ru_visit"], "reject")
-    publish(store, out_dir)
-    first = {p: (out_dir / p).read_bytes() for p in ("people.jsonl", "events.jsonl")}
-    people = [json.loads(line) for line in first["people.jsonl"].decode().splitlines()]
-    assert BUTIN not in {p["id"] for p in people}
-    assert ids["ru_visit"] not in first["events.jsonl"].decode()
-    # the published files are not a new run, nor raw records
+    written = publish(store, out_dir)
+    assert _raw(out_dir) == raw  # the pipeline's files are untouched
+    reviewed = out_dir / "reviewed"
+    assert {p.relative_to(out_dir).as_posix() for p in written} == {
+        "reviewed/people.jsonl",
+        "reviewed/weapons.jsonl",
+        "reviewed/events.jsonl",
+        "reviewed/manifest.json",
+        "reference_overrides.yaml",
+    }
+    assert BUTIN not in _ids(reviewed / "people.jsonl")
+    assert ids["ru_visit"] not in _ids(reviewed / "events.jsonl")
+    assert not (out_dir / "review").exists()  # layout 1's manifest folder
+    manifest = json.loads((reviewed / "manifest.json").read_text("utf-8"))
+    assert manifest["layout"] == 2 and manifest["run"] == "run-1"
+    assert manifest["status"][ids["ru_visit"]] == "rejected"
+    first = {name: (reviewed / name).read_bytes() for name in RAW_FILES}
+    # publishing is no new run, and the reviewed files are never read as raw records
     assert sync_output(store, out_dir) is None
-    (out_dir / "people.jsonl").write_bytes(first["people.jsonl"])  # touched, same bytes
+    (reviewed / "people.jsonl").write_text("not json\n", "utf-8")
     assert sync_output(store, out_dir) is None
-    build(out_dir)  # a real new run rewrites events and people
-    (out_dir / "people.jsonl").write_bytes(first["people.jsonl"])  # ... except people
+    build(out_dir, extra_putin_doc=True)  # a real new run
     assert sync_output(store, out_dir) is not None
     state = review_state(store)
     assert BUTIN in state.records and ids["ru_visit"] in state.records
+    assert state.records[BUTIN].merged_into == PUTIN
     publish(store, out_dir)
-    assert {p: (out_dir / p).read_bytes() for p in first} == first
+    assert "event:" in (reviewed / "events.jsonl").read_text("utf-8")
+    assert (reviewed / "events.jsonl").read_bytes() != first["events.jsonl"]  # the new visit
+    assert BUTIN not in _ids(reviewed / "people.jsonl")
 
 
 def test_refresh_after_run_ingests_and_publishes(tmp_path: Path) -> None:
     out_dir = tmp_path / "out"
     ids = build(out_dir)
     refresh_after_run(out_dir, "20261120T100000Z-aaaaaa")
+    assert not (out_dir / "reviewed").exists()  # nothing decided, nothing published
     with open_store(out_dir) as store:
         _decide(store, ids["ru_visit"], "reject")
     build(out_dir)
     summary = refresh_after_run(out_dir, "20261121T100000Z-bbbbbb")
     assert summary["status"]["rejected"] == 1
-    assert ids["ru_visit"] not in (out_dir / "events.jsonl").read_text("utf-8")
+    assert ids["ru_visit"] not in _ids(out_dir / "reviewed" / "events.jsonl")
+    assert ids["ru_visit"] in _ids(out_dir / "events.jsonl")  # raw stays raw
 
 
 def test_cli_review_commands(tmp_path: Path) -> None:
@@ -295,3 +342,70 @@ def test_cli_review_commands(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.stderr
     assert (tmp_path / "csv" / "arms_transfers.csv").exists()
+
+
+def test_layout_1_output_is_migrated_once_with_one_line(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    out_dir = tmp_path / "out"
+    ids = build_layout_1(out_dir)
+    published = _raw(out_dir)  # layout 1: reviewed records sat where raw ones belong
+    assert BUTIN not in _ids(out_dir / "people.jsonl")
+    pristine = tmp_path / "pristine"
+    build(pristine)  # the same run's raw files, for comparison
+    with caplog.at_level(logging.INFO), open_store(out_dir) as store:
+        lines = [r.getMessage() for r in caplog.records if "layout" in r.getMessage()]
+        assert len(lines) == 1 and "\n" not in lines[0]
+        assert f"{out_dir}/: moved reviewed files to {out_dir / 'reviewed'}/ (layout 2)" in lines[0]
+        # reviewed files now in reviewed/, byte for byte as layout 1 published them
+        assert {n: (out_dir / "reviewed" / n).read_bytes() for n in RAW_FILES} == published
+        # the raw files are raw again: the records the pipeline wrote
+        for name in RAW_FILES:
+            restored = [json.loads(x) for x in (out_dir / name).read_text("utf-8").splitlines()]
+            original = [json.loads(x) for x in (pristine / name).read_text("utf-8").splitlines()]
+            assert sorted(restored, key=lambda r: r["id"]) == sorted(
+                original, key=lambda r: r["id"]
+            )
+        assert not (out_dir / "review").exists()
+        manifest = json.loads((out_dir / "reviewed" / "manifest.json").read_text("utf-8"))
+        assert manifest["layout"] == 2 and manifest["migrated_from_layout"] == 1
+        # the same run, not a new one; decisions still apply; publishing gives the same files
+        assert sync_output(store, out_dir) is None
+        assert [r.id for r in store.runs()] == ["run-1"]
+        state = review_state(store)
+        assert state.records[BUTIN].merged_into == PUTIN
+        assert state.records[ids["ru_visit"]].status == "rejected"
+        publish(store, out_dir)
+        assert {n: (out_dir / "reviewed" / n).read_bytes() for n in RAW_FILES} == published
+    caplog.clear()
+    with caplog.at_level(logging.INFO), open_store(out_dir):
+        assert not [r for r in caplog.records if "layout" in r.getMessage()]
+
+
+def test_layout_1_files_rewritten_by_a_later_run_are_raw_already(tmp_path: Path) -> None:
+    out_dir = tmp_path / "out"
+    ids = build_layout_1(out_dir)
+    build(out_dir)  # the pipeline ran again after the last publish of layout 1
+    raw = _raw(out_dir)
+    summary = refresh_after_run(out_dir, "run-2")
+    assert _raw(out_dir) == raw
+    assert not (out_dir / "review" / "published.json").exists()
+    assert summary["status"]["rejected"] == 1
+    assert ids["ru_visit"] not in _ids(out_dir / "reviewed" / "events.jsonl")
+    assert BUTIN not in _ids(out_dir / "reviewed" / "people.jsonl")
+
+
+def test_cli_migrates_before_publishing(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from typer.testing import CliRunner
+
+    from flows.review_cli import review_app
+
+    out_dir = tmp_path / "out"
+    build_layout_1(out_dir)
+    result = CliRunner().invoke(review_app, ["publish", "--out-dir", str(out_dir)])
+    assert result.exit_code == 0, result.output
+    warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert [r.getMessage().count("moved reviewed files to") for r in warnings] == [1]
+    assert "loaded run" not in result.stderr  # the migrated dir is the same run
+    assert str(out_dir / "reviewed" / "people.jsonl") in result.stdout
+    assert BUTIN in _ids(out_dir / "people.jsonl")

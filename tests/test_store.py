@@ -13,7 +13,7 @@ import pytest
 from fixtures.review.builder import build
 
 from pipeline.errors import ConflictError, ReviewError
-from pipeline.store import Store, evidence_hash
+from pipeline.review import Store, evidence_hash
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -128,7 +128,7 @@ def test_killed_mid_write_leaves_earlier_decisions_intact(
         f"""
         import sys, time
         from pathlib import Path
-        from pipeline.store import Store
+        from pipeline.review.store import Store
         store = Store(Path({str(db)!r}))
         with store.transaction() as conn:
             conn.execute(

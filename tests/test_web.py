@@ -231,3 +231,47 @@ def test_safe_url() -> None:
         "//x",
     ):
         assert safe_url(bad) is None
+
+
+def test_queue_date_filter_is_a_date_value(site: tuple[TestClient, Path, dict[str, str]]) -> None:
+    client, _, ids = site
+    html = client.get("/?type=event&date=201X").text  # 2010-2019: as text "201X" starts nothing
+    assert ids["ru_visit"] in html and ids["en_delivery"] in html and ids["ru_delivery"] in html
+    assert ids["en_order"] not in html and ids["ar_order"] not in html
+    html = client.get("/?type=event&date=2013-21").text  # spring 2013: the visit was in November
+    assert ids["ru_visit"] not in html and "No records match." in html
+    html = client.get("/?type=event&date=20").text
+    assert "not a date value" in html and "No records match." in html
+
+
+def test_publish_from_the_web_writes_reviewed_folder(
+    site: tuple[TestClient, Path, dict[str, str]],
+) -> None:
+    client, out_dir, ids = site
+    raw = (out_dir / "events.jsonl").read_bytes()
+    _post(client, f"/record/{ids['ru_visit']}/decide", action="reject", base_version="0")
+    response = _post(client, "/publish")
+    assert response.status_code == 200 and "files written to" in response.text
+    assert (out_dir / "events.jsonl").read_bytes() == raw
+    assert ids["ru_visit"] not in (out_dir / "reviewed" / "events.jsonl").read_text("utf-8")
+
+
+def test_timeline_places_decades_and_edited_dates(
+    site: tuple[TestClient, Path, dict[str, str]],
+) -> None:
+    client, _, ids = site
+    _post(
+        client,
+        f"/record/{ids['en_order']}/decide",
+        action="edit",
+        base_version="0",
+        set_date="199X",
+        was_date="2009-12",
+    )
+    _post(client, f"/record/{ids['ru_visit']}/decide", action="accept", base_version="0")
+    html = client.get("/timeline").text
+    assert html.count("<circle") == 2
+    # 199X sits at its middle (1995): the axis runs from 1994 to 2014 in steps of two
+    assert ">1994<" in html and ">2014<" in html and ">1990<" not in html
+    table = html.split("<tbody>")[1]
+    assert table.index("199X") < table.index("2013-11")  # ordered by date value

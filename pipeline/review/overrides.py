@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pipeline.extract import DocumentExtraction
 from pipeline.people import person_key
 from pipeline.refdata import read_yaml, validate
-from pipeline.review import OVERRIDES_FILE
+from pipeline.review.layout import OVERRIDES_FILE
 from pipeline.weapons import normalise_designation
 
 log = logging.getLogger(__name__)

@@ -26,17 +26,11 @@ from typing import Any, Literal
 from pydantic import ValidationError
 
 from pipeline.errors import ConflictError, ReviewError
+from pipeline.review.layout import DOCUMENTS_DIR, RECORD_FILES, raw_file
 from schemas.records import RECORD_MODELS
 
 log = logging.getLogger(__name__)
 
-DB_NAME = "review.sqlite"
-RECORD_FILES: dict[str, str] = {
-    "person": "people.jsonl",
-    "weapon": "weapons.jsonl",
-    "event": "events.jsonl",
-}
-PUBLISHED_MANIFEST = Path("review") / "published.json"
 Action = Literal["accept", "reject", "edit", "merge", "split", "alias"]
 ACTIONS: tuple[str, ...] = ("accept", "reject", "edit", "merge", "split", "alias")
 
@@ -183,10 +177,13 @@ class Run:
 
 
 def output_fingerprint(out_dir: Path) -> str:
-    """sha256 over the record files of an output dir (names and bytes)."""
+    """sha256 over the raw record files of an output dir (names and bytes).
+
+    ``OUT/reviewed/`` is not part of it: publishing changes no fingerprint.
+    """
     digest = hashlib.sha256()
     paths = [out_dir / name for name in sorted(RECORD_FILES.values())]
-    docs = out_dir / "documents"
+    docs = out_dir / DOCUMENTS_DIR
     if docs.is_dir():
         paths.extend(sorted(docs.glob("*.json")))
     for path in paths:
@@ -198,19 +195,6 @@ def output_fingerprint(out_dir: Path) -> str:
 
 def _utcnow() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-
-
-def _published_hashes(out_dir: Path) -> dict[str, str]:
-    """sha256 of the files ``publish`` last wrote, so they are not re-read as raw."""
-    path = out_dir / PUBLISHED_MANIFEST
-    if not path.is_file():
-        return {}
-    try:
-        data = json.loads(path.read_text("utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ReviewError(f"{path}: unreadable publish manifest: {exc}") from exc
-    files = data.get("files", {})
-    return {str(k): str(v) for k, v in files.items()} if isinstance(files, dict) else {}
 
 
 def _read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -236,6 +220,34 @@ def _validate(rtype: str, data: dict[str, Any], origin: str) -> dict[str, Any]:
         raise ReviewError(f"{origin}: invalid {rtype} record: {where}: {first['msg']}") from exc
     dumped: dict[str, Any] = model.model_dump(mode="json")
     return dumped
+
+
+def _read_documents(out_dir: Path) -> list[dict[str, Any]]:
+    """The pipeline's document records (``OUT/documents/*.json``), validated."""
+    documents: list[dict[str, Any]] = []
+    docs_dir = Path(out_dir) / DOCUMENTS_DIR
+    for path in sorted(docs_dir.glob("*.json")) if docs_dir.is_dir() else []:
+        try:
+            raw = json.loads(path.read_text("utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise ReviewError(f"{path}: not valid JSON: {exc}") from exc
+        documents.append(_validate("document", raw, str(path)))
+    return documents
+
+
+def _read_records(out_dir: Path) -> list[tuple[str, dict[str, Any]]]:
+    """The pipeline's raw records (``OUT/people|weapons|events.jsonl``), validated."""
+    records: list[tuple[str, dict[str, Any]]] = []
+    for rtype in RECORD_FILES:
+        path = raw_file(out_dir, rtype)
+        if not path.is_file():
+            continue
+        for number, raw in _read_jsonl(path):
+            data = _validate(rtype, raw, f"{path}:{number}")
+            if record_type(str(data["id"])) != rtype:
+                raise ReviewError(f"{path}:{number}: id {data['id']} is not a {rtype} id")
+            records.append((rtype, data))
+    return records
 
 
 class Store:
@@ -293,89 +305,32 @@ class Store:
         return runs[-1] if runs else None
 
     def ingest_output(self, out_dir: Path, run_id: str) -> Run:
-        """Load the JSON records of one run's output dir, in one transaction.
+        """Load the raw extraction of one run's output dir, in one transaction.
 
-        Files that ``publish`` wrote (same sha256 as in its manifest) are
-        reviewed output, not raw extraction: their records are carried over
-        from the store instead of being read back.
+        Only the pipeline's own files are read (``OUT/documents/*.json`` and
+        ``OUT/people|weapons|events.jsonl``); what publish writes lives in
+        ``OUT/reviewed/`` and is never read back as raw records.
         """
         out_dir = Path(out_dir)
         if not out_dir.is_dir():
             raise ReviewError(f"{out_dir}: output dir not found")
-        published = _published_hashes(out_dir)
         started = _utcnow()
         fingerprint = output_fingerprint(out_dir)
-        documents: list[dict[str, Any]] = []
-        docs_dir = out_dir / "documents"
-        if docs_dir.is_dir():
-            for path in sorted(docs_dir.glob("*.json")):
-                try:
-                    raw = json.loads(path.read_text("utf-8"))
-                except (OSError, json.JSONDecodeError) as exc:
-                    raise ReviewError(f"{path}: not valid JSON: {exc}") from exc
-                documents.append(_validate("document", raw, str(path)))
-        records: list[tuple[str, dict[str, Any]]] = []
-        carried: list[str] = []
-        for rtype, name in RECORD_FILES.items():
-            path = out_dir / name
-            if not path.is_file():
-                continue
-            if published.get(name) == hashlib.sha256(path.read_bytes()).hexdigest():
-                carried.append(rtype)
-                continue
-            for number, raw in _read_jsonl(path):
-                data = _validate(rtype, raw, f"{path}:{number}")
-                if record_type(str(data["id"])) != rtype:
-                    raise ReviewError(f"{path}:{number}: id {data['id']} is not a {rtype} id")
-                records.append((rtype, data))
+        documents = _read_documents(out_dir)
+        records = _read_records(out_dir)
         with self.transaction() as conn:
             if conn.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone():
                 raise ReviewError(f"run {run_id}: already ingested")
-            previous = conn.execute("SELECT id, seq FROM runs ORDER BY seq DESC LIMIT 1").fetchone()
-            seq = (previous["seq"] + 1) if previous else 1
+            previous = conn.execute("SELECT seq FROM runs ORDER BY seq DESC LIMIT 1").fetchone()
             conn.execute(
                 "INSERT INTO runs (id, seq, started, fingerprint) VALUES (?, ?, ?, ?)",
-                (run_id, seq, started, fingerprint),
+                (run_id, (previous["seq"] + 1) if previous else 1, started, fingerprint),
             )
             for doc in documents:
-                source = doc["source"]
-                conn.execute(
-                    "INSERT INTO documents (id, json, language, location, site, published,"
-                    " first_seen_run, last_seen_run) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-                    " ON CONFLICT(id) DO UPDATE SET json=excluded.json,"
-                    " language=excluded.language, location=excluded.location,"
-                    " site=excluded.site, published=excluded.published,"
-                    " last_seen_run=excluded.last_seen_run",
-                    (
-                        doc["id"],
-                        _canonical_json(doc),
-                        doc["language"],
-                        source.get("final_url") or source["location"],
-                        doc.get("site"),
-                        doc.get("published"),
-                        run_id,
-                        run_id,
-                    ),
-                )
-            if previous is not None and carried:
-                marks = ",".join("?" * len(carried))
-                conn.execute(
-                    f"UPDATE records SET last_seen_run = ? WHERE last_seen_run = ?"
-                    f" AND type IN ({marks})",
-                    (run_id, previous["id"], *carried),
-                )
+                self._upsert_document(conn, doc, run_id)
             for rtype, data in records:
                 self._upsert_record(conn, rtype, data, run_id)
-            counts = {
-                "documents": len(documents),
-                **{
-                    rtype: conn.execute(
-                        "SELECT COUNT(*) FROM records WHERE type = ? AND last_seen_run = ?",
-                        (rtype, run_id),
-                    ).fetchone()[0]
-                    for rtype in RECORD_FILES
-                },
-            }
+            counts = self._counts(conn, run_id, len(documents))
             conn.execute(
                 "UPDATE runs SET finished = ?, counts = ? WHERE id = ?",
                 (_utcnow(), _canonical_json(counts), run_id),
@@ -384,6 +339,44 @@ class Store:
         run = self.latest_run()
         assert run is not None
         return run
+
+    def set_fingerprint(self, run_id: str, fingerprint: str) -> None:
+        """Record that ``run_id``'s files now have ``fingerprint`` (same records, new bytes)."""
+        with self.transaction() as conn:
+            conn.execute("UPDATE runs SET fingerprint = ? WHERE id = ?", (fingerprint, run_id))
+
+    @staticmethod
+    def _counts(conn: sqlite3.Connection, run_id: str, documents: int) -> dict[str, int]:
+        counts = {"documents": documents}
+        for rtype in RECORD_FILES:
+            row = conn.execute(
+                "SELECT COUNT(*) FROM records WHERE type = ? AND last_seen_run = ?",
+                (rtype, run_id),
+            ).fetchone()
+            counts[rtype] = int(row[0])
+        return counts
+
+    @staticmethod
+    def _upsert_document(conn: sqlite3.Connection, doc: dict[str, Any], run_id: str) -> None:
+        source = doc["source"]
+        conn.execute(
+            "INSERT INTO documents (id, json, language, location, site, published,"
+            " first_seen_run, last_seen_run) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT(id) DO UPDATE SET json=excluded.json,"
+            " language=excluded.language, location=excluded.location,"
+            " site=excluded.site, published=excluded.published,"
+            " last_seen_run=excluded.last_seen_run",
+            (
+                doc["id"],
+                _canonical_json(doc),
+                doc["language"],
+                source.get("final_url") or source["location"],
+                doc.get("site"),
+                doc.get("published"),
+                run_id,
+                run_id,
+            ),
+        )
 
     @staticmethod
     def _upsert_record(

@@ -1,0 +1,54 @@
+"""Record pages (events and entities) and the stored snapshot of a document."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from flows.web.render import desk_of, error, render
+from flows.web.views import find_record, record_context
+from pipeline.review import review_state
+
+router = APIRouter()
+
+
+def record_page(request: Request, record_id: str) -> Response:
+    with desk_of(request).store() as st:
+        state = review_state(st)
+        docs = st.documents()
+    rec = find_record(state, record_id)
+    if rec is None:
+        return error(request, 404, "Not found", f"{record_id}: no such record", "/")
+    return render(request, "record.html", **record_context(state, rec, docs))
+
+
+@router.get("/record/{record_id}", response_class=HTMLResponse)
+def record(request: Request, record_id: str) -> Response:
+    return record_page(request, record_id)
+
+
+@router.get("/entity/{record_id}", response_class=HTMLResponse)
+def entity(request: Request, record_id: str) -> Response:
+    return record_page(request, record_id)
+
+
+@router.get("/document/{document_id}/snapshot")
+def snapshot(request: Request, document_id: str) -> Response:
+    """The raw bytes as fetched, as a plain-text download (never rendered)."""
+    desk = desk_of(request)
+    with desk.store() as st:
+        doc = st.document(document_id)
+    rel = (doc or {}).get("source", {}).get("snapshot")
+    root = desk.out_dir.resolve()
+    path = (root / rel).resolve() if rel else None
+    if path is None or not path.is_relative_to(root) or not path.is_file():
+        return error(request, 404, "Not found", f"{document_id}: no snapshot", "/")
+    return Response(
+        path.read_bytes(),
+        media_type="text/plain",
+        headers={
+            "Content-Disposition": f'attachment; filename="{path.stem}.txt"',
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "default-src 'none'; sandbox",
+        },
+    )

@@ -1,0 +1,83 @@
+"""Coordinates for the server-rendered SVG timeline of accepted events."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flows.web.render import EVENT_TYPES
+from pipeline.review import Reviewed, ReviewedRecord
+
+LEFT, RIGHT, TOP, ROW_H = 190, 880, 30, 40
+STEPS = (1, 2, 5, 10, 20, 50, 100)
+
+
+def _points(state: Reviewed) -> list[tuple[float, ReviewedRecord]]:
+    """Accepted, dated events at the middle of their date value (a fractional year)."""
+    points = [
+        (rec.date.position(), rec)
+        for rec in state.survivors("event")
+        if rec.status == "accepted" and rec.date is not None
+    ]
+    return sorted(points, key=lambda item: (item[0], item[1].id))
+
+
+def _axis(points: list[tuple[float, ReviewedRecord]]) -> tuple[int, int, int]:
+    """(first year, last year, tick step) covering the points in at most 12 ticks."""
+    first = int(points[0][0])
+    last = int(points[-1][0]) + 1
+    step = next(s for s in STEPS if max(last - first, 1) / s <= 12)
+    return first - first % step, last + -last % step, step
+
+
+def _dots(
+    points: list[tuple[float, ReviewedRecord]],
+    x: Callable[[float], float],
+    row_y: dict[str, float],
+) -> list[dict[str, Any]]:
+    stacked: dict[tuple[str, float], int] = {}
+    dots: list[dict[str, Any]] = []
+    for pos, rec in points:
+        # events on the same day and lane are fanned out so none hides another
+        slot = (rec.data["type"], x(pos))
+        n = stacked.get(slot, 0)
+        stacked[slot] = n + 1
+        offset = ((n + 1) // 2) * 9 * (1 if n % 2 else -1)
+        dots.append(
+            {
+                "x": x(pos),
+                "y": row_y[rec.data["type"]] + offset,
+                "id": rec.id,
+                "type": rec.data["type"],
+                "label": f"{rec.data['date']['value']}: {rec.data['evidence']['sentence']}",
+            }
+        )
+    return dots
+
+
+def timeline(state: Reviewed) -> dict[str, Any]:
+    """Lanes per event type, year ticks and one dot per accepted, dated event."""
+    points = _points(state)
+    types = [t for t in EVENT_TYPES if any(r.data["type"] == t for _, r in points)]
+    width = RIGHT + 30
+    height = TOP + ROW_H * max(len(types), 1) + 40
+    if not points:
+        return {"width": width, "height": height, "rows": [], "ticks": [], "dots": []}
+    first, last, step = _axis(points)
+    span = max(last - first, 1)
+
+    def x(pos: float) -> float:
+        return round(LEFT + (pos - first) / span * (RIGHT - LEFT), 1)
+
+    row_y = {t: TOP + ROW_H * i + ROW_H / 2 for i, t in enumerate(types)}
+    return {
+        "width": width,
+        "height": height,
+        "rows": [{"type": t, "y": y, "label_y": y + 4} for t, y in row_y.items()],
+        "ticks": [{"x": x(year), "label": str(year)} for year in range(first, last + 1, step)],
+        "dots": _dots(points, x, row_y),
+        "axis_y": TOP + ROW_H * len(types) + 10,
+        "left": LEFT,
+        "right": RIGHT,
+        "events": [rec for _, rec in points],
+    }

@@ -1,0 +1,142 @@
+"""View models for the record pages: evidence in its paragraph, mentions, documents."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flows.web.render import text_dir
+from flows.web.security import safe_url
+from pipeline.review import EDITABLE, Reviewed, ReviewedRecord, date_order
+
+
+def evidence_view(rec: ReviewedRecord, doc: dict[str, Any] | None) -> dict[str, Any]:
+    """The evidence sentence inside its paragraph, split for a <mark>."""
+    evidence = rec.data["evidence"]
+    start, end = int(evidence["start"]), int(evidence["end"])
+    language = evidence["language"]
+    if doc is not None:
+        for para in doc.get("paragraphs", []):
+            if para["start"] <= start and end <= para["end"]:
+                text = para["text"]
+                a, b = start - para["start"], end - para["start"]
+                return {
+                    "before": text[:a],
+                    "mark": text[a:b],
+                    "after": text[b:],
+                    "lang": para.get("language") or language,
+                    "dir": text_dir(para.get("language") or language),
+                }
+    return {
+        "before": "",
+        "mark": evidence["sentence"],
+        "after": "",
+        "lang": language,
+        "dir": text_dir(language),
+    }
+
+
+def mention_views(
+    mentions: list[dict[str, Any]], docs: dict[str, dict[str, Any]]
+) -> list[dict[str, Any]]:
+    views = []
+    for m in sorted(mentions, key=lambda m: (m["language"], m["document_id"], m["start"])):
+        doc = docs.get(m["document_id"])
+        text = doc["text"] if doc else ""
+        s, e = int(m["start"]), int(m["end"])
+        views.append(
+            {
+                **m,
+                "before": text[max(0, s - 80) : s],
+                "mark": m["text"],
+                "after": text[e : e + 80],
+                "dir": text_dir(m["language"]),
+                "title": (doc or {}).get("title") or m["document_id"],
+            }
+        )
+    return views
+
+
+def document_view(doc: dict[str, Any] | None) -> dict[str, Any] | None:
+    if doc is None:
+        return None
+    source = doc["source"]
+    location = source.get("final_url") or source["location"]
+    return {
+        "id": doc["id"],
+        "title": doc.get("title") or "",
+        "site": doc.get("site") or "",
+        "published": doc.get("published") or "",
+        "language": doc["language"],
+        "location": location,
+        "href": safe_url(location),
+        "snapshot": bool(source.get("snapshot")),
+    }
+
+
+def find_record(state: Reviewed, record_id: str) -> ReviewedRecord | None:
+    """The record, by its id or by the id a canonical-link edit gave it."""
+    return state.records.get(record_id) or next(
+        (r for r in state.survivors() if r.data["id"] == record_id), None
+    )
+
+
+def _event_context(
+    state: Reviewed, rec: ReviewedRecord, docs: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
+    """Evidence in its paragraph, its document, the same people and systems elsewhere."""
+    document_id = rec.data["evidence"]["document_id"]
+    evidence_doc = docs.get(document_id)
+    linked = [*rec.data.get("people", []), *(w["id"] for w in rec.data.get("weapons", []))]
+    by_output = {r.data["id"]: r for r in state.survivors() if r.type != "event"}
+    elsewhere = [
+        {
+            "id": eid,
+            "name": by_output[eid].name,
+            "mentions": mention_views(
+                [
+                    m
+                    for m in by_output[eid].data.get("mentions", [])
+                    if m["document_id"] != document_id
+                ],
+                docs,
+            ),
+        }
+        for eid in linked
+        if eid in by_output
+    ]
+    return {
+        "evidence": evidence_view(rec, evidence_doc),
+        "document": document_view(evidence_doc),
+        "elsewhere": elsewhere,
+    }
+
+
+def _entity_context(
+    state: Reviewed, rec: ReviewedRecord, docs: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
+    """Mentions in every language, the events it takes part in, merge targets."""
+    out_id = rec.data["id"]
+    events = [
+        e
+        for e in state.survivors("event")
+        if out_id in e.data.get("people", [])
+        or any(w["id"] == out_id for w in e.data.get("weapons", []))
+    ]
+    return {
+        "mentions": mention_views(rec.data.get("mentions", []), docs),
+        "events": sorted(events, key=lambda e: (date_order(e.date), e.id)),
+        "merge_targets": [r for r in state.survivors(rec.type) if r.id != rec.id],
+        "merged": [state.records[m] for m in rec.merged_from],
+        "documents": {d: document_view(docs.get(d)) for d in rec.document_ids},
+    }
+
+
+def record_context(
+    state: Reviewed, rec: ReviewedRecord, docs: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
+    """Everything ``record.html`` shows for an event or an entity."""
+    names = {r.data["id"]: r.name for r in state.survivors() if r.type != "event"} | {
+        r.id: r.name for r in state.records.values() if r.type != "event"
+    }
+    build = _event_context if rec.type == "event" else _entity_context
+    return {"rec": rec, "names": names, "editable": EDITABLE[rec.type], **build(state, rec, docs)}
