@@ -25,6 +25,8 @@ COMMENT_ONLY_WEAPONS = {
     "weapon:tu-160",
     "weapon:s-400",
     "weapon:su-34",
+    "weapon:thaad",
+    "weapon:f-35",
 }
 
 
@@ -100,7 +102,7 @@ def test_putin_one_identity(corpus: dict) -> None:
 
 def test_dated_typed_events_in_every_language(corpus: dict) -> None:
     langs = {e["evidence"]["language"] for e in corpus["events"] if e["date"]}
-    assert langs == {"en", "ru", "ar", "vi", "zh"}
+    assert langs == {name.split("_")[0] for name in corpus["docs"]}
     orders = [e for e in corpus["events"] if e["type"] == "arms_order"]
     assert any(w["id"] == "weapon:project-636-1" for e in orders for w in e["weapons"]), (
         "no arms_order event for the submarines"
