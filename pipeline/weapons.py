@@ -32,7 +32,7 @@ data decides only whether the record is one of its entries:
 Two mentions next to each other are one mention when they name one entry across
 a small gap ("проекта 10412 «Светляк»", "T-90S and T-90SK"), or when one names a
 family and the other a member of it across a naming gap but not a listing one
-("Kilo boats of Project 636" name Project 636.1; "Su-30 and Su-30MKK" are two): the
+("проекта 636 «Варшавянка»" is Project 636.1; "Su-30 and Su-30MKK" are two): the
 member, the more specific, is kept. The gap words are data
 (``merge_gap_words``).
 """

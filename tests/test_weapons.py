@@ -362,7 +362,7 @@ def test_maker_names_are_part_of_the_mention() -> None:
             "патрульные корабли проекта 10412 «Светляк»",
             [("проекта 10412 «Светляк", "weapon:svetlyak")],
         ),
-        ("sáu tàu ngầm Kilo thuộc Dự án 636", [("Kilo thuộc Dự án 636", "weapon:project-636-1")]),
+        ("hai tàu ngầm Kilo thuộc Dự án 636", [("Kilo thuộc Dự án 636", "weapon:project-636-1")]),
         ("64 T-90S and T-90SK tanks", [("T-90S and T-90SK", "weapon:t-90s")]),
         # a number in between, or two different systems: two mentions
         ("12 Su-30MK2 and 20 Su-30MK2", [("Su-30MK2", "weapon:su-30mk2")] * 2),
@@ -437,7 +437,8 @@ def test_no_false_positives(text: str) -> None:
         ("the Kilo submarine", ["Kilo"]),
         ("tàu ngầm Kilo", ["Kilo"]),
         ("6艘基洛级潜艇", ["基洛级"]),
-        ("two Bastion mobile coastal defence missile systems", ["Bastion"]),
+        ("a Bastion coastal battery", ["Bastion"]),
+        ("the Bastion mobile anti-ship system", ["Bastion"]),
         ("Gepard-class frigates", ["Gepard"]),
         ("фрегаты типа «Гепард»", ["Гепард"]),
         ("ракетный катер «Молния»", ["Молния"]),
