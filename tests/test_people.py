@@ -20,6 +20,7 @@ from pipeline.people import (
     person_id,
     person_index,
     person_key,
+    place_label,
     role_at,
     ru_stem,
 )
@@ -179,3 +180,12 @@ def test_regression_unlinked_person_span_that_is_a_known_place_becomes_a_place()
         "Vung Tau": ("GPE", "Vung Tau"),
         "Andrey Slepnev": ("PERSON", None),
     }
+
+
+def test_joined_name_parts_come_from_the_registry() -> None:
+    """Chinese writes a name's parts without spaces (``name_parts_joined`` in
+    lang/zh/names.yaml): keys ignore spaces there, not in spaced languages."""
+    assert person_key("习 近平", "zh") == person_key("习近平", "zh") == "习近平"
+    assert person_key("Ho Chi Minh", "vi") == "ho chi minh"
+    assert place_label("北部湾", "zh") == "LOC"  # a feature suffix, no spaces needed
+    assert place_label("Vịnh Bắc Bộ", "vi") == "LOC"

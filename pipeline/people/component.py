@@ -1,0 +1,197 @@
+"""The spaCy component ``osintdesk_people``: the last one of every pipeline.
+
+It links PERSON spans to person ids, adds PERSON spans for known forms the NER
+missed, and links GPE/LOC spans to ISO country codes or known places. It also
+removes false people: ship names (after a ship word or a hull number, per language
+in ``names.yaml``), known places a model called PERSON ("Sochi"), known person names
+inside longer place names ("Ho Chi Minh City"), and Chinese country abbreviations
+("越方", "苏越").
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+
+from pipeline.extensions import merge_ents, note_coverage, register_extensions
+from pipeline.people.index import adjective_forms, people_forms, person_index, place_forms
+from pipeline.people.models import name_patterns
+from pipeline.people.normalise import token_key
+from pipeline.people.places import lookup_place, place_info
+from pipeline.people.ships import is_country_abbreviation, ship_cues
+
+register_extensions()
+
+PEOPLE_COMPONENT = "osintdesk_people"
+
+
+class PeopleLinker:
+    """Links PERSON spans to people.yaml and GPE/LOC spans to countries.yaml."""
+
+    def __init__(self, nlp: Language, name: str, people_path: str, countries_path: str) -> None:
+        self.name = name
+        self.lang: str = nlp.lang or "xx"
+        self.people_path = Path(people_path) if people_path else None
+        self.countries_path = Path(countries_path) if countries_path else None
+        tokenizer = nlp.tokenizer
+        self.people = people_forms(self.lang, tokenizer, self.people_path)
+        self.places = place_forms(self.lang, tokenizer, self.countries_path)
+        self.index = person_index(self.people_path)
+        self.geo_words = {
+            token_key(w) for w in name_patterns().for_lang(self.lang).geo_features if " " not in w
+        }
+        self.demonyms = set(adjective_forms(self.lang, self.countries_path))
+
+    def _link_person(self, span: Span) -> None:
+        pid = self.index.lookup(span.text)
+        if pid is None:
+            found = {value for _, _, value in self.people.scan(span.doc, span.start, span.end)}
+            pid = next(iter(found)) if len(found) == 1 else None
+        if pid is not None:
+            span._.canonical = pid
+            span._.canonical_name = self.index.people[pid].name
+
+    def _trim(self, span: Span) -> Span:
+        """Cut a PERSON span down to the one complete known name inside it.
+
+        Title rules take up to a few words after a title; when the first of them
+        form a known name ("إدوارد شيفرنادزه خيار ..."), the rest is not the name.
+        A known name of two or more words further in wins too ("للحزب الشيوعي
+        نغوين فو ترونغ"); a lone known word further in does not ("Владимир
+        Владимирович Путин" stays whole).
+        """
+        matches = list(self.people.scan(span.doc, span.start, span.end))
+        if len(matches) != 1:
+            return span
+        start, end, _ = matches[0]
+        if (start, end) == (span.start, span.end):
+            return span
+        if start == span.start or end - start >= 2:
+            return Span(span.doc, start, end, label="PERSON")
+        return span
+
+    def _link_place(self, span: Span) -> Span:
+        value = lookup_place(span.text, self.lang)
+        if value is None:
+            matches = list(self.places.scan(span.doc, span.start, span.end))
+            if len(matches) == 1 and (matches[0][0], matches[0][1]) == (span.start, span.end):
+                value = matches[0][2]
+        if value is None:
+            return span
+        info = place_info(value, self.countries_path)
+        if span.label_ == "ORG" and not info.is_country:
+            return span
+        label = info.label if span.label_ in ("GPE", "LOC", "ORG") else span.label_
+        if label != span.label_:
+            span = Span(span.doc, span.start, span.end, label=label)
+        if info.is_country:
+            span._.canonical = info.code
+        span._.canonical_name = info.name
+        return span
+
+    def _not_a_person(self, span: Span) -> str | None:
+        """For a PERSON span no reference data knows as a person: the place label when
+        it is a known place ("Sochi", "Vung Tau"), "LOC" when it names a geographic
+        feature (a mistyped "Cam Rah Bay"), "drop" when it ends in a demonym
+        ("Russo-Vietnamese") or is a Chinese country abbreviation ("越方", "苏越"),
+        else None (keep it as an unknown person)."""
+        words = [token_key(t.text) for t in span if not t.is_punct]
+        if not words or is_country_abbreviation(span.text, self.lang):
+            return "drop"
+        place = lookup_place(span.text, self.lang)
+        if place is not None:
+            return place_info(place, self.countries_path).label
+        if set(words) & self.geo_words:
+            return "LOC"
+        if words[-1] in self.demonyms:
+            return "drop"
+        return None
+
+    def _known_names(self, doc: Doc) -> list[Span]:
+        """Known person forms in ``doc``, except those inside a longer known place
+        ("Ho Chi Minh" in "Ho Chi Minh City", "胡志明" in "胡志明市")."""
+        places = [(start, end) for start, end, _ in self.places.scan(doc)]
+        return [
+            Span(doc, start, end, label="PERSON")
+            for start, end, _ in self.people.scan(doc)
+            if not any(s <= start and end <= e and e - s > end - start for s, e in places)
+        ]
+
+    @staticmethod
+    def _drop_partial_overlaps(doc: Doc, known: list[Span]) -> None:
+        """A known name beats a PERSON span that overlaps it only in part (a title
+        rule's "للحزب الشيوعي نغوين فو" against the known "نغوين فو ترونغ")."""
+
+        def partial(ent: Span, name: Span) -> bool:
+            if ent.end <= name.start or name.end <= ent.start:
+                return False
+            inside = name.start <= ent.start and ent.end <= name.end
+            return not inside and not (ent.start <= name.start and name.end <= ent.end)
+
+        keep = [
+            ent
+            for ent in doc.ents
+            if ent.label_ != "PERSON" or not any(partial(ent, name) for name in known)
+        ]
+        if len(keep) != len(doc.ents):
+            doc.ents = keep
+
+    def _is_country(self, span: Span) -> bool:
+        value = lookup_place(span.text, self.lang)
+        return value is not None and value.startswith("country:")
+
+    def _person(self, ent: Span) -> Span | None:
+        """The PERSON span trimmed and linked, turned into a place, or None to drop it."""
+        doc = ent.doc
+        if self.index.lookup(ent.text) is None and lookup_place(ent.text, self.lang):
+            return self._link_place(Span(doc, ent.start, ent.end, label="GPE"))
+        ent = self._trim(ent)
+        self._link_person(ent)
+        if ent._.canonical is None:
+            verdict = self._not_a_person(ent)
+            if verdict == "drop":
+                return None
+            if verdict in ("GPE", "LOC"):
+                return self._link_place(Span(doc, ent.start, ent.end, label=verdict))
+        return ent
+
+    def __call__(self, doc: Doc) -> Doc:
+        known = self._known_names(doc)
+        self._drop_partial_overlaps(doc, known)
+        merge_ents(doc, known, replace=True)
+        ships = ship_cues(self.lang)
+        ents: list[Span] = []
+        ship_end = -1  # end char of the last ship name, for lists of ships
+        for ent in doc.ents:
+            if ent.label_ in ("PERSON", "GPE", "LOC"):
+                # a place after a ship word or hull number is a ship ("HQ-186 Da Nang",
+                # "tàu ngầm Hải Phòng"); a country is not ("tàu Nga": a Russian ship)
+                if ships.is_ship(doc, ent.start_char, ent.end_char) and not self._is_country(ent):
+                    ship_end = ent.end_char
+                    continue
+                if ent.label_ == "PERSON" and ships.joined(doc, ship_end, ent.start_char):
+                    ship_end = ent.end_char
+                    continue
+            if ent.label_ == "PERSON":
+                person = self._person(ent)
+                if person is not None:
+                    ents.append(person)
+                continue
+            if ent.label_ in ("GPE", "LOC", "ORG"):
+                ent = self._link_place(ent)
+            ents.append(ent)
+        doc.ents = ents
+        note_coverage(doc, self.name)
+        return doc
+
+
+@Language.factory(
+    PEOPLE_COMPONENT,
+    default_config={"people_path": "", "countries_path": ""},
+)
+def make_people_linker(
+    nlp: Language, name: str, people_path: str, countries_path: str
+) -> PeopleLinker:
+    return PeopleLinker(nlp, name, people_path, countries_path)

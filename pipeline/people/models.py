@@ -1,0 +1,162 @@
+"""Reference data of people and places, and the per-language name patterns.
+
+``pipeline/data/people.yaml`` (known people, every written form per language, dated
+roles), ``pipeline/data/countries.yaml`` (countries and recurring places) and
+``pipeline/data/name_patterns.yaml`` with every language's ``lang/<code>/names.yaml``
+(titles, cues, normalisation tables): validated once on load.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from pipeline import lang as lang_registry
+from pipeline.errors import ConfigError
+from pipeline.refdata import load_yaml_model
+
+
+class _Data(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class Role(_Data):
+    title: str
+    start: dt.date | None = Field(None, alias="from")
+    end: dt.date | None = Field(None, alias="to")
+
+
+class Person(_Data):
+    id: str = Field(pattern=r"^person:[a-z0-9-]+$")
+    name: str
+    names: dict[str, list[str]] = Field(default_factory=dict)
+    country: str | None = None
+    roles: list[Role] = Field(default_factory=list)
+
+
+class PeopleFile(_Data):
+    version: int = 1
+    people: list[Person]
+
+
+class Country(_Data):
+    code: str = Field(pattern=r"^[A-Z]{2}$")
+    name: str
+    names: dict[str, list[str]] = Field(default_factory=dict)
+    adjectives: dict[str, list[str]] = Field(default_factory=dict)
+
+
+class Place(_Data):
+    name: str
+    country: str | None = None
+    label: Literal["GPE", "LOC"] = "GPE"
+    names: dict[str, list[str]] = Field(default_factory=dict)
+
+
+class CountriesFile(_Data):
+    version: int = 1
+    countries: list[Country]
+    places: list[Place] = Field(default_factory=list)
+
+
+class LanguagePatterns(_Data):
+    titles: list[str] = Field(default_factory=list)
+    max_name_tokens: int = Field(3, ge=1)
+    surnames: list[str] = Field(default_factory=list)
+    min_name_run: int = Field(3, ge=2)
+    skip_after_title: int = Field(0, ge=0)
+    name_stop: list[str] = Field(default_factory=list)
+    clitics: list[str] = Field(default_factory=list)
+    connectors: list[str] = Field(default_factory=list)
+    given_names: list[str] = Field(default_factory=list)
+    name_stop_prefixes: list[str] = Field(default_factory=list)
+    place_cues: dict[str, Literal["GPE", "LOC"]] = Field(default_factory=dict)
+    cue_in_span: bool = True
+    org_cues: list[str] = Field(default_factory=list)
+    not_name_starts: list[str] = Field(default_factory=list)
+    title_words_in_names: list[str] = Field(default_factory=list)
+    name_start_stop_prefixes: list[str] = Field(default_factory=list)
+    ship_cues_before: list[str] = Field(default_factory=list)
+    ship_cues_after: list[str] = Field(default_factory=list)
+    ship_cue_boundary: bool = True
+    ship_cue_gap: int = Field(0, ge=0)
+    ship_list_joiners: list[str] = Field(default_factory=list)
+    country_abbreviations: list[str] = Field(default_factory=list)
+    abbreviation_suffixes: list[str] = Field(default_factory=list)
+    geo_features: list[str] = Field(default_factory=list)
+    stem_endings: list[str] = Field(default_factory=list)
+    transliteration: dict[str, str] = Field(default_factory=dict)
+    # the parts of a name are written without spaces (Chinese 习近平, 胡志明市): names are
+    # compared and found as whole strings, and geographic features are suffixes
+    name_parts_joined: bool = False
+
+    @field_validator("ship_cues_before", "ship_cues_after")
+    @classmethod
+    def _regex_fragments(cls, value: list[str]) -> list[str]:
+        for fragment in value:
+            _check_regex(fragment)
+        return value
+
+
+def _check_regex(fragment: str) -> str:
+    try:
+        re.compile(fragment)
+    except re.error as exc:
+        raise ValueError(f"not a regular expression: {fragment!r}: {exc}") from exc
+    return fragment
+
+
+class NamePatterns(_Data):
+    version: int = 1
+    languages: dict[str, LanguagePatterns]
+    hull_number: str | None = None
+    min_stem: int = Field(3, ge=1)
+    latin_fold: dict[str, str] = Field(default_factory=dict)
+    chinese_name_dots: list[str] = Field(default_factory=list)
+
+    @field_validator("hull_number")
+    @classmethod
+    def _hull_regex(cls, value: str | None) -> str | None:
+        return None if value is None else _check_regex(value)
+
+    def for_lang(self, lang: str) -> LanguagePatterns:
+        """The patterns of ``lang``; the defaults for a language without any."""
+        return self.languages.get(lang, LanguagePatterns())
+
+    def for_script(self, script: str) -> list[LanguagePatterns]:
+        """The patterns of every registry language written in ``script``."""
+        return [
+            p for code, p in self.languages.items() if script in lang_registry.get(code).scripts
+        ]
+
+
+@lru_cache(maxsize=4)
+def load_people(path: Path | None = None) -> PeopleFile:
+    """People reference data (default: ``pipeline/data/people.yaml``)."""
+    people = load_yaml_model(PeopleFile, "people.yaml", path)
+    seen: set[str] = set()
+    for person in people.people:
+        if person.id in seen:
+            raise ConfigError(f"{path or 'people.yaml'}: duplicate person id {person.id}")
+        seen.add(person.id)
+    return people
+
+
+@lru_cache(maxsize=4)
+def load_countries(path: Path | None = None) -> CountriesFile:
+    """Countries and places (default: ``pipeline/data/countries.yaml``)."""
+    return load_yaml_model(CountriesFile, "countries.yaml", path)
+
+
+@lru_cache(maxsize=1)
+def name_patterns() -> NamePatterns:
+    """Titles, stop words and normalisation tables (``name_patterns.yaml``)."""
+    return lang_registry.load_with_languages(NamePatterns, "name_patterns.yaml", "names")
+
+
+lang_registry.on_change(name_patterns.cache_clear)
