@@ -18,8 +18,10 @@ TEXTS = {
     "ar": "تسلمت فيتنام أول غواصة من روسيا عام 2014. هل تتمركز في خليج كام رانه؟ نعم.",
     "vi": "Việt Nam nhận tàu ngầm đầu tiên từ Nga năm 2014. Tàu đóng tại vịnh Cam Ranh.",
     "zh": "越南于2014年从俄罗斯接收了第一艘潜艇。潜艇部署在金兰湾！",
+    "uk": "В'єтнам отримав перші підводні човни від Росії у 2014 році. "
+    "Вони базуються в бухті Камрань.",
 }
-SENTENCES = {"en": 2, "ru": 2, "ar": 3, "vi": 2, "zh": 2}
+SENTENCES = {"en": 2, "ru": 2, "ar": 3, "vi": 2, "zh": 2, "uk": 2}
 
 
 @pytest.fixture(scope="session", params=registry.codes())
@@ -56,6 +58,7 @@ def test_every_language_emits_only_the_shared_labels(lang_nlp: tuple[str, Langua
         ("zh", "osintdesk_lac_ner"),
         ("vi", "osintdesk_rule_ner"),
         ("ar", "osintdesk_rule_ner"),
+        ("uk", "osintdesk_rule_ner"),
     ],
 )
 def test_coverage_lists_the_entity_components(lang: str, model_component: str) -> None:
