@@ -162,7 +162,7 @@ def _base(spec: registry.LanguageSpec) -> Language:
 
 
 def _with_paths(factory: str, config: dict[str, Any], paths: dict[str, str]) -> dict[str, Any]:
-    accepted = Language.get_factory_meta(factory).default_config
+    accepted = Language.get_factory_meta(factory).default_config or {}
     return {**{k: v for k, v in paths.items() if k in accepted}, **config}
 
 
