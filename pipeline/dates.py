@@ -68,9 +68,10 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
+from pipeline import lang as lang_registry
 from pipeline.errors import ConfigError
 from pipeline.extensions import register_extensions
-from pipeline import lang as lang_registry
+from schemas.edtf import Edtf, EdtfError, parse_or_none
 from schemas.records import DatePrecision
 
 log = logging.getLogger(__name__)
@@ -196,19 +197,12 @@ def supported_languages() -> list[str]:
     return sorted(_data().languages)
 
 
-@lru_cache(maxsize=16)
-def _grammar(lang: str) -> _Grammar:
-    data = _data()
-    if lang not in data.languages:
-        raise ConfigError(
-            f"dates: no date patterns for language {lang!r}; known: {supported_languages()}"
-        )
-    ld = data.languages[lang]
-    common = data.common
+def _substitutions(ld: _LangData, common: _Common) -> dict[str, str]:
+    """What each ``{NAME}`` of a pattern template stands for in this language."""
     months = [w for ws in ld.months.values() for w in ws]
     month_extra = r"1[0-2]|0?[1-9]" if ld.month_numbers_in_names else ""
     ordinals = list(ld.ordinals)
-    subs = {
+    return {
         "L": ld.left,
         "R": ld.right,
         "YEAR": ld.year or common.year,
@@ -232,6 +226,13 @@ def _grammar(lang: str) -> _Grammar:
         "CENTURY": _group("century", ordinals, r"\d{1,2}"),
         "CENTREL": _group("centrel", list(ld.century_rel)),
     }
+
+
+def _compile_patterns(
+    lang: str, ld: _LangData, common: _Common
+) -> tuple[tuple[re.Pattern[str], bool], ...]:
+    """The ISO patterns and the language's own, templates filled in, with their weak flag."""
+    subs = _substitutions(ld, common)
     templates = [(t, False) for t in common.iso] + [(p.re, p.weak) for p in ld.patterns]
     compiled: list[tuple[re.Pattern[str], bool]] = []
     for template, weak in templates:
@@ -242,7 +243,12 @@ def _grammar(lang: str) -> _Grammar:
             raise ConfigError(
                 f"pipeline/data/dates.yaml: {lang}: bad pattern {template!r}: {exc}"
             ) from exc
-    lookup: dict[str, dict[str, Any]] = {
+    return tuple(compiled)
+
+
+def _lookup(ld: _LangData) -> dict[str, dict[str, Any]]:
+    """Word → value tables of the named groups, keyed by :func:`_key`."""
+    return {
         "month": {_key(w): m for m, ws in ld.months.items() for w in ws},
         "season": {_key(w): s for s, ws in ld.seasons.items() for w in ws},
         "weekday": {_key(w): d for d, ws in ld.weekdays.items() for w in ws},
@@ -254,16 +260,31 @@ def _grammar(lang: str) -> _Grammar:
         "decade": {_key(w): v for w, v in ld.decade_words.items()},
         "centrel": {_key(w): v for w, v in ld.century_rel.items()},
     }
+
+
+def _before_words(boundary: str, words: list[str]) -> re.Pattern[str]:
+    """One of ``words`` right before a date (at the end of the text before it)."""
+    return re.compile(f"{boundary}(?:{_alternation(words) or '(?!x)x'})\\s*$", re.IGNORECASE)
+
+
+@lru_cache(maxsize=16)
+def _grammar(lang: str) -> _Grammar:
+    data = _data()
+    if lang not in data.languages:
+        raise ConfigError(
+            f"dates: no date patterns for language {lang!r}; known: {supported_languages()}"
+        )
+    ld = data.languages[lang]
     boundary_l = ld.left or ""
     before = "|".join(ld.year_before_blockers)
     after = "|".join(ld.year_after_blockers)
     end_word = r"(?!\w)" if ld.right else ""
-    dash = common.dash
+    dash = data.common.dash
     infix = _alternation(ld.range_infix)
     gap = f"^(?:{dash}|\\s*(?:{infix})\\s*)$" if infix else f"^(?:{dash})$"
     and_gap = _alternation(ld.range_and)
     vocab = (
-        months
+        [w for ws in ld.months.values() for w in ws]
         + [w for ws in ld.weekdays.values() for w in ws]
         + [w for ws in ld.seasons.values() for w in ws]
         + list(ld.relative)
@@ -271,19 +292,14 @@ def _grammar(lang: str) -> _Grammar:
     return _Grammar(
         lang=lang,
         data=ld,
-        patterns=tuple(compiled),
-        lookup=lookup,
+        patterns=_compile_patterns(lang, ld, data.common),
+        lookup=_lookup(ld),
         before_block=re.compile(f"(?:{boundary_l}(?:{before}))\\s*$", re.IGNORECASE),
         after_block=re.compile(f"^\\s*(?:{after}){end_word}", re.IGNORECASE),
         range_gap=re.compile(gap, re.IGNORECASE),
         range_and_gap=re.compile(f"^\\s*(?:{and_gap})\\s*$", re.IGNORECASE) if and_gap else None,
-        range_prefix=re.compile(
-            f"{boundary_l}(?:{_alternation(ld.range_prefix) or '(?!x)x'})\\s*$", re.IGNORECASE
-        ),
-        and_prefix=re.compile(
-            f"{boundary_l}(?:{_alternation(ld.and_prefix) or '(?!x)x'})\\s*$",
-            re.IGNORECASE,
-        ),
+        range_prefix=_before_words(boundary_l, ld.range_prefix),
+        and_prefix=_before_words(boundary_l, ld.and_prefix),
         present=frozenset(_key(w) for w in ld.present),
         vague=frozenset(_key(w) for w in ld.vague),
         fillers=frozenset(_key(w) for w in ld.fillers),
@@ -438,9 +454,15 @@ def _parse(groups: dict[str, str | None], grammar: _Grammar) -> _Parsed | None:
     return _Parsed(**fields)
 
 
-def _week_range(day: dt.date) -> str:
+def week_range(day: dt.date) -> str:
+    """The week of ``day``, Monday to Sunday, as a range of days (EDTF has no weeks)."""
     monday = day - dt.timedelta(days=day.weekday())
-    return f"{monday.isoformat()}/{(monday + dt.timedelta(days=6)).isoformat()}"
+    return Edtf.between(Edtf.of_day(monday), Edtf.of_day(monday + dt.timedelta(days=6))).text
+
+
+def _decade(year: int) -> str:
+    """The decade value of ``year`` (1994 → ``199X``)."""
+    return f"{year // 10:03d}X"
 
 
 def _shift_month(year: int, month: int, delta: int) -> tuple[int, int]:
@@ -461,14 +483,14 @@ def _relative(unit: str, offset: int, anchor: dt.date) -> DateValue | None:
     if unit == "day":
         return DateValue((anchor + dt.timedelta(days=offset)).isoformat(), "day", True)
     if unit == "week":
-        return DateValue(_week_range(anchor + dt.timedelta(weeks=offset)), "range", True)
+        return DateValue(week_range(anchor + dt.timedelta(weeks=offset)), "range", True)
     if unit == "month":
         year, month = _shift_month(anchor.year, anchor.month, offset)
         return DateValue(f"{year:04d}-{month:02d}", "month", True)
     if unit == "year":
         return DateValue(f"{anchor.year + offset:04d}", "year", True)
     if unit == "decade":
-        return DateValue(f"{str(anchor.year // 10 * 10 + 10 * offset)[:3]}X", "decade", True)
+        return DateValue(_decade(anchor.year + 10 * offset), "decade", True)
     if unit == "century":
         century = _century_of(anchor.year) + offset
         return DateValue(f"{century - 1:02d}XX", "century", True)
@@ -492,26 +514,27 @@ def _season_year(season: int, relmod: int | None, anchor: dt.date) -> int:
     return year + 1
 
 
-def _resolve(p: _Parsed, anchor: dt.date | None) -> DateValue | None:
-    """EDTF value of parsed fields; relative ones need ``anchor``."""
-    if p.year is not None and not 1000 <= p.year <= 2199:
-        return None
-    if p.month is not None and not 1 <= p.month <= 12:
-        return None
+def _resolve_relative(p: _Parsed, anchor: dt.date | None) -> DateValue | None:
+    """A relative word ("yesterday"), a unit with a modifier ("last year") or a count of
+    units ("three days ago"): resolved against ``anchor``."""
     if p.rel is not None:
         return _relative(p.rel[0], p.rel[1], anchor) if anchor else UNRESOLVED
-    if p.unit is not None and p.relmod is not None:
+    assert p.unit is not None
+    if p.relmod is not None:
         if p.unit[0] in ("day", "hour"):
             return None  # "the last day" of a visit is not yesterday
         return _relative(p.unit[0], p.relmod, anchor) if anchor else UNRESOLVED
-    if p.unit is not None:  # N units ago
-        count = p.num if p.num is not None else (None if p.has_num else p.unit[1])
-        if count is None:
-            return UNRESOLVED
-        sign = 1 if p.later else -1
-        return _relative(p.unit[0], sign * count, anchor) if anchor else UNRESOLVED
+    count = p.num if p.num is not None else (None if p.has_num else p.unit[1])
+    if count is None:
+        return UNRESOLVED
+    sign = 1 if p.later else -1
+    return _relative(p.unit[0], sign * count, anchor) if anchor else UNRESOLVED
+
+
+def _resolve_decade_or_century(p: _Parsed, anchor: dt.date | None) -> DateValue | None:
+    """ "the 1990s", "the nineties" (of a century written or relative), "the 20th century"."""
     if p.decade is not None:
-        return DateValue(f"{str(p.decade)[:3]}X", "decade")
+        return DateValue(_decade(p.decade), "decade")
     if p.decade2 is not None:
         dd = p.decade2 % 100
         if p.century is not None:
@@ -525,79 +548,109 @@ def _resolve(p: _Parsed, anchor: dt.date | None) -> DateValue | None:
         else:
             base = 1900
         anchored = p.centrel is not None and anchor is not None
-        return DateValue(f"{str(base + dd)[:3]}X", "decade", anchored)
-    if p.century is not None:
-        if not 1 <= p.century <= 22:
-            return None
-        return DateValue(f"{p.century - 1:02d}XX", "century")
-    if p.year is not None:
-        year = p.year
-        if p.season is not None:
-            return DateValue(f"{year:04d}-{20 + p.season}", "season")
-        if p.quarter is not None:
-            if not 1 <= p.quarter <= 4:
-                return None
-            return DateValue(f"{year:04d}-{32 + p.quarter}", "quarter")
-        if p.month is not None and p.day is not None:
-            try:
-                day = dt.date(year, p.month, p.day)
-                first = dt.date(year, p.month, p.day0) if p.day0 is not None else None
-            except ValueError:
-                return None
-            if first is not None:  # 21–23 May 2023
-                if first >= day:
-                    return None
-                return DateValue(f"{first.isoformat()}/{day.isoformat()}", "range")
-            return DateValue(day.isoformat(), "day")
-        if p.month is not None:
-            return DateValue(f"{year:04d}-{p.month:02d}", "month")
-        return DateValue(f"{year:04d}", "year")
-    # no year written: resolve against the anchor
-    if p.month is not None:
-        if anchor is None:
-            return UNRESOLVED
-        day_of_month = p.day or 1
-        if p.relmod is None:
-            past = (p.month, day_of_month) <= (anchor.month, anchor.day)
-            year = anchor.year if past else anchor.year - 1
-        elif p.relmod < 0:
-            year = anchor.year if p.month < anchor.month else anchor.year - 1
-        elif p.relmod == 0:
-            year = anchor.year
-        else:
-            year = anchor.year if p.month > anchor.month else anchor.year + 1
-        if p.day is not None:
-            try:
-                return DateValue(dt.date(year, p.month, p.day).isoformat(), "day", True)
-            except ValueError:
-                return None
-        return DateValue(f"{year:04d}-{p.month:02d}", "month", True)
+        return DateValue(_decade(base + dd), "decade", anchored)
+    assert p.century is not None
+    if not 1 <= p.century <= 22:
+        return None
+    return DateValue(f"{p.century - 1:02d}XX", "century")
+
+
+def _resolve_written(p: _Parsed, year: int) -> DateValue | None:
+    """A season, quarter, day, day range, month or the year itself, of a written year."""
     if p.season is not None:
-        if anchor is None:
-            return UNRESOLVED
+        return DateValue(f"{year:04d}-{20 + p.season}", "season")
+    if p.quarter is not None:
+        if not 1 <= p.quarter <= 4:
+            return None
+        return DateValue(f"{year:04d}-{32 + p.quarter}", "quarter")
+    if p.month is not None and p.day is not None:
+        try:
+            day = dt.date(year, p.month, p.day)
+            first = dt.date(year, p.month, p.day0) if p.day0 is not None else None
+        except ValueError:
+            return None
+        if first is None:
+            return DateValue(day.isoformat(), "day")
+        if first >= day:
+            return None
+        # 21–23 May 2023
+        return DateValue(Edtf.between(Edtf.of_day(first), Edtf.of_day(day)).text, "range")
+    if p.month is not None:
+        return DateValue(f"{year:04d}-{p.month:02d}", "month")
+    return DateValue(f"{year:04d}", "year")
+
+
+def _month_from_anchor(p: _Parsed, anchor: dt.date) -> DateValue | None:
+    """A month (and day) without a year: the latest one on or before the anchor, or the
+    one a modifier names ("last May", "next March")."""
+    assert p.month is not None
+    day_of_month = p.day or 1
+    if p.relmod is None:
+        past = (p.month, day_of_month) <= (anchor.month, anchor.day)
+        year = anchor.year if past else anchor.year - 1
+    elif p.relmod < 0:
+        year = anchor.year if p.month < anchor.month else anchor.year - 1
+    elif p.relmod == 0:
+        year = anchor.year
+    else:
+        year = anchor.year if p.month > anchor.month else anchor.year + 1
+    if p.day is None:
+        return DateValue(f"{year:04d}-{p.month:02d}", "month", True)
+    try:
+        return DateValue(dt.date(year, p.month, p.day).isoformat(), "day", True)
+    except ValueError:
+        return None
+
+
+def _weekday_from_anchor(weekday: int, relmod: int | None, anchor: dt.date) -> DateValue:
+    """A weekday: the latest on or before the anchor, or of the week a modifier names."""
+    back = (anchor.weekday() - weekday) % 7
+    when: dt.date
+    if relmod is None:
+        when = anchor - dt.timedelta(days=back)
+    elif relmod < 0:
+        when = anchor - dt.timedelta(days=back or 7)
+    elif relmod == 0:
+        when = anchor - dt.timedelta(days=anchor.weekday()) + dt.timedelta(days=weekday)
+    else:
+        when = anchor + dt.timedelta(days=(weekday - anchor.weekday()) % 7 or 7)
+    return DateValue(when.isoformat(), "day", True)
+
+
+def _resolve_from_anchor(p: _Parsed, anchor: dt.date | None) -> DateValue | None:
+    """A month, season, quarter or weekday without a year: placed by the anchor."""
+    if p.month is None and p.season is None and p.quarter is None and p.weekday is None:
+        return None
+    if anchor is None:
+        return UNRESOLVED
+    if p.month is not None:
+        return _month_from_anchor(p, anchor)
+    if p.season is not None:
         year = _season_year(p.season, p.relmod, anchor)
         return DateValue(f"{year:04d}-{20 + p.season}", "season", True)
     if p.quarter is not None:
-        if anchor is None or not 1 <= p.quarter <= 4:
-            return UNRESOLVED if anchor is None else None
+        if not 1 <= p.quarter <= 4:
+            return None
         current = (anchor.month - 1) // 3 + 1
         year = anchor.year if p.quarter <= current else anchor.year - 1
         return DateValue(f"{year:04d}-{32 + p.quarter}", "quarter", True)
-    if p.weekday is not None:
-        if anchor is None:
-            return UNRESOLVED
-        back = (anchor.weekday() - p.weekday) % 7
-        when: dt.date
-        if p.relmod is None:
-            when = anchor - dt.timedelta(days=back)
-        elif p.relmod < 0:
-            when = anchor - dt.timedelta(days=back or 7)
-        elif p.relmod == 0:
-            when = anchor - dt.timedelta(days=anchor.weekday()) + dt.timedelta(days=p.weekday)
-        else:
-            when = anchor + dt.timedelta(days=(p.weekday - anchor.weekday()) % 7 or 7)
-        return DateValue(when.isoformat(), "day", True)
-    return None
+    assert p.weekday is not None
+    return _weekday_from_anchor(p.weekday, p.relmod, anchor)
+
+
+def _resolve(p: _Parsed, anchor: dt.date | None) -> DateValue | None:
+    """EDTF value of parsed fields; relative ones need ``anchor``."""
+    if p.year is not None and not 1000 <= p.year <= 2199:
+        return None
+    if p.month is not None and not 1 <= p.month <= 12:
+        return None
+    if p.rel is not None or p.unit is not None:
+        return _resolve_relative(p, anchor)
+    if p.decade is not None or p.decade2 is not None or p.century is not None:
+        return _resolve_decade_or_century(p, anchor)
+    if p.year is not None:
+        return _resolve_written(p, p.year)
+    return _resolve_from_anchor(p, anchor)
 
 
 # --------------------------------------------------------------------------- finding
@@ -689,12 +742,16 @@ def _candidates(text: str, grammar: _Grammar, anchor: dt.date | None, strict: bo
     return chosen
 
 
-def _edge(value: DateValue, last: bool) -> str | None:
-    if value.value is None:
+def _join(first: DateValue, last: DateValue) -> str | None:
+    """The range from the start of ``first`` to the end of ``last``; None when either has
+    no value or the range would end before it starts."""
+    start, end = parse_or_none(first.value), parse_or_none(last.value)
+    if start is None or end is None:
         return None
-    if "/" in value.value:
-        return value.value.split("/")[1 if last else 0]
-    return value.value
+    try:
+        return Edtf.between(Edtf.parse(start.ends[0]), Edtf.parse(end.ends[1])).text
+    except EdtfError:
+        return None
 
 
 def _with_year(cand: _Candidate, year: int) -> _Candidate:
@@ -730,18 +787,17 @@ def _merge_ranges(text: str, cands: list[_Candidate], grammar: _Grammar) -> list
             elif joined and b.parsed.year is None and a.parsed.year is not None:
                 later = (b.parsed.month or 0) >= (a.parsed.month or 1)
                 second = _with_year(b, a.parsed.year if later else a.parsed.year + 1)
-            if joined and first.value.value and second.value.value:
-                lo, hi = _edge(first.value, False), _edge(second.value, True)
-                if lo and hi and lo[:4] <= hi[:4]:
-                    prefix = grammar.range_prefix.search(before)
-                    start = a.start - len(prefix.group(0)) if prefix else a.start
-                    while start < a.start and norm[start].isspace():
-                        start += 1
-                    anchored = first.value.anchored or second.value.anchored
-                    value = DateValue(f"{lo}/{hi}", "range", anchored)
-                    out.append(_Candidate(start, b.end, a.parsed, False, value))
-                    i += 2
-                    continue
+            joint = _join(first.value, second.value) if joined else None
+            if joint is not None:
+                prefix = grammar.range_prefix.search(before)
+                start = a.start - len(prefix.group(0)) if prefix else a.start
+                while start < a.start and norm[start].isspace():
+                    start += 1
+                anchored = first.value.anchored or second.value.anchored
+                value = DateValue(joint, "range", anchored)
+                out.append(_Candidate(start, b.end, a.parsed, False, value))
+                i += 2
+                continue
         out.append(a)
         i += 1
     return out
@@ -841,7 +897,7 @@ def _dateparser_fallback(text: str, lang: str, anchor: dt.date | None) -> DateVa
     if period == "month":
         return DateValue(f"{parsed.year:04d}-{parsed.month:02d}", "month", anchored)
     if period == "week":
-        return DateValue(_week_range(parsed.date()), "range", anchored)
+        return DateValue(week_range(parsed.date()), "range", anchored)
     return DateValue(parsed.date().isoformat(), "day", anchored)
 
 

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 import spacy
 
-from pipeline.dates import COMPONENT, DateValue, find_dates, normalise_date
+from pipeline.dates import COMPONENT, DateValue, find_dates, normalise_date, week_range
 from pipeline.errors import ConfigError
 from pipeline.evaluate import shared_dir
 from pipeline.nlp import blank
@@ -282,6 +282,24 @@ def test_several_dates_in_one_text_keep_offsets() -> None:
     mentions = find_dates(text, "en", None)
     assert [m.value for m in mentions] == ["2009", "2014/2017", "2018-03"]
     assert all(text[m.start : m.end] == m.text for m in mentions)
+
+
+def test_range_from_a_decade_is_compared_as_dates_not_text() -> None:
+    """ "199X" sorts after "1995" as text; as dates the 1990s start before 1995."""
+    mentions = find_dates("Output fell from the 1990s to 1995.", "en", None)
+    assert [(m.text, m.value) for m in mentions] == [("from the 1990s to 1995", "199X/1995")]
+
+
+def test_no_range_that_ends_before_it_starts() -> None:
+    """Two months of one year the wrong way round were joined into "2014-05/2014-03"."""
+    mentions = find_dates("from May 2014 to March 2014", "en", None)
+    assert [m.value for m in mentions] == ["2014-05", "2014-03"]
+    anchored = find_dates("from July to May", "en", dt.date(2023, 1, 2))
+    assert [m.value for m in anchored] == ["2022-07", "2022-05"]
+
+
+def test_weeks_are_day_ranges_monday_to_sunday() -> None:
+    assert week_range(dt.date(2014, 11, 27)) == "2014-11-24/2014-11-30"
 
 
 def test_unknown_language_is_a_config_error() -> None:

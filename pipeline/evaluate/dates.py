@@ -57,17 +57,13 @@ from pathlib import Path
 from typing import Any
 
 from pipeline import lang as registry
-from pipeline.dates import DateValue, find_dates, normalise_date
+from pipeline.dates import DateValue, find_dates, normalise_date, week_range
 from pipeline.errors import ConfigError
 from pipeline.evaluate import Report, eval_path
+from schemas.edtf import parse_or_none
 
 COLUMNS = ["set", "lang", "system", "n", "accuracy", "precision", "recall", "f1", "per_second"]
 _SEASONS = {"SP": 21, "SU": 22, "FA": 23, "WI": 24}
-
-
-def _week(day: dt.date) -> str:
-    monday = day - dt.timedelta(days=day.weekday())
-    return f"{monday.isoformat()}/{(monday + dt.timedelta(days=6)).isoformat()}"
 
 
 def canonical_timex(value: str, dct: dt.date) -> str | None:
@@ -79,7 +75,7 @@ def canonical_timex(value: str, dct: dt.date) -> str | None:
         return None
     value = value.split("T")[0]
     if m := re.fullmatch(r"(\d{4})-W(\d{2})", value):
-        return _week(dt.date.fromisocalendar(int(m.group(1)), int(m.group(2)), 1))
+        return week_range(dt.date.fromisocalendar(int(m.group(1)), int(m.group(2)), 1))
     if m := re.fullmatch(r"(\d{4})-(SP|SU|FA|WI)", value):
         return f"{m.group(1)}-{_SEASONS[m.group(2)]}"
     if m := re.fullmatch(r"(\d{4})-Q([1-4])", value):
@@ -98,13 +94,13 @@ def _at_granularity(day: dt.datetime | dt.date | None, gold: str | None) -> str 
     if day is None or gold is None:
         return None
     d = day.date() if isinstance(day, dt.datetime) else day
-    if "/" in gold:
-        return _week(d)
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", gold):
-        return d.isoformat()
-    if re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", gold):
+    value = parse_or_none(gold)
+    precision = value.precision if value is not None else None
+    if precision == "range":  # gold ranges are weeks
+        return week_range(d)
+    if precision == "month":
         return f"{d.year:04d}-{d.month:02d}"
-    if re.fullmatch(r"\d{4}", gold):
+    if precision == "year":
         return f"{d.year:04d}"
     return d.isoformat()
 
@@ -292,7 +288,7 @@ def _granularity_value(when: dt.datetime, period: str) -> str:
     if period == "month":
         return f"{when.year:04d}-{when.month:02d}"
     if period == "week":
-        return _week(when.date())
+        return week_range(when.date())
     return when.date().isoformat()
 
 
@@ -370,8 +366,8 @@ def dateparser_cases(path: Path) -> list[dict[str, object]]:
                 period = DateDataParser(languages=[lang]).get_date_data(substring).period
                 gold = _granularity_value(dt.datetime.fromisoformat(iso), period or "day")
                 hit = [m for m in mentions if m.start < at + len(substring) and at < m.end]
-                edges = (hit[0].value or "").split("/") if hit else []
-                ok = bool(hit) and (hit[0].value == gold or gold in edges)
+                found = parse_or_none(hit[0].value) if hit else None
+                ok = found is not None and (found.text == gold or gold in found.ends)
                 tally[("search paragraphs", lang)][0] += int(ok)
                 tally[("search paragraphs", lang)][1] += 1
         elif test in parse_tests or test in relative_tests:
