@@ -11,19 +11,23 @@ from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader
 
 from flows.web.security import CSRF_COOKIE, REVIEWER_COOKIE, csrf_token
+from pipeline import lang as lang_registry
 from pipeline.review import STATUSES, Store, open_store
 from schemas.records import EventType, WeaponCategory
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
 STATIC = HERE / "static"
-RTL_LANGUAGES = frozenset({"ar", "fa", "ur", "he", "ps", "yi"})
+# languages outside the registry that are written right to left (paragraphs keep their
+# detected language even when no pipeline reads it)
+OTHER_RTL = frozenset({"fa", "ur", "he", "ps", "yi"})
 EVENT_TYPES: tuple[str, ...] = get_args(EventType)
 WEAPON_CATEGORIES: tuple[str, ...] = get_args(WeaponCategory)
 
 
 def text_dir(language: str | None) -> str:
-    return "rtl" if (language or "") in RTL_LANGUAGES else "ltr"
+    rtl = lang_registry.is_rtl(language) or (language or "") in OTHER_RTL
+    return "rtl" if rtl else "ltr"
 
 
 def environment() -> Environment:
