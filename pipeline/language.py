@@ -30,6 +30,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from pipeline import lang as lang_registry
 from pipeline.config import LanguageOptions
 from pipeline.errors import ConfigError
 from pipeline.refdata import load_yaml_model
@@ -125,6 +126,22 @@ def script_table() -> _Compiled:
         for name, ranges in table.scripts.items()
     }
     return _Compiled(table, patterns)
+
+
+@lru_cache(maxsize=32)
+def script_word(code: str) -> re.Pattern[str]:
+    """A whole word written in the scripts of registry language ``code`` (``fullmatch``
+    it): letters of those scripts (``language_scripts.yaml``) and the marks its
+    normalisation removes (Arabic harakat)."""
+    spec = lang_registry.get(code)
+    patterns = script_table().patterns
+    classes = [patterns[script].pattern for script in spec.scripts if script in patterns]
+    if spec.normalisation.remove:
+        classes.append(spec.normalisation.remove)
+    return re.compile(f"(?:{'|'.join(classes)})+" if classes else "(?!x)x")
+
+
+lang_registry.on_change(script_word.cache_clear)
 
 
 # --------------------------------------------------------------------------- backends

@@ -25,7 +25,9 @@ from spacy.tokenizer import Tokenizer
 from spacy.tokens import Doc, Span, Token
 from spacy.util import compile_suffix_regex, filter_spans
 
+from pipeline import lang as lang_registry
 from pipeline.extensions import merge_ents, note_coverage
+from pipeline.language import script_word
 from pipeline.people import (
     FormIndex,
     PlaceInfo,
@@ -56,10 +58,6 @@ def fix_arabic_tokenizer(nlp: Language) -> None:
 
 def _path(value: str) -> Path | None:
     return Path(value) if value else None
-
-
-def _arabic_word(text: str) -> bool:
-    return bool(text) and all("\u0621" <= c <= "\u064a" or "\u064b" <= c <= "\u0652" for c in text)
 
 
 class RuleNER:
@@ -112,6 +110,12 @@ class RuleNER:
         self.start_stop_prefixes = tuple(patterns.name_start_stop_prefixes)
         self.not_starts = set(patterns.not_name_starts)
         self.connectors = {token_key(w) for w in patterns.connectors}
+        spec = lang_registry.find(self.lang)
+        self.script_word = script_word(spec.code) if spec is not None else None
+        # in a script without case a name word is any word of the language's script
+        self.capitalised = patterns.names_capitalised
+        self.article = token_key(patterns.article) if patterns.article else ""
+        self.adjective_endings = tuple(token_key(e) for e in patterns.adjective_endings)
 
     # -- names after titles
 
@@ -119,8 +123,15 @@ class RuleNER:
         key = token_key(token.text)
         if key in self.adjectives:
             return True
-        # Arabic nisba shape: al- + ...i / ...iya (الروسي، الفلسطينية)
-        return self.lang == "ar" and key.startswith("ال") and key.endswith(("ي", "يه"))
+        # an adjective of origin by its shape (Arabic nisba الروسي، الفلسطينية)
+        endings = self.adjective_endings
+        return bool(endings) and self._has_article(key) and key.endswith(endings)
+
+    def _has_article(self, key: str) -> bool:
+        return bool(self.article) and key.startswith(self.article)
+
+    def _in_script(self, text: str) -> bool:
+        return self.script_word is not None and bool(self.script_word.fullmatch(text))
 
     def _cued_places(self, doc: Doc) -> list[Span]:
         """ "مدينة البيرة", "thành phố Đà Nẵng": a cue word and the name after it."""
@@ -150,9 +161,9 @@ class RuleNER:
                     j = place_ends[j]
                     continue
                 key = token_key(doc[j].text)
-                if key in self.stop or not _arabic_word(doc[j].text):
+                if key in self.stop or not self._in_script(doc[j].text):
                     break
-                if j > end and not key.startswith("ال"):
+                if j > end and self.article and not key.startswith(self.article):
                     break
                 j += 1
             if j > end:
@@ -171,8 +182,8 @@ class RuleNER:
         # "Chủ tịch Hội đồng ...", "الأمين العام للحزب ...": a body, not a name
         if position == 0 and (text in self.not_starts or text.startswith(self.start_stop_prefixes)):
             return False
-        if self.lang == "ar":
-            return _arabic_word(text) and not (position == 0 and key.startswith("ال"))
+        if not self.capitalised:
+            return self._in_script(text) and not (position == 0 and self._has_article(key))
         return text[:1].isupper() and all(c.isalpha() or c in "-'’." for c in text)
 
     def _title_names(
@@ -283,7 +294,8 @@ class ArabicClitics:
         people = people_forms(nlp.lang or "xx", nlp.tokenizer, _path(people_path))
         places = place_forms(nlp.lang or "xx", nlp.tokenizer, _path(countries_path))
         self.firsts = set(people.by_first) | set(places.by_first)
-        self.clitics = sorted(name_patterns().for_lang("ar").clitics, key=len, reverse=True)
+        clitics = name_patterns().for_lang(nlp.lang or "xx").clitics
+        self.clitics = sorted(clitics, key=len, reverse=True)
 
     def _split_at(self, text: str) -> int:
         if token_key(text) in self.firsts:

@@ -14,6 +14,7 @@ from pipeline.language import (
     get_detector,
     main_language,
     script_table,
+    script_word,
 )
 
 
@@ -220,3 +221,19 @@ def test_low_accuracy_mode_still_reads_sentences() -> None:
     fast = get_detector(LanguageOptions(low_accuracy=True))
     assert fast.detect("The frigates were built at Zelenodolsk on the Volga.") == "en"
     assert fast.detect("Фрегаты построены в Зеленодольске на Волге.") == "ru"
+
+
+@pytest.mark.parametrize(
+    ("lang", "word", "expected"),
+    [
+        ("ar", "بوتين", True),
+        ("ar", "أَحْمَد", True),  # harakat are marks the normalisation removes
+        ("ar", "Putin", False),
+        ("ar", "بوتين2", False),
+        ("ru", "Путин", True),
+        ("ru", "Putin", False),
+        ("zh", "习近平", True),
+    ],
+)
+def test_script_word_follows_the_registry_scripts(lang: str, word: str, expected: bool) -> None:
+    assert bool(script_word(lang).fullmatch(word)) is expected

@@ -332,3 +332,10 @@ def test_regression_arabic_temporal_word_after_title_is_not_a_name() -> None:
     the word after the title and adjective is 'at the time', not a name."""
     doc = get_nlp("ar")("وافق دميتري مدفيديف، رئيس الحكومة الروسية آنذاك، على المسودة.")
     assert ents(doc, "PERSON") == ["دميتري مدفيديف"]
+
+
+def test_arabic_nisba_after_a_title_is_skipped_by_its_shape() -> None:
+    """An adjective of origin no reference data lists (الإكوادوري) is known by the
+    article and the nisba ending of lang/ar/names.yaml; the name follows it."""
+    doc = get_nlp("ar")("قال وزير الدفاع الإكوادوري خوان زاباتا إن الصفقة تمت.")
+    assert ents(doc, "PERSON") == ["خوان زاباتا"]

@@ -94,6 +94,14 @@ class LanguagePatterns(_Data):
     # the parts of a name are written without spaces (Chinese 习近平, 胡志明市): names are
     # compared and found as whole strings, and geographic features are suffixes
     name_parts_joined: bool = False
+    # the definite article glued to a word (Arabic ال): a name word never starts with it
+    article: str = ""
+    # endings that make an article-bearing word an adjective of origin (Arabic nisba
+    # الروسي، الفلسطينية): a nationality word, not a name
+    adjective_endings: list[str] = Field(default_factory=list)
+    # whether names start with a capital letter; in a script without case, any word of
+    # the language's script may be a name word
+    names_capitalised: bool = True
 
     @field_validator("ship_cues_before", "ship_cues_after")
     @classmethod
