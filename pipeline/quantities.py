@@ -22,6 +22,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from pipeline import lang as lang_registry
+from pipeline.language import script_word
 from pipeline.refdata import check_patterns
 
 logger = logging.getLogger(__name__)
@@ -30,7 +31,6 @@ logger = logging.getLogger(__name__)
 _DIGIT_GROUPS = re.compile(r"\d{1,3}(?:[,\u00a0\u202f ]\d{3})+|\d+")
 _WORD = re.compile(r"[^\W_]+(?:[-'’.][^\W_]+)*|\S")
 _SENTENCE_END = re.compile(r"[!?。！？؟;；\n]|\.(?=\s|$)")
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
 @lru_cache(maxsize=8192)
@@ -57,6 +57,7 @@ class LanguageNumbers(BaseModel):
     barriers: list[str] = Field(default_factory=list)
     not_before: list[str] = Field(default_factory=list)
     classifiers: list[str] = Field(default_factory=list)
+    needs_classifier: list[str] = Field(default_factory=list)
     right: list[str] = Field(default_factory=list)
     # Chinese
     digits: dict[str, int] = Field(default_factory=dict)
@@ -112,6 +113,9 @@ class _Lang:
         self.barriers = {normalise_word(w) for w in data.barriers}
         self.not_before = {normalise_word(w) for w in data.not_before}
         self.classifiers = [normalise_word(w) for w in data.classifiers]
+        self.needs_classifier = {normalise_word(w) for w in data.needs_classifier}
+        # a word of the language's scripts (a Chinese number word next to a mention)
+        self.script = script_word(code)
         self.right = [re.compile(p) for p in data.right]
         self.digits = dict(data.digits)
         self.tens_char = set(data.tens_char)
@@ -331,7 +335,7 @@ def _quantity_left(context: str, tables: _Tables, lang: _Lang, max_words: int) -
             value, first = found
             before = tokens[first - 1][1] if first > 0 else None
             after = tokens[i + 1][1] if i + 1 < len(tokens) else None
-            if lang.code == "vi" and tokens[first][1] == "năm" and first == i:
+            if tokens[first][1] in lang.needs_classifier and first == i:
                 rest = " ".join(t[1] for t in tokens[i + 1 :])
                 if not any(rest.startswith(c) for c in lang.classifiers):
                     return None
@@ -373,6 +377,18 @@ def _quantity_measure(context: str, tables: _Tables, lang: _Lang) -> int | None:
     if value is None or not _acceptable(value, previous, None, tables, lang):
         return None
     return value
+
+
+def _measure_language(language: _Lang, context: str, tables: _Tables) -> _Lang | None:
+    """The language whose measure words count here: the text's own when it has them, else
+    one written in the script of the last characters before the mention (6艘 in a
+    sentence of another language)."""
+    if language.measure_re is not None:
+        return language
+    for other in tables.languages.values():
+        if other.measure_re is not None and other.script.search(context[-3:]):
+            return other
+    return None
 
 
 def _quantity_right(following: str, tables: _Tables, lang: _Lang) -> int | None:
@@ -422,10 +438,11 @@ def find_quantity(
     left_from = max(sent_start, left_limit, span_start - 160)
     context = text[left_from:span_start]
     value = None
-    chinese = tables.languages.get("zh")
-    if chinese is not None and (language.code == "zh" or _CJK.search(context[-3:] or "")):
-        value = _quantity_measure(context, tables, chinese)
-    if value is None and not (language.code == "zh" and _CJK.search(context[-1:] or "")):
+    measured = _measure_language(language, context, tables)
+    if measured is not None:
+        value = _quantity_measure(context, tables, measured)
+    # in a measure-word language, a number right before the mention counts only with one
+    if value is None and not (language.measure_re and language.script.search(context[-1:])):
         value = _quantity_left(context, tables, language, max_words)
     if value is None:
         value = _quantity_right(text[span_end : min(sent_end, span_end + 60)], tables, language)

@@ -172,6 +172,8 @@ def quantities(text: str, lang: str) -> list[tuple[str, int | None]]:
         ("حصلت فيتنام على كتيبتين من منظومات إس-300 بي إم يو 1.", "ar", [("إس-300 بي إم يو 1", 2)]),
         ("وصلت غواصات كيلو الست إلى كام رانه.", "ar", [("كيلو", 6)]),
         ("Hải quân nhận chiếc cuối cùng trong số sáu tàu ngầm Kilo.", "vi", [("Kilo", 6)]),
+        # Chinese measure words count in a sentence of another language too
+        ("Vietnam ordered 二十架 Su-30MK2.", "en", [("Su-30MK2", 20)]),
     ],
 )
 def test_find_quantity(text: str, lang: str, expected: list[tuple[str, int | None]]) -> None:
@@ -184,6 +186,8 @@ def test_find_quantity(text: str, lang: str, expected: list[tuple[str, int | Non
         # years
         ("In 2014 Su-30MK2 fighters arrived.", "en"),
         ("Năm 2014 Su-30MK2 đã đến Việt Nam.", "vi"),
+        # "năm" without a classifier after it is "year", not five (needs_classifier)
+        ("Cả năm Su-30MK2 đã đến Việt Nam.", "vi"),
         ("2014年苏-30MK2抵达越南。", "zh"),
         ("В 2014 году Су-30МК2 прибыли.", "ru"),
         ("في عام 2014 وصلت سو-30 إلى فيتنام.", "ar"),
