@@ -129,19 +129,25 @@ def script_table() -> _Compiled:
 
 
 @lru_cache(maxsize=32)
-def script_word(code: str) -> re.Pattern[str]:
-    """A whole word written in the scripts of registry language ``code`` (``fullmatch``
-    it): letters of those scripts (``language_scripts.yaml``) and the marks its
-    normalisation removes (Arabic harakat)."""
+def script_letter(code: str) -> re.Pattern[str]:
+    """One character of the scripts of registry language ``code``: a letter of those
+    scripts (``language_scripts.yaml``) or a mark its normalisation removes (harakat)."""
     spec = lang_registry.get(code)
     patterns = script_table().patterns
     classes = [patterns[script].pattern for script in spec.scripts if script in patterns]
     if spec.normalisation.remove:
         classes.append(spec.normalisation.remove)
-    return re.compile(f"(?:{'|'.join(classes)})+" if classes else "(?!x)x")
+    return re.compile("|".join(classes) or "(?!x)x")
 
 
-lang_registry.on_change(script_word.cache_clear)
+@lru_cache(maxsize=32)
+def script_word(code: str) -> re.Pattern[str]:
+    """A whole word written in the scripts of registry language ``code`` (``fullmatch`` it)."""
+    return re.compile(f"(?:{script_letter(code).pattern})+")
+
+
+for _cached in (script_letter, script_word):
+    lang_registry.on_change(_cached.cache_clear)
 
 
 # --------------------------------------------------------------------------- backends

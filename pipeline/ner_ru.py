@@ -44,8 +44,9 @@ def natasha_spans(text: str) -> list[tuple[int, int, str]]:
 class NatashaNER:
     """Adds natasha's entities to ``doc.ents`` (existing entities are kept)."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, lang: str) -> None:
         self.name = name
+        self.lang = lang  # the pipeline's language: its geography words label places
         _natasha()
 
     def __call__(self, doc: Doc) -> Doc:
@@ -57,7 +58,7 @@ class NatashaNER:
             if kind == "PER":
                 label = "PERSON"
             elif kind == "LOC":
-                label = place_label(span.text, "ru")
+                label = place_label(span.text, self.lang)
             elif kind == "ORG":
                 label = "ORG"
             else:
@@ -70,4 +71,4 @@ class NatashaNER:
 
 @Language.factory(NATASHA_COMPONENT)
 def make_natasha_ner(nlp: Language, name: str) -> NatashaNER:
-    return NatashaNER(name)
+    return NatashaNER(name, nlp.lang or "xx")

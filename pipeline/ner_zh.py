@@ -45,8 +45,9 @@ def lac_spans(text: str) -> list[tuple[int, int, str]]:
 class LacNER:
     """Runs LAC sentence by sentence and adds its entities to ``doc.ents``."""
 
-    def __init__(self, name: str, max_chars: int) -> None:
+    def __init__(self, name: str, lang: str, max_chars: int) -> None:
         self.name = name
+        self.lang = lang  # the pipeline's language: its geography words label places
         self.max_chars = max_chars
         _lac()
 
@@ -70,7 +71,7 @@ class LacNER:
                 if tag == "PER":
                     label = "PERSON"
                 elif tag == "LOC":
-                    label = place_label(span.text, "zh")
+                    label = place_label(span.text, self.lang)
                 else:
                     label = "ORG"
                 spans.append(Span(doc, span.start, span.end, label=label))
@@ -81,4 +82,4 @@ class LacNER:
 
 @Language.factory(LAC_COMPONENT, default_config={"max_chars": 500})
 def make_lac_ner(nlp: Language, name: str, max_chars: int) -> LacNER:
-    return LacNER(name, max_chars)
+    return LacNER(name, nlp.lang or "xx", max_chars)

@@ -12,17 +12,21 @@ from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 
+from pipeline import lang as registry
 from pipeline.config import load_options
 from pipeline.evaluate import REPO_ROOT, Report
+from pipeline.language import script_letter
 from schemas import Paragraph
 
 SAMPLES = REPO_ROOT / "raw" / "samples"
 
 
 def _words(text: str, lang: str) -> int:
-    """Whitespace words; for Chinese, Han characters / 1.5 (a common words-per-character rate)."""
-    if lang == "zh":
-        return max(1, int(sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff") / 1.5))
+    """Whitespace words; in a language tokenised by character (Chinese), letters of its
+    script / 1.5 (a common words-per-character rate)."""
+    spec = registry.find(lang)
+    if spec is not None and spec.pipeline.tokenizer == "characters":
+        return max(1, int(len(script_letter(spec.code).findall(text)) / 1.5))
     return len(text.split())
 
 
