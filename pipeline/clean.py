@@ -356,6 +356,9 @@ class _Filter:
         self.infos = [_classify(p, rules) for p in paragraphs]
         self.drop: list[str | None] = [None] * len(paragraphs)
         self.markers = [i for i, info in enumerate(self.infos) if info.comment_marker]
+        self.state: str | None = None  # the section being dropped
+        self.last_marker = -1  # the last comment marker seen
+        self.author_count = 0  # paragraphs of the author box so far
         self._mark_foreign_labels()
 
     def _mark_foreign_labels(self) -> None:
@@ -426,105 +429,120 @@ class _Filter:
     def _opens_other(self, info: _Info, current: str) -> bool:
         return info.heading is not None and info.heading != current
 
-    # -- the pass --------------------------------------------------------
+    # -- the pass: inside a section -------------------------------------
+    def _in_references(self, i: int, info: _Info) -> bool:
+        return self._near_citation(info) or (
+            info.heading_like
+            and not self._opens_other(info, "references")
+            and self._citation_ahead(i)
+        )
+
+    def _in_comments(self, i: int, info: _Info) -> bool:
+        if info.comment_marker:
+            self.last_marker = i
+            return True
+        nxt = self._next_marker(i)
+        in_thread = nxt is not None and nxt - self.last_marker <= self.sec.comment_max_body + 1
+        # after the last marker: the last comment's body, up to a heading
+        in_tail = (
+            nxt is None
+            and i - self.last_marker <= self.sec.comment_tail_body
+            and not info.heading_like
+        )
+        return (in_thread or in_tail) and not self._opens_other(info, "comments")
+
+    def _in_cookie(self, i: int, info: _Info) -> bool:
+        consent = self.rules.consent
+        return (
+            consent is not None
+            and bool(consent.search(info.text))
+            and not self._opens_other(info, "cookie")
+        ) or info.single == "cookie"
+
+    def _in_author(self, i: int, info: _Info) -> bool:
+        matcher = self.rules.matcher("author")
+        limit = matcher.max_chars if matcher else 300
+        if (
+            len(info.text) <= limit
+            and self.author_count < self.sec.author_max_paragraphs
+            and not self._opens_other(info, "author")
+        ):
+            self.author_count += 1
+            return True
+        return False
+
+    def _continues(self, i: int, info: _Info) -> bool:
+        """Whether paragraph ``i`` still belongs to the open section (dropped if so)."""
+        if self.state is None:
+            return False
+        inside = {
+            "references": self._in_references,
+            "comments": self._in_comments,
+            "cookie": self._in_cookie,
+            "author": self._in_author,
+        }[self.state](i, info)
+        if inside:
+            self.drop[i] = self.state
+        return inside
+
+    # -- the pass: opening a section -------------------------------------
+    def _open(self, i: int, section: str) -> bool:
+        self.drop[i] = section
+        self.state = section
+        return True
+
+    def _opens_section(self, i: int, info: _Info) -> bool:
+        """A heading that opens a section (dropped with it)."""
+        if info.heading == "references" and self._citation_ahead(i):
+            return self._open(i, "references")
+        if info.heading == "comments" and (
+            info.comment_marker or info.single == "comments" or self._thread_ahead(i)
+        ):
+            self.last_marker = i
+            return self._open(i, "comments")
+        if info.heading == "cookie" and _section_heading(info.text):
+            return self._open(i, "cookie")
+        if info.heading == "author" and _section_heading(info.text):
+            self.author_count = 0
+            return self._open(i, "author")
+        return False
+
+    def _starts_thread(self, i: int) -> None:
+        """A comment marker that starts a thread (threads follow an article: post dates
+        above the first article text are datelines)."""
+        self.drop[i] = "comments"
+        if self._article_chars(i) < self.sec.comment_min_article_chars or not (
+            self._thread_ahead(i)
+        ):
+            return
+        self.state, self.last_marker = "comments", i
+        # the commenter's name just above the first timestamp
+        prev = i - 1
+        if (
+            prev >= 0
+            and self.drop[prev] is None
+            and self.infos[prev].heading_like
+            and len(self.infos[prev].text) <= 40
+        ):
+            self.drop[prev] = "comments"
+
     def run(self) -> None:
-        state: str | None = None
-        last_marker = -1
-        author_count = 0
+        self.state = None
+        self.last_marker = -1
+        self.author_count = 0
         for i, info in enumerate(self.infos):
-            if state == "references":
-                if self._near_citation(info) or (
-                    info.heading_like
-                    and not self._opens_other(info, "references")
-                    and self._citation_ahead(i)
-                ):
-                    self.drop[i] = "references"
-                    continue
-                state = None
-            elif state == "comments":
-                if info.comment_marker:
-                    self.drop[i] = "comments"
-                    last_marker = i
-                    continue
-                nxt = self._next_marker(i)
-                in_thread = nxt is not None and nxt - last_marker <= self.sec.comment_max_body + 1
-                # after the last marker: the last comment's body, up to a heading
-                in_tail = (
-                    nxt is None
-                    and i - last_marker <= self.sec.comment_tail_body
-                    and not info.heading_like
-                )
-                if (in_thread or in_tail) and not self._opens_other(info, "comments"):
-                    self.drop[i] = "comments"
-                    continue
-                state = None
-            elif state == "cookie":
-                if (
-                    self.rules.consent is not None
-                    and self.rules.consent.search(info.text)
-                    and not self._opens_other(info, "cookie")
-                ) or info.single == "cookie":
-                    self.drop[i] = "cookie"
-                    continue
-                state = None
-            elif state == "author":
-                matcher = self.rules.matcher("author")
-                limit = matcher.max_chars if matcher else 300
-                if (
-                    len(info.text) <= limit
-                    and author_count < self.sec.author_max_paragraphs
-                    and not self._opens_other(info, "author")
-                ):
-                    self.drop[i] = "author"
-                    author_count += 1
-                    continue
-                state = None
-
-            # a heading that opens a section
-            if info.heading == "references" and self._citation_ahead(i):
-                self.drop[i] = "references"
-                state = "references"
+            if self._continues(i, info):
                 continue
-            if info.heading == "comments" and (
-                info.comment_marker or info.single == "comments" or self._thread_ahead(i)
-            ):
-                self.drop[i] = "comments"
-                state, last_marker = "comments", i
+            self.state = None
+            if self._opens_section(i, info):
                 continue
-            if info.heading == "cookie" and _section_heading(info.text):
-                self.drop[i] = "cookie"
-                state = "cookie"
-                continue
-            if info.heading == "author" and _section_heading(info.text):
-                self.drop[i] = "author"
-                state, author_count = "author", 0
-                continue
-
-            # a comment marker that starts a thread (threads follow an article:
-            # post dates above the first article text are datelines)
             if info.comment_marker:
-                self.drop[i] = "comments"
-                if self._article_chars(i) >= self.sec.comment_min_article_chars and (
-                    self._thread_ahead(i)
-                ):
-                    state, last_marker = "comments", i
-                    # the commenter's name just above the first timestamp
-                    prev = i - 1
-                    if (
-                        prev >= 0
-                        and self.drop[prev] is None
-                        and self.infos[prev].heading_like
-                        and len(self.infos[prev].text) <= 40
-                    ):
-                        self.drop[prev] = "comments"
+                self._starts_thread(i)
                 continue
-
             # a reference list without a heading
             if info.citation and self._citation_run(i):
-                self.drop[i] = "references"
-                state = "references"
+                self._open(i, "references")
                 continue
-
             if info.single is not None and not self._table_row(i):
                 self.drop[i] = info.single
 

@@ -205,6 +205,68 @@ def _is_utf8_non_ascii(data: bytes) -> str | None:
     return _try(data, "utf-8")
 
 
+def _after_bom(data: bytes, source: str) -> tuple[str, str] | None:
+    """The text after a byte-order mark, in the codec it names; None without one."""
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            body = data[len(bom) :]
+            if not body.strip(b"\x00 \t\r\n"):
+                raise DecodeError(source, "empty file")
+            text = _try(body, codec)
+            if text is None:
+                raise DecodeError(source, f"undecodable: invalid {codec} after its byte-order mark")
+            return text, codec
+    return None
+
+
+def _declared(declared_charset: str | None, data: bytes, is_html: bool) -> list[tuple[str, str]]:
+    """Charsets the source declares, with where: the HTTP header, then ``<meta>``."""
+    candidates: list[tuple[str, str]] = []
+    if declared_charset:
+        candidates.append((declared_charset, "HTTP header"))
+    if is_html:
+        sniffed = _sniff_html(data)
+        if sniffed:
+            candidates.append((sniffed, "meta charset"))
+    return candidates
+
+
+def _as_declared(
+    data: bytes, candidates: list[tuple[str, str]], utf8: str | None, source: str
+) -> tuple[str, str] | None:
+    """The first declaration the bytes fit; UTF-8 bytes win over any other declaration."""
+    for name, where in candidates:
+        codec = _canonical(name)
+        if codec is None:
+            logger.info("%s: unknown charset %r in %s, ignored", source, name, where)
+            continue
+        if utf8 is not None and codec not in ("utf_8", "utf_8_sig"):
+            logger.info("%s: %s declares %s but the bytes are UTF-8", source, where, name)
+            return utf8, "utf-8"
+        text = _try(data, codec)
+        if text is not None:
+            return text, codec.replace("_", "-")
+        logger.info("%s: bytes are not valid %s (%s), detecting", source, name, where)
+    return None
+
+
+def _detected(data: bytes, source: str) -> tuple[str, str] | None:
+    """charset_normalizer's guess (a web-preferred superset where one fits), unless it
+    reads as mojibake."""
+    best = charset_normalizer.from_bytes(data).best()
+    if best is None:
+        return None
+    codec = _canonical(best.encoding) or best.encoding
+    preferred = _WEB_PREFERRED.get(codec)
+    if preferred and _try(data, preferred) is not None:
+        codec = preferred
+    text = _try(data, codec)
+    if text is not None and not looks_garbled(text):
+        return text, codec.replace("_", "-")
+    logger.info("%s: detector guessed %s, which reads as mojibake", source, best.encoding)
+    return None
+
+
 def decode(
     data: bytes,
     *,
@@ -217,16 +279,9 @@ def decode(
     Raises :class:`DecodeError` for empty input, binary content, or bytes no
     codec can decode.
     """
-    for bom, codec in _BOMS:
-        if data.startswith(bom):
-            body = data[len(bom) :]
-            if not body.strip(b"\x00 \t\r\n"):
-                raise DecodeError(source, "empty file")
-            text = _try(body, codec)
-            if text is None:
-                raise DecodeError(source, f"undecodable: invalid {codec} after its byte-order mark")
-            return text, codec
-
+    found = _after_bom(data, source)
+    if found is not None:
+        return found
     if not data.strip():
         raise DecodeError(source, "empty file")
     # UTF-16/32 without a byte-order mark is full of NUL bytes: trust a declaration first
@@ -240,50 +295,18 @@ def decode(
         raise DecodeError(source, reason)
 
     utf8 = _is_utf8_non_ascii(data)
-    candidates: list[tuple[str, str]] = []
-    if declared_charset:
-        candidates.append((declared_charset, "HTTP header"))
-    if is_html:
-        sniffed = _sniff_html(data)
-        if sniffed:
-            candidates.append((sniffed, "meta charset"))
-    for name, where in candidates:
-        known = _canonical(name)
-        if known is None:
-            logger.info("%s: unknown charset %r in %s, ignored", source, name, where)
-            continue
-        codec = known
-        if utf8 is not None and codec not in ("utf_8", "utf_8_sig"):
-            logger.info("%s: %s declares %s but the bytes are UTF-8", source, where, name)
-            return utf8, "utf-8"
-        text = _try(data, codec)
-        if text is not None:
-            return text, codec.replace("_", "-")
-        logger.info("%s: bytes are not valid %s (%s), detecting", source, name, where)
-
+    candidates = _declared(declared_charset, data, is_html)
+    found = _as_declared(data, candidates, utf8, source)
+    if found is not None:
+        return found
     if utf8 is not None or data.isascii():
         return (utf8 if utf8 is not None else data.decode("ascii")), "utf-8"
-
     # A few stray bytes (a truncated character, a pasted fragment) must not
     # cost the whole page: a declared charset that fits all but a few wins.
     declared = [c for c in (_canonical(name) for name, _ in candidates) if c]
-    found = _lenient(data, declared, source)
-    if found is not None:
-        return found
-
-    best = charset_normalizer.from_bytes(data).best()
-    if best is not None:
-        codec = _canonical(best.encoding) or best.encoding
-        preferred = _WEB_PREFERRED.get(codec)
-        if preferred and _try(data, preferred) is not None:
-            codec = preferred
-        text = _try(data, codec)
-        if text is not None and not looks_garbled(text):
-            return text, codec.replace("_", "-")
-        logger.info("%s: detector guessed %s, which reads as mojibake", source, best.encoding)
-
+    found = _lenient(data, declared, source) or _detected(data, source)
     # Undeclared legacy CJK pages with a stray byte defeat the detector.
-    found = _lenient(data, list(_MULTIBYTE_FALLBACKS), source)
+    found = found or _lenient(data, list(_MULTIBYTE_FALLBACKS), source)
     if found is not None:
         return found
     raise DecodeError(source, "undecodable: no character encoding fits the bytes")

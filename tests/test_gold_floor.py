@@ -230,3 +230,10 @@ def test_invalid_gold_line_names_file_and_line(tmp_path: Path) -> None:
     (tmp_path / "ru.jsonl").write_text('{"id": "ru-1", "text": "x"}\n{"id": 3}\n', "utf-8")
     with pytest.raises(ConfigError, match=r"ru\.jsonl:2"):
         score_language("ru", tmp_path)
+
+
+def test_gold_date_values_are_checked_as_dates(tmp_path: Path) -> None:
+    line = {"id": "en-1", "text": "In 2014.", "dates": [{"text": "2014", "value": "2014-13"}]}
+    (tmp_path / "en.jsonl").write_text(json.dumps(line) + "\n", "utf-8")
+    with pytest.raises(ConfigError, match=r"en\.jsonl:1: .*2014-13"):
+        score_language("en", tmp_path)

@@ -14,6 +14,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline import lang as registry
@@ -36,6 +37,64 @@ def sample_lines(path: Path, limit: int | None = None) -> list[str]:
 def _confusions(counter: Counter[str], top: int = 5) -> str:
     ranked = sorted(counter.items(), key=lambda item: (-item[1], item[0]))[:top]
     return ", ".join(f"{code}:{n}" for code, n in ranked)
+
+
+@dataclass
+class _Tally:
+    """One tier's totals over its languages."""
+
+    wrong: Counter[str] = field(default_factory=Counter)
+    lines: int = 0
+    words: int = 0
+    chars: int = 0
+    correct: int = 0
+    elapsed: float = 0.0
+    cpu: float = 0.0
+
+
+def _language_row(
+    detector: LanguageDetector, lines: list[str], tier: str, language: str, tally: _Tally
+) -> dict[str, object]:
+    """Detect every line (timed into ``tally``); the language's row of the report."""
+    started, started_cpu = time.perf_counter(), time.process_time()
+    answers = [detector.detect(line) for line in lines]
+    tally.elapsed += time.perf_counter() - started
+    tally.cpu += time.process_time() - started_cpu
+    wrong = Counter(a for a in answers if a != language)
+    correct = len(answers) - sum(wrong.values())
+    tally.correct += correct
+    tally.wrong.update(wrong)
+    tally.lines += len(lines)
+    tally.words += sum(len(line.split()) for line in lines)
+    tally.chars += sum(len(line) for line in lines)
+    return {
+        "tier": tier,
+        "language": language,
+        "lines": len(lines),
+        "accuracy": correct / len(lines) if lines else 0.0,
+        "wrong labels": _confusions(wrong),
+    }
+
+
+def _tier_total(report: Report, tier: str, tally: _Tally, backend: str) -> None:
+    """The tier's "all" row and its throughput note."""
+    if not tally.lines:
+        return
+    report.rows.append(
+        {
+            "tier": tier,
+            "language": "all",
+            "lines": tally.lines,
+            "accuracy": tally.correct / tally.lines,
+            "wrong labels": _confusions(tally.wrong, top=10),
+        }
+    )
+    rate, cpu_rate = tally.elapsed or 1e-9, tally.cpu or 1e-9
+    report.notes.append(
+        f"- {tier}: {tally.lines / cpu_rate:,.0f} lines, {tally.words / cpu_rate:,.0f} words, "
+        f"{tally.chars / cpu_rate:,.0f} chars per CPU-second ({tally.lines / rate:,.0f} "
+        f"lines/s wall clock; {backend}, one thread, models preloaded)"
+    )
 
 
 def evaluate(
@@ -70,52 +129,15 @@ def evaluate(
                 for line in sample_lines(file, 3):
                     detector.detect(line)
     for tier in tiers:
-        wrong_all: Counter[str] = Counter()
-        n_lines = n_words = n_chars = 0
-        elapsed = cpu = 0.0
-        correct_all = 0
+        tally = _Tally()
         for language in languages:
             file = root / tier / f"{language}.txt"
             if not file.exists():
                 report.notes.append(f"- missing: {tier}/{language}.txt")
                 continue
             lines = sample_lines(file, limit)
-            started, started_cpu = time.perf_counter(), time.process_time()
-            answers = [detector.detect(line) for line in lines]
-            elapsed += time.perf_counter() - started
-            cpu += time.process_time() - started_cpu
-            wrong = Counter(a for a in answers if a != language)
-            correct = len(answers) - sum(wrong.values())
-            correct_all += correct
-            wrong_all.update(wrong)
-            n_lines += len(lines)
-            n_words += sum(len(line.split()) for line in lines)
-            n_chars += sum(len(line) for line in lines)
-            report.rows.append(
-                {
-                    "tier": tier,
-                    "language": language,
-                    "lines": len(lines),
-                    "accuracy": correct / len(lines) if lines else 0.0,
-                    "wrong labels": _confusions(wrong),
-                }
-            )
-        if n_lines:
-            report.rows.append(
-                {
-                    "tier": tier,
-                    "language": "all",
-                    "lines": n_lines,
-                    "accuracy": correct_all / n_lines,
-                    "wrong labels": _confusions(wrong_all, top=10),
-                }
-            )
-            rate, cpu_rate = elapsed or 1e-9, cpu or 1e-9
-            report.notes.append(
-                f"- {tier}: {n_lines / cpu_rate:,.0f} lines, {n_words / cpu_rate:,.0f} words, "
-                f"{n_chars / cpu_rate:,.0f} chars per CPU-second ({n_lines / rate:,.0f} lines/s "
-                f"wall clock; {backend}, one thread, models preloaded)"
-            )
+            report.rows.append(_language_row(detector, lines, tier, language, tally))
+        _tier_total(report, tier, tally, backend)
     report.notes.append(
         f"- detector languages: {', '.join(sorted(detector.options.languages))}; "
         f"lines sampled per file: {limit or 'all'}"
