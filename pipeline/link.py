@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from pipeline.extract import DocumentExtraction, PersonMention, WeaponMention
-from pipeline.people import person_index, person_key
+from pipeline.people import REFERENCE_LANGUAGE, person_index, person_key
 from schemas.records import EventRecord, Mention, PersonRecord, WeaponRecord
 
 log = logging.getLogger(__name__)
@@ -63,7 +63,7 @@ def _person_id_map(people: Sequence[PersonMention]) -> dict[str, str]:
             key_owners[p.key].add(p.id)
             key_owners[person_key(p.mention.text, p.mention.language)].add(p.id)
             if p.canonical_name:
-                key_owners[person_key(p.canonical_name, "en")].add(p.id)
+                key_owners[person_key(p.canonical_name, REFERENCE_LANGUAGE)].add(p.id)
     mapping: dict[str, str] = {}
     for p in people:
         if p.known or p.id in mapping:

@@ -58,6 +58,7 @@ from pipeline.people.normalise import (
     transliterate_cyrillic,
 )
 from pipeline.people.places import (
+    REFERENCE_LANGUAGE,
     PlaceInfo,
     country_code,
     lookup_place,
@@ -69,6 +70,7 @@ from pipeline.people.ships import ShipCues, is_country_abbreviation, ship_cues
 
 __all__ = [
     "PEOPLE_COMPONENT",
+    "REFERENCE_LANGUAGE",
     "CountriesFile",
     "Country",
     "Form",

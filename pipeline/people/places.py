@@ -11,9 +11,10 @@ from pipeline.people.index import adjective_forms, case_rule
 from pipeline.people.models import load_countries, name_patterns
 from pipeline.people.normalise import joined_key, parts_joined, token_key
 
-# the reference data's own language: its country and place names are read in texts
-# of every language (an English "Cam Ranh Bay" in a Vietnamese or Arabic article)
-EVERY_LANGUAGE = "en"
+# the reference data's own language (the ``name`` of each entry is written in it): its
+# country and place names are read in texts of every language (an English "Cam Ranh
+# Bay" in a Vietnamese or Arabic article)
+REFERENCE_LANGUAGE = "en"
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ def _place_forms_by_key(lang: str) -> dict[str, tuple[str, str]]:
     entries += [(p.names, f"place:{i}") for i, p in enumerate(data.places)]
     for names, value in entries:
         for form_lang, forms in names.items():
-            if form_lang in (lang, EVERY_LANGUAGE):
+            if form_lang in (lang, REFERENCE_LANGUAGE):
                 for form in forms:
                     out.setdefault(_span_key(form, lang), (value, form))
     return out
