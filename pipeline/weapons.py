@@ -1,8 +1,11 @@
 """Weapons systems: reference data, designation grammar across scripts, spaCy component.
 
-Reference data lives in ``pipeline/data/weapons.yaml`` (validated on load, loaded
-once). Designations are recognised by a grammar built from that file's prefix
-table, in every script: ``Su-30MK2``, ``SU-30 MK2``, ``Су-30МК2``, ``سو-30 إم كي 2``,
+Reference data lives in ``pipeline/data/weapons.yaml`` (prefix table per script,
+suffix letters, entries) and, for the words of one language (project words, class
+context, merge gap words, class-name patterns), in each registry folder's
+``pipeline/lang/<code>/weapons.yaml``; validated on load, loaded once.
+Designations are recognised by a grammar built from the prefix table, in every
+script: ``Su-30MK2``, ``SU-30 MK2``, ``Су-30МК2``, ``سو-30 إم كي 2``,
 ``苏-30MK2`` all normalise to the key ``SU-30MK2``; project numbers (``проекта
 636.1``, ``636.1型``, ``Dự án 636.1``) to ``PROJECT-636.1``; class and reporting
 names (Varshavyanka, «Варшавянка», 基洛级, "Kilo-class") to the key of the entry
@@ -33,8 +36,8 @@ Two mentions next to each other are one mention when they name one entry across
 a small gap ("проекта 10412 «Светляк»", "T-90S and T-90SK"), or when one names a
 family and the other a member of it across a naming gap but not a listing one
 ("проекта 636 «Варшавянка»" is Project 636.1; "Su-30 and Su-30MKK" are two): the
-member, the more specific, is kept. The gap words are data
-(``merge_gap_words``).
+member, the more specific, is kept. The gap words are each language's
+``merge_gap_words``.
 """
 
 from __future__ import annotations
@@ -54,17 +57,17 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from pipeline import extensions
+from pipeline import lang as lang_registry
 from pipeline.errors import ConfigError
 from pipeline.ids import slug
 from pipeline.quantities import find_quantity, load_numbers
-from pipeline.refdata import check_patterns, load_yaml_model
+from pipeline.refdata import check_patterns
 from schemas.records import WeaponCategory
 
 logger = logging.getLogger(__name__)
 
 DATA_FILE = "data/weapons.yaml"
 COMPONENT_NAME = "osintdesk_weapons"
-LANGUAGES = ("en", "ru", "ar", "vi", "zh")
 Match = Literal["exact", "variant", "family", "none"]
 
 _DASH_CHARS = "-‐‑–—"
@@ -74,7 +77,7 @@ _QUOTES = "«»\"“”„'‘’「」『』"
 _CJK_CHAR = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _ARABIC_CHAR = re.compile(r"[\u0600-\u06ff]")
 _ARABIC_CLITIC = r"(?P<clitic>[وفبلك]?(?:ال|لل)?)"
-_LETTERS = "A-Za-zА-Яа-яЁё"
+_LETTERS = "A-Za-zА-Яа-яЁёІіЇїЄєҐґ"  # Latin, Russian and Ukrainian Cyrillic
 # a Latin or Cyrillic name ends where no letter, digit or underscore of those scripts
 # follows: Chinese text runs on without spaces ("购买S-300PMU1和BrahMos导弹")
 _WORDISH = f"{_LETTERS}\u00c0-\u024f\u1e00-\u1eff0-9_"
@@ -122,18 +125,11 @@ class ProjectWord(BaseModel):
     unknown_ok: bool = False
 
 
-class Projects(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    words: list[ProjectWord]
-    after: list[str] = Field(default_factory=list)
-
-
 class ClassContext(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    before: list[str]
-    after: list[str]
+    before: list[str] = Field(default_factory=list)
+    after: list[str] = Field(default_factory=list)
 
     @field_validator("before", "after")
     @classmethod
@@ -151,13 +147,6 @@ class UnknownClassPattern(BaseModel):
     @classmethod
     def _has_name_group(cls, value: str) -> str:
         return check_patterns([value], groups=("name",))[0]
-
-
-class UnknownClasses(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    patterns: list[UnknownClassPattern] = Field(default_factory=list)
-    not_class_names: list[str] = Field(default_factory=list)
 
 
 class WeaponEntry(BaseModel):
@@ -178,9 +167,10 @@ class WeaponEntry(BaseModel):
     @field_validator("aliases", "context_aliases")
     @classmethod
     def _languages(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
-        unknown = sorted(set(value) - set(LANGUAGES))
+        unknown = sorted(set(value) - set(lang_registry.codes()))
         if unknown:
-            raise ValueError(f"unknown alias language(s) {unknown}; valid: {list(LANGUAGES)}")
+            valid = list(lang_registry.codes())
+            raise ValueError(f"unknown alias language(s) {unknown}; valid: {valid}")
         return value
 
     @model_validator(mode="after")
@@ -206,17 +196,53 @@ class MergeGapWords(BaseModel):
     listing: list[str] = Field(default_factory=list)  # "X and X'": forms of one entry listed
 
 
+class LanguageWeapons(BaseModel):
+    """The words of one language: ``pipeline/lang/<code>/weapons.yaml``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    project_words: list[ProjectWord] = Field(default_factory=list)
+    project_after: list[str] = Field(default_factory=list)  # after the number: 636型
+    class_context: ClassContext = ClassContext()
+    merge_gap_words: MergeGapWords = MergeGapWords()
+    unknown_classes: list[UnknownClassPattern] = Field(default_factory=list)
+    not_class_names: list[str] = Field(default_factory=list)
+
+
 class WeaponsData(BaseModel):
+    """``pipeline/data/weapons.yaml`` with every language's part under ``languages``."""
+
     model_config = ConfigDict(extra="forbid")
 
     version: int
     prefixes: list[Prefix]
     suffix_letters: SuffixLetters
-    projects: Projects
-    class_context: ClassContext
-    unknown_classes: UnknownClasses = UnknownClasses()
-    merge_gap_words: MergeGapWords = MergeGapWords()
+    merge_gap_words: MergeGapWords = MergeGapWords()  # marks of no language ("/")
+    languages: dict[str, LanguageWeapons] = Field(default_factory=dict)
     weapons: list[WeaponEntry] = Field(min_length=1)
+
+    def parts(self) -> list[LanguageWeapons]:
+        """The languages' parts in code order (the grammar reads them all: a text may
+        quote another language's name with that language's words)."""
+        return [self.languages[code] for code in sorted(self.languages)]
+
+    def project_words(self) -> dict[str, ProjectWord]:
+        """Every language's project words; a word two languages share is open to
+        unknown numbers when either says so (проекту is Russian and Ukrainian)."""
+        words: dict[str, ProjectWord] = {}
+        for part in self.parts():
+            for word in part.project_words:
+                seen = words.get(word.word)
+                if seen is None or (word.unknown_ok and not seen.unknown_ok):
+                    words[word.word] = word
+        return words
+
+    def gap_words(self) -> MergeGapWords:
+        parts = [self.merge_gap_words, *(p.merge_gap_words for p in self.parts())]
+        return MergeGapWords(
+            naming=[w for p in parts for w in p.naming],
+            listing=[w for p in parts for w in p.listing],
+        )
 
 
 # ---------------------------------------------------------------------------
@@ -329,17 +355,18 @@ class _Grammar:
         self.lowercase = {k.casefold(): v for k, v in letters.lowercase.items()}
         self.not_suffix = {w.upper() for w in letters.not_suffix}
         self.designation_re = self._designation_regex()
-        self.project_words = {w.word: w for w in data.projects.words}
+        self.project_words = data.project_words()
         self.project_re = self._project_regex()
         self._build_index()
         self.alias_res = self._alias_regexes()
         self.context_res = self._context_regexes()
         self.unknown_class_res = [
             (re.compile(f"{_NOT_BEFORE}{p.pattern}"), p.category)
-            for p in data.unknown_classes.patterns
+            for part in data.parts()
+            for p in part.unknown_classes
         ]
-        self.not_class_names = set(data.unknown_classes.not_class_names)
-        gaps = data.merge_gap_words
+        self.not_class_names = {n for part in data.parts() for n in part.not_class_names}
+        gaps = data.gap_words()
         self.naming_gap_re = _gap_regex(gaps.naming)
         self.merge_gap_re = _gap_regex([*gaps.naming, *gaps.listing])
 
@@ -350,7 +377,7 @@ class _Grammar:
         for form in self.form_info:
             by_script[_script(form)].append(_flexible(form))
         lower = _alternation(re.escape(k) for k in self.lowercase)
-        upper = "A-ZА-ЯЁ"
+        upper = "A-ZА-ЯЁІЇЄҐ"
         arabic_names = _alternation(re.escape(k) for k in self.arabic_letters)
         pattern = (
             "(?:"
@@ -374,7 +401,7 @@ class _Grammar:
         spaced = [_flexible(w) for w in self.project_words if _script(w) != "cjk"]
         cjk = [re.escape(w) for w in self.project_words if _script(w) == "cjk"]
         number = "[0-9]{3,5}(?:\\.[0-9]{1,2})?(?:[A-ZА-ЯЁ]{1,3})?"
-        after = _alternation(re.escape(a) for a in self.data.projects.after)
+        after = _alternation(re.escape(a) for p in self.data.parts() for a in p.project_after)
         alternatives = [
             f"(?<!\\w)(?P<pw>{_alternation(spaced)})",
             f"(?P<pwc>{_alternation(cjk)})" if cjk else "",
@@ -411,8 +438,9 @@ class _Grammar:
         by_script: dict[str, list[str]] = {"other": [], "arabic": [], "cjk": []}
         for literal in self.context_literals:
             by_script[_script(literal)].append(_flexible(literal))
-        before = "|".join(f"(?:{b})" for b in self.data.class_context.before)
-        after = "|".join(f"(?:{a})" for a in self.data.class_context.after)
+        contexts = [part.class_context for part in self.data.parts()]
+        before = "|".join(f"(?:{b})" for c in contexts for b in c.before)
+        after = "|".join(f"(?:{a})" for c in contexts for a in c.after)
         closing = '[»"”」』]?'
         regexes = []
         for script, bodies in by_script.items():
@@ -719,8 +747,8 @@ def family_of(key: str) -> str | None:
 
 @lru_cache(maxsize=1)
 def load_weapons() -> WeaponsData:
-    """Load and validate ``pipeline/data/weapons.yaml`` once."""
-    return load_yaml_model(WeaponsData, "weapons.yaml")
+    """``pipeline/data/weapons.yaml`` with every language's ``weapons.yaml``, validated once."""
+    return lang_registry.load_with_languages(WeaponsData, "weapons.yaml", "weapons")
 
 
 @lru_cache(maxsize=1)
@@ -736,17 +764,15 @@ def find_mentions(text: str) -> list[WeaponMention]:
 def normalise_designation(text: str) -> str | None:
     """One key for every written form of a designation, or None.
 
-    The key of the first designation in ``text``; failing that, of a class or
-    reporting name (``Kilo``, ``Kilo-class``, ``lớp Kilo`` -> ``PROJECT-636.1``).
+    The key of the first mention in ``text`` (a class name with its class words,
+    ``Kilo-class``, ``lớp Kilo``, is found by the languages' ``class_context``);
+    failing that, of ``text`` as a bare name or alias (``Kilo``, ``«Варшавянка»``).
     """
     grammar = _grammar()
     mentions = grammar.find(text)
     if mentions:
         return mentions[0].key
-    core = text.strip().strip(_QUOTES)
-    core = re.sub(r"(?:[- ]class|\s+класса|[级級])$", "", core)
-    core = re.sub(r"^(?:lớp|tàu ngầm|класса|типа)\s+", "", core).strip(_QUOTES)
-    return grammar.literal_lookup.get(_literal_norm(core))
+    return grammar.literal_lookup.get(_literal_norm(text.strip().strip(_QUOTES)))
 
 
 def display_designation(key: str) -> str:
@@ -823,6 +849,10 @@ def resolve(key: str) -> WeaponRef:
     )
 
 
+for _cache in (load_weapons, _grammar, resolve):
+    lang_registry.on_change(_cache.cache_clear)
+
+
 # ---------------------------------------------------------------------------
 # spaCy component
 
@@ -830,9 +860,10 @@ def resolve(key: str) -> WeaponRef:
 class WeaponsComponent:
     """Sets WEAPON entities with canonical ids, weapon details and quantities."""
 
-    def __init__(self, name: str, max_words: int) -> None:
+    def __init__(self, name: str, max_words: int, lang: str) -> None:
         self.name = name
         self.max_words = max_words
+        self.lang = lang
         _grammar()  # load and validate the data now, not on the first document
         load_numbers()
 
@@ -850,7 +881,7 @@ class WeaponsComponent:
             details.append((span, mention))
         if spans:
             _merge_entities(doc, spans)
-        lang = doc.lang_ or "en"
+        lang = self.lang
         # sentence boundaries from the parser or a sentencizer when present, else by
         # punctuation (checking the annotation once: it walks the whole doc)
         sentences = (
@@ -901,4 +932,4 @@ def _merge_entities(doc: Doc, spans: list[Span]) -> None:
 def make_weapons_component(nlp: Language, name: str, max_words: int) -> WeaponsComponent:
     """``nlp.add_pipe("osintdesk_weapons", before="ner")`` (any language, blank or trained)."""
     extensions.register_extensions()
-    return WeaponsComponent(name, max_words)
+    return WeaponsComponent(name, max_words, nlp.lang or "xx")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from pydantic import ValidationError
 from spacy.language import Language
 from thinc.api import ConfigValidationError
 
+from pipeline import lang as lang_registry
 from pipeline.errors import ConfigError
 from pipeline.evaluate import shared_dir
 from pipeline.ids import slug
@@ -114,9 +116,77 @@ def test_an_alias_naming_two_entries_is_refused() -> None:
 
 def test_bad_context_pattern_is_refused() -> None:
     raw: dict[str, Any] = load_weapons().model_dump()
-    raw["class_context"]["after"] = ["(unclosed"]
+    raw["languages"]["en"]["class_context"]["after"] = ["(unclosed"]
     with pytest.raises(ValidationError, match="bad pattern"):
         WeaponsData.model_validate(raw)
+
+
+def test_every_language_has_its_weapon_words() -> None:
+    languages = load_weapons().languages
+    assert set(languages) == set(lang_registry.codes())
+    for code, part in languages.items():
+        assert part.merge_gap_words.naming or part.class_context.before or part.project_words, code
+
+
+# A toy language (Esperanto, written for this test) whose folder holds only its spec and
+# its weapon words: the grammar reads them with the shipped languages' words.
+TOY_SPEC = """
+code: eo
+name: Esperanto (toy)
+scripts: [latin]
+pipeline: {spacy_lang: xx}
+coverage: {rules: [WEAPON]}
+"""
+TOY_WEAPONS = """
+project_words: [{word: projekto, unknown_ok: true}]
+class_context:
+  before: ['(?:submarŝipoj|fregatoj)n?\\s+de\\s+la\\s+klaso\\s+']
+"""
+
+
+@pytest.fixture
+def toy_language(tmp_path: Path) -> Iterator[str]:
+    folder = tmp_path / "eo"
+    folder.mkdir()
+    (folder / "language.yaml").write_text(TOY_SPEC.lstrip(), "utf-8")
+    (folder / "weapons.yaml").write_text(TOY_WEAPONS.lstrip(), "utf-8")
+    lang_registry.add_path(tmp_path)
+    try:
+        yield "eo"
+    finally:
+        lang_registry.remove_path(tmp_path)
+
+
+def test_a_language_folder_brings_its_weapon_words(toy_language: str) -> None:
+    text = "Vjetnamio mendis ses submarŝipojn de projekto 677 kaj fregatojn de la klaso Gepard."
+    assert [(m.text, m.key) for m in find_mentions(text)] == [
+        ("projekto 677", "PROJECT-677"),
+        ("Gepard", "GEPARD-3.9"),
+    ]
+
+
+def test_a_removed_language_takes_its_words_away(tmp_path: Path) -> None:
+    folder = tmp_path / "eo"
+    folder.mkdir()
+    (folder / "language.yaml").write_text(TOY_SPEC.lstrip(), "utf-8")
+    (folder / "weapons.yaml").write_text(TOY_WEAPONS.lstrip(), "utf-8")
+    lang_registry.add_path(tmp_path)
+    assert find_mentions("projekto 677")
+    lang_registry.remove_path(tmp_path)
+    assert find_mentions("projekto 677") == []
+
+
+def test_a_bad_language_weapons_file_names_both_files(tmp_path: Path) -> None:
+    folder = tmp_path / "eo"
+    folder.mkdir()
+    (folder / "language.yaml").write_text(TOY_SPEC.lstrip(), "utf-8")
+    (folder / "weapons.yaml").write_text("project_wrds: []\n", "utf-8")
+    lang_registry.add_path(tmp_path)
+    try:
+        with pytest.raises(ConfigError, match=r"weapons.yaml.*languages.eo.project_wrds"):
+            load_weapons()
+    finally:
+        lang_registry.remove_path(tmp_path)
 
 
 # ---------------------------------------------------------------------------
@@ -381,6 +451,21 @@ def test_adjacent_mentions_of_one_system_merge(text: str, expected: list[tuple[s
 
 
 @pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Kilo-class", "weapon:project-636-1"),
+        ("lớp Kilo", "weapon:project-636-1"),
+        ("типа «Гепард»", "weapon:gepard-3-9"),
+        ("класу «Гепард»", "weapon:gepard-3-9"),
+        ("猎豹级", "weapon:gepard-3-9"),
+    ],
+)
+def test_class_words_are_language_data(text: str, expected: str) -> None:
+    # regression: normalise_designation once stripped class words with regexes in code
+    assert canonical_id(text) == expected
+
+
+@pytest.mark.parametrize(
     "form", ["Варшавянка", "Варшавянки", "Варшавянку", "Варшавянкой", "Варшавянок", "Варшавянками"]
 )
 def test_russian_class_names_decline(form: str) -> None:
@@ -446,6 +531,10 @@ def test_no_false_positives(text: str) -> None:
         ("катера типа «Молния»", ["Молния"]),
         ("堡垒岸舰导弹", ["堡垒"]),
         ("Su-30MK2s and S-400s", ["Su-30MK2s", "S-400s"]),
+        # Ukrainian class words, from pipeline/lang/uk/weapons.yaml
+        ("два фрегати типу «Гепард»", ["Гепард"]),
+        ("човни проєкту 636.1 і катери проекту 12418", ["проєкту 636.1", "проекту 12418"]),
+        ("старі підводні човни класу Lada", ["Lada"]),
     ],
 )
 def test_context_names(text: str, expected: list[str]) -> None:
