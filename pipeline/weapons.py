@@ -8,36 +8,45 @@ Designations are recognised by a grammar built from the prefix table, in every
 script: ``Su-30MK2``, ``SU-30 MK2``, ``Су-30МК2``, ``سو-30 إم كي 2``,
 ``苏-30MK2`` all normalise to the key ``SU-30MK2``; project numbers (``проекта
 636.1``, ``636.1型``, ``Dự án 636.1``) to ``PROJECT-636.1``; class and reporting
-names (Varshavyanka, «Варшавянка», 基洛级, "Kilo-class") to the key of the entry
-they name.
+names to the key of the entry the name denotes: "Kilo-class", 基洛级 and «Кило» to
+the Kilo class (Projects 877 and 636), Varshavyanka and "Improved Kilo" to Project
+636, «Гепард» to the Gepard class; a variant's entry (Project 636.1, Gepard 3.9,
+Bastion-P) only where the variant is written.
+
+Families. An entry's ``family`` names the broader system it belongs to: a
+designation family (``Su-30`` for the Su-30MK2) or a family-level entry of the
+data (Project 636.1 → Project 636 → Kilo class; Gepard 3.9 → Gepard; Bastion-P →
+Bastion).
 
 Linking (:func:`lookup`, :func:`resolve`). Every designation becomes a record; the
 data decides only whether the record is one of its entries:
 
 * ``match="exact"``: the key of an entry, or of one of its aliases, links to that
   entry (``known=True``; ``as_written`` keeps the variant written, ``MiG-21bis``).
+  A family-level entry is exact for its own name (``Project 636``, ``Dự án 636``).
 * ``match="variant"``: a designation the data does not list whose family does
   (``Su-30MKK``, ``Su-30MKI``, ``S-300PMU2`` beside the data's ``Su-30MK2`` and
-  ``S-300PMU1``) is its own record: designation and id as written
-  (``weapon:su-30mkk``), ``known=False``, ``family`` the family designation
-  (``Su-30``), category and origin those of the family's entries.
-* ``match="family"``: a bare family designation (``Su-30``, ``سو-30``, ``Project
-  636``, ``636型``) that is no entry's own designation or alias is the
-  family-level record (``weapon:su-30``, ``known=False``, ``family`` itself),
-  with the family's category and origin. A text that names only the family does
-  not say which variant it means, so the record never becomes one of the
-  family's entries, even when the data has only one: how many variants the data
-  lists says nothing about the text.
+  ``S-300PMU1``; ``Project 636.3``) is its own record: designation and id as
+  written (``weapon:su-30mkk``), ``known=False``, ``family`` the family
+  (``Su-30``; the family-level entry's name where the data has one, ``Project
+  636``), category and origin those of the family-level entry, else those the
+  family's entries share.
+* ``match="family"``: a bare family designation (``Su-30``, ``سو-30``) that is no
+  entry's own designation or alias is the family-level record (``weapon:su-30``,
+  ``known=False``, ``family`` itself), with the family's category and origin. A
+  text that names only the family does not say which variant it means, so the
+  record never becomes one of the family's entries, even when the data has only
+  one: how many variants the data lists says nothing about the text.
 * ``match="none"``: a designation whose family the data does not know at all
   (``Su-35S``, ``Ту-160``): ``known=False``, category and origin from the prefix
   table.
 
 Two mentions next to each other are one mention when they name one entry across
-a small gap ("проекта 10412 «Светляк»", "T-90S and T-90SK"), or when one names a
-family and the other a member of it across a naming gap but not a listing one
-("проекта 636 «Варшавянка»" is Project 636.1; "Su-30 and Su-30MKK" are two): the
-member, the more specific, is kept. The gap words are each language's
-``merge_gap_words``.
+a small gap ("проекта 636 «Варшавянка»", "T-90S and T-90SK"), or when one names a
+broader system than the other (see :meth:`_Grammar.ancestors`) across a naming
+gap but not a listing one ("проекта 10412 «Светляк»" is Project 10412, "Kilo
+thuộc Dự án 636" Project 636; "Su-30 and Su-30MKK" are two): the member, the
+more specific, is kept. The gap words are each language's ``merge_gap_words``.
 """
 
 from __future__ import annotations
@@ -74,6 +83,7 @@ _DASH_CHARS = "-‐‑–—"
 _DASHES = "\\-‐‑–—"  # for character classes
 _SEPARATORS = re.compile(rf"[\s{_DASHES}_]+")
 _QUOTES = "«»\"“”„'‘’「」『』"
+_APOSTROPHES = "['’ʼ]"
 _CJK_CHAR = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _ARABIC_CHAR = re.compile(r"[\u0600-\u06ff]")
 _ARABIC_CLITIC = r"(?P<clitic>[وفبلك]?(?:ال|لل)?)"
@@ -300,7 +310,7 @@ class WeaponMention:
 def _literal_norm(text: str) -> str:
     """Comparison form of a literal alias: casefolded, no separators or quotes."""
     text = unicodedata.normalize("NFKC", text).casefold()
-    text = "".join(c for c in text if c not in _QUOTES)
+    text = "".join(c for c in text if c not in _QUOTES and c != "ʼ")
     return _SEPARATORS.sub("", text)
 
 
@@ -311,9 +321,10 @@ def _literal_key(text: str) -> str:
 
 
 def _flexible(alias: str) -> str:
-    """Regex for an alias whose spaces/hyphens may be written as space, hyphen or nothing."""
+    """Regex for an alias whose spaces/hyphens may be written as space, hyphen or nothing
+    (and an apostrophe as any apostrophe: Варшав'янка, Варшав’янка)."""
     parts = [re.escape(p) for p in _SEPARATORS.split(alias.strip()) if p]
-    return f"[{_DASHES}\\s]?".join(parts)
+    return f"[{_DASHES}\\s]?".join(parts).replace("'", _APOSTROPHES)
 
 
 def _script(text: str) -> Literal["cjk", "arabic", "other"]:
@@ -462,6 +473,7 @@ class _Grammar:
         self.context_literals: dict[str, str] = {}
         self.literal_lookup: dict[str, str] = {}  # _literal_norm -> entry key
         self.entry_key: dict[str, str] = {}  # entry id -> key
+        self.family_key: dict[str, str] = {}  # entry id -> key of its family
 
         def claim(key: str, entry: WeaponEntry) -> None:
             other = self.by_key.get(key)
@@ -477,8 +489,8 @@ class _Grammar:
             claim(key, entry)
             if entry.project:
                 claim(self._project_key(entry.project), entry)
-            families = {self.grammar_key(entry.family) or _literal_key(entry.family)}
-            families.add(family_of(key) or key)
+            self.family_key[entry.id] = self.grammar_key(entry.family) or _literal_key(entry.family)
+            families = {self.family_key[entry.id], family_of(key) or key}
             if entry.project:
                 families.add(family_of(self._project_key(entry.project)) or "")
             for family_key in sorted(f for f in families if f):
@@ -487,8 +499,9 @@ class _Grammar:
                     members.append(entry)
         for entry in self.data.weapons:
             key = self.entry_key[entry.id]
-            context = set(entry.all_context_aliases())
-            names = [entry.name] if entry.name not in context else []
+            # an entry with context aliases lists every literal form: its name may be an
+            # ordinary word or a class phrase ("Kilo class" is not "a kilo-class weight")
+            names = [] if entry.context_aliases else [entry.name]
             for alias in [*names, *entry.all_aliases()]:
                 alias_key = self.grammar_key(alias)
                 if alias_key is not None:
@@ -665,14 +678,29 @@ class _Grammar:
         ]
         return self._merge_adjacent(text, _non_overlapping(candidates))
 
+    def ancestors(self, key: str) -> list[str]:
+        """Keys of the broader systems ``key`` belongs to, nearest first.
+
+        An entry's ``family`` (``PROJECT-636.1`` -> ``PROJECT-636`` -> ``KILO-CLASS``);
+        for a key the data does not list, its designation family (``SU-30MKK`` ->
+        ``SU-30``; ``PROJECT-636.3`` -> ``PROJECT-636`` -> ``KILO-CLASS``).
+        """
+        found: list[str] = []
+        current = key
+        while True:
+            entry = self.by_key.get(current)
+            parent = self.family_key[entry.id] if entry is not None else family_of(current)
+            if parent is None or parent in (current, key) or parent in found:
+                return found
+            found.append(parent)
+            current = parent
+
     def is_family_of(self, family: str, key: str) -> bool:
-        """Whether ``family`` is a bare family key (no entry's own) and ``key`` a member of it."""
-        if family == key or family in self.by_key or family_of(family) != family:
-            return False
+        """Whether ``family`` names a broader system than ``key`` (not the same entry)."""
         entry = self.by_key.get(key)
-        if entry is not None:
-            return entry in self.families.get(family, [])
-        return family_of(key) == family
+        if entry is not None and self.by_key.get(family) is entry:
+            return False
+        return family in self.ancestors(key)
 
     def _joined_key(self, text: str, last: WeaponMention, mention: WeaponMention) -> str | None:
         """The key of one mention made of ``last`` and ``mention``, or None when they are two."""
@@ -833,14 +861,20 @@ def resolve(key: str) -> WeaponRef:
     prefix = grammar.by_canonical.get(key.split("-")[0]) if not key.startswith("PROJECT-") else None
     category, origin = (prefix.category, prefix.origin) if prefix else ("other", None)
     match: Match = "none"
-    traits = _family_traits(grammar, family) if family else None
+    family_name = display_designation(family) if family else None
+    family_entry = grammar.by_key.get(family) if family else None
+    if family_entry is not None:  # a family-level entry: Leopard 2, Project 636, Gepard
+        traits: tuple[str, str | None] | None = (family_entry.category, family_entry.origin)
+        family_name = family_entry.name
+    else:  # a bare family key: what its entries share
+        traits = _family_traits(grammar, family) if family else None
     if traits is not None:
         category, origin = traits
         match = "family" if family == key else "variant"
     return WeaponRef(
         id=f"weapon:{slug(name)}",
         name=name,
-        family=display_designation(family) if family else None,
+        family=family_name,
         category=category,
         origin=origin,
         known=False,
