@@ -16,7 +16,7 @@ Bastion-P) only where the variant is written.
 Families. An entry's ``family`` names the broader system it belongs to: a
 designation family (``Su-30`` for the Su-30MK2) or a family-level entry of the
 data (Project 636.1 → Project 636 → Kilo class; Gepard 3.9 → Gepard; Bastion-P →
-Bastion).
+Bastion; Leopard 2 for the grammar's ``Leopard 2A6``).
 
 Linking (:func:`lookup`, :func:`resolve`). Every designation becomes a record; the
 data decides only whether the record is one of its entries:
@@ -103,7 +103,9 @@ class PrefixForm(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     form: str = Field(min_length=1)
-    sep: Literal["hyphen", "optional"] = "hyphen"
+    # hyphen: a hyphen (or dash) follows; space: a hyphen or a space (Leopard 2,
+    # Leopard-2); optional: a hyphen, a space or nothing (then at least two digits)
+    sep: Literal["hyphen", "space", "optional"] = "hyphen"
     min_digits: int | None = Field(None, ge=1, le=4)
 
 
@@ -116,6 +118,7 @@ class Prefix(BaseModel):
     category: WeaponCategory
     origin: str = Field(pattern=r"^[A-Z]{2}$")
     min_digits: int = Field(1, ge=1, le=4)
+    joiner: Literal["-", " "] = "-"  # between prefix and number when displayed
     forms: list[PrefixForm] = Field(min_length=1)
 
 
@@ -556,9 +559,10 @@ class _Grammar:
         sep = match.group("sep")
         min_digits = form_info.min_digits or prefix.min_digits
         if sep is None or sep in " \u00a0":
-            if form_info.sep == "hyphen":
+            if form_info.sep == "hyphen" or (form_info.sep == "space" and sep is None):
                 return None
-            min_digits = max(min_digits, 2)
+            if form_info.sep == "optional":
+                min_digits = max(min_digits, 2)
         if len(number) < min_digits:
             return None
         end = match.end()
@@ -820,7 +824,8 @@ def display_designation(key: str) -> str:
         suffix = match.group(3)
         lowered = {v.upper(): v for v in grammar.lowercase.values()}
         suffix = lowered.get(suffix, suffix)
-        return f"{grammar.by_canonical[match.group(1)].canonical}-{match.group(2)}{suffix}"
+        prefix = grammar.by_canonical[match.group(1)]
+        return f"{prefix.canonical}{prefix.joiner}{match.group(2)}{suffix}"
     return key
 
 

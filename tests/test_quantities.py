@@ -174,6 +174,18 @@ def quantities(text: str, lang: str) -> list[tuple[str, int | None]]:
         ("Hải quân nhận chiếc cuối cùng trong số sáu tàu ngầm Kilo.", "vi", [("Kilo", 6)]),
         # Chinese measure words count in a sentence of another language too
         ("Vietnam ordered 二十架 Su-30MK2.", "en", [("Su-30MK2", 20)]),
+        # Ukrainian: batteries count as units; genitive counts; an apostrophe in any form
+        ("Партнери передали дві батареї ЗРК Patriot.", "uk", [("Patriot", 2)]),
+        (
+            "Союзники пообіцяли чотирьох HIMARS і шість гаубиць M777.",
+            "uk",
+            [
+                ("HIMARS", 4),
+                ("M777", 6),
+            ],
+        ),
+        ("Армія отримала п’ять комплексів NASAMS.", "uk", [("NASAMS", 5)]),
+        ("Польща передала 60 танків Т-72 навесні.", "uk", [("Т-72", 60)]),
     ],
 )
 def test_find_quantity(text: str, lang: str, expected: list[tuple[str, int | None]]) -> None:

@@ -324,6 +324,8 @@ def test_forms_share_one_key(forms: list[str]) -> None:
         ("S-300PMU2", "S-300PMU2", "S-300", "air_defence"),
         ("MiG-21PF", "MiG-21PF", "MiG-21", "aircraft"),
         ("проект 636.3", "Project 636.3", "Project 636", "submarine"),
+        ("Т-72Б3", "T-72B3", "T-72", "armoured_vehicle"),
+        ("T-80BV", "T-80BV", "T-80", "armoured_vehicle"),  # not T-80UD's UA: the family's RU
     ],
 )
 def test_unknown_variant_is_its_own_record_linked_to_its_family(
@@ -348,7 +350,7 @@ def test_unknown_variant_is_its_own_record_linked_to_its_family(
         ("سو-30", "Su-30", "aircraft"),
         ("Su-30s", "Su-30", "aircraft"),
         ("苏-30", "Su-30", "aircraft"),
-        ("S-300", "S-300", "air_defence"),
+        ("Su-27", "Su-27", "aircraft"),
         ("T-90", "T-90", "armoured_vehicle"),
     ],
 )
@@ -369,6 +371,9 @@ def test_a_designation_the_data_lists_is_exact_not_family() -> None:
         ("MiG-21", "MiG-21"),
         ("Project 636.1", "Project 636.1"),
         # a family the data lists as an entry of its own is that entry
+        ("С-300", "S-300"),
+        ("Т-72", "T-72"),
+        ("Leopard 2", "Leopard 2"),
         ("Dự án 636", "Project 636"),
         ("636型", "Project 636"),
         ("المشروع 636", "Project 636"),
@@ -385,7 +390,8 @@ def test_a_designation_the_data_lists_is_exact_not_family() -> None:
         ("Su-35S", "Su-35S", "aircraft"),
         ("Ту-160", "Tu-160", "aircraft"),
         ("Ka-52", "Ka-52", "helicopter"),
-        ("Т-72Б3", "T-72B3", "armoured_vehicle"),
+        ("Т-64БВ", "T-64BV", "armoured_vehicle"),
+        ("F-22", "F-22", "aircraft"),
         ("проект 677", "Project 677", "other"),
     ],
 )
@@ -398,6 +404,88 @@ def test_unknown_designation_is_an_unknown_weapon(text: str, name: str, category
     assert ref.id == f"weapon:{slug(name)}"
     assert not ref.known and ref.match == "none"
     assert ref.category == category
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Western systems, mostly written in Latin letters in Ukrainian and Russian text
+        ("ЗРК Patriot", "weapon:mim-104-patriot"),
+        ("MIM-104", "weapon:mim-104-patriot"),
+        ("Петріот", "weapon:mim-104-patriot"),
+        ("батареї Patriot", "weapon:mim-104-patriot"),
+        ("Patriot air defence systems", "weapon:mim-104-patriot"),
+        ("“爱国者”防空系统", "weapon:mim-104-patriot"),
+        ("HIMARS", "weapon:m142-himars"),
+        ("Хаймарси", "weapon:m142-himars"),
+        ("IRIS-T SLM", "weapon:iris-t-slm"),
+        ("IRIS-T", "weapon:iris-t"),
+        ("NASAMS", "weapon:nasams"),
+        ("F-16", "weapon:f-16"),
+        ("F-16 Fighting Falcon", "weapon:f-16"),
+        ("إف-16", "weapon:f-16"),
+        ("F-35", "weapon:f-35"),
+        ("THAAD", "weapon:thaad"),
+        ("Bayraktar TB2", "weapon:bayraktar-tb2"),
+        ("безпілотники «Байрактар»", "weapon:bayraktar-tb2"),
+        ("M777", "weapon:m777"),
+        ("М777", "weapon:m777"),
+        ("гаубиці Caesar", "weapon:caesar"),
+        ("Caesar howitzers", "weapon:caesar"),
+        ("M1 Abrams", "weapon:m1-abrams"),
+        ("танки Abrams", "weapon:m1-abrams"),
+        ("Leopard 2", "weapon:leopard-2"),
+        ("Леопард-2", "weapon:leopard-2"),
+        ("Leopard 1", "weapon:leopard-1"),
+        ("Taurus KEPD 350", "weapon:taurus-kepd-350"),
+        ("крилаті ракети Taurus", "weapon:taurus-kepd-350"),
+        # Soviet and Ukrainian systems
+        ("Т-72", "weapon:t-72"),
+        ("Т-80УД", "weapon:t-80ud"),
+        ("С-300", "weapon:s-300"),
+        ("ракети «Кинджал»", "weapon:kh-47m2-kinzhal"),
+        ("ракета «Кинжал»", "weapon:kh-47m2-kinzhal"),
+        ("Kh-47M2", "weapon:kh-47m2-kinzhal"),
+        ("ракетою «Нептун»", "weapon:r-360-neptune"),
+        ("Neptune anti-ship missiles", "weapon:r-360-neptune"),
+        ("ЗРК «Бук»", "weapon:buk"),
+    ],
+)
+def test_systems_of_the_ukrainian_texts(text: str, expected: str) -> None:
+    assert canonical_id(text) == expected
+
+
+def test_one_class_word_before_a_list() -> None:
+    text = "Основу ППО становили комплекси С-300 і «Бук»."
+    assert [(m.text, resolve(m.key).id) for m in find_mentions(text)] == [
+        ("С-300", "weapon:s-300"),
+        ("Бук", "weapon:buk"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "family", "origin"),
+    [
+        ("Leopard 2A6", "Leopard 2A6", "Leopard 2", "DE"),
+        ("Леопард 2А4", "Leopard 2A4", "Leopard 2", "DE"),
+        ("Leopard 1A5", "Leopard 1A5", "Leopard 1", "DE"),
+        ("F-16V", "F-16V", "F-16", "US"),
+        ("F-35A", "F-35A", "F-35", "US"),
+    ],
+)
+def test_variants_by_grammar_of_western_families(
+    text: str, name: str, family: str, origin: str
+) -> None:
+    key = normalise_designation(text)
+    assert key is not None and lookup(key) is None
+    ref = resolve(key)
+    assert (ref.id, ref.name, ref.family, ref.origin) == (
+        f"weapon:{slug(name)}",
+        name,
+        family,
+        origin,
+    )
+    assert ref.match == "variant" and not ref.known
 
 
 def test_unknown_class_names_become_unknown_weapons(blank_pipelines: dict[str, Language]) -> None:
@@ -535,6 +623,13 @@ def test_mentions_are_exact_slices() -> None:
         "In 2014 the S-1 form was filed.",
         "Gepard anti-aircraft guns from Germany.",
         "كي تحلق الطائرات",
+        # names of the Ukrainian texts' systems used as ordinary words
+        "Юлій Цезар перейшов Рубікон, а Caesar salad is a dish.",
+        "A true patriot; the Patriot Act; New England Patriots.",
+        "Нептун — восьма планета; кинджал висів на стіні.",
+        "Taurus is a constellation; Buk is a surname; Abrams said so.",
+        "Mac OS X Leopard 10.5 and the F-1 form.",
+        "Bayraktar spoke at the fair.",
     ],
 )
 def test_no_false_positives(text: str) -> None:
@@ -578,7 +673,7 @@ def weapons_of(doc: Any) -> list[tuple[str, str, int | None]]:
 @pytest.fixture(scope="session")
 def blank_pipelines() -> dict[str, Language]:
     pipelines = {}
-    for lang in ("en", "ru", "ar", "vi", "zh"):
+    for lang in ("en", "ru", "ar", "vi", "zh", "uk"):
         nlp = blank(lang)
         nlp.add_pipe(COMPONENT_NAME)
         pipelines[lang] = nlp
@@ -626,6 +721,16 @@ def blank_pipelines() -> dict[str, Language]:
             [("苏-30MK2", "weapon:su-30mk2", 20)],
         ),
         ("ru", "Ту-160 пролетел над морем.", [("Ту-160", "weapon:tu-160", None)]),
+        (
+            "uk",
+            "Союзники пообіцяли три батареї ЗРК Patriot і дванадцять танків Leopard 2A4.",
+            [("Patriot", "weapon:mim-104-patriot", 3), ("Leopard 2A4", "weapon:leopard-2a4", 12)],
+        ),
+        (
+            "uk",
+            "Сили ППО збили п'ять ракет «Кинджал» над столицею.",
+            [("Кинджал", "weapon:kh-47m2-kinzhal", 5)],
+        ),
     ],
 )
 def test_component_in_blank_pipelines(
