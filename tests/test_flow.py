@@ -45,7 +45,7 @@ def test_flow_runs_manifest_and_reports_failures(tmp_path: Path) -> None:
     run = json.loads(next((out / "runs").glob("*.json")).read_text("utf-8"))
     assert run["languages"] == {"vi": 1, "zh": 1}
     weapons = [json.loads(line) for line in (out / "weapons.jsonl").open()]
-    assert any(w["id"] == "weapon:project-636-1" for w in weapons)
+    assert any(w["id"] == "weapon:kilo-class" for w in weapons)
     documents = sorted(p.name for p in (out / "documents").glob("*.json"))
 
     # The zh source disappears: the next run reports it and keeps its last good document.
@@ -54,5 +54,5 @@ def test_flow_runs_manifest_and_reports_failures(tmp_path: Path) -> None:
     assert sorted(f.source for f in again.failures) == ["gone", "zh"]
     assert sorted(p.name for p in (out / "documents").glob("*.json")) == documents
     weapons = [json.loads(line) for line in (out / "weapons.jsonl").open()]
-    assert any(w["id"] == "weapon:project-636-1" for w in weapons)
+    assert any(w["id"] == "weapon:kilo-class" for w in weapons)
     shutil.rmtree(out)

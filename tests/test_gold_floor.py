@@ -58,6 +58,13 @@ FLOORS: dict[str, dict[str, float]] = {
         "date_value_acc": 0.98,
         "events_f1": 0.93,
     },
+    "uk": {
+        "people_f1": 0.98,
+        "weapons_f1": 0.98,
+        "quantity_acc": 0.98,
+        "date_value_acc": 0.96,
+        "events_f1": 0.81,
+    },
     "zh": {
         "people_f1": 0.98,
         "weapons_f1": 0.98,

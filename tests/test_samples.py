@@ -84,12 +84,17 @@ def _languages(records: list[dict], record_id: str) -> set[str]:
     return {m["language"] for m in found[0]["mentions"]}
 
 
-def test_one_submarine_record_across_five_languages(corpus: dict) -> None:
-    assert _languages(corpus["weapons"], "weapon:project-636-1") == {"en", "ru", "ar", "vi", "zh"}
-    kilo = next(w for w in corpus["weapons"] if w["id"] == "weapon:project-636-1")
-    assert kilo["name"] == "Project 636.1"
-    assert {"Kilo", "Varshavyanka"} <= set(kilo["aliases"])
-    assert 6 in {m["quantity"] for m in kilo["mentions"]}
+def test_submarines_in_five_languages_as_class_project_and_variant(corpus: dict) -> None:
+    """Kilo names the class, Varshavyanka / Project 636 the project, 636.1 Vietnam's
+    variant: three records, together in every language, each linked to its parent."""
+    ids = {"weapon:kilo-class", "weapon:project-636", "weapon:project-636-1"}
+    langs = set().union(*(_languages(corpus["weapons"], i) for i in ids))
+    assert langs == {"en", "ru", "ar", "vi", "zh"}
+    found = {w["id"]: w for w in corpus["weapons"] if w["id"] in ids}
+    assert found["weapon:project-636-1"]["name"] == "Project 636.1"
+    assert found["weapon:project-636-1"]["family"] == "Project 636"
+    assert "Kilo" in found["weapon:kilo-class"]["aliases"]
+    assert 6 in {m["quantity"] for w in found.values() for m in w["mentions"]}
 
 
 def test_su30mk2_in_every_script(corpus: dict) -> None:
@@ -107,3 +112,21 @@ def test_dated_typed_events_in_every_language(corpus: dict) -> None:
     assert any(w["id"] == "weapon:project-636-1" for e in orders for w in e["weapons"]), (
         "no arms_order event for the submarines"
     )
+
+
+def test_ukrainian_samples_give_dated_events_weapons_with_quantities_and_people(
+    corpus: dict,
+) -> None:
+    uk_events = [e for e in corpus["events"] if e["evidence"]["language"] == "uk"]
+    dated = {e["date"]["value"] for e in uk_events if e["date"] and e["date"]["value"]}
+    assert {"2022-04-26", "2022-04-08"} <= dated  # first Ramstein meeting; Slovakia's S-300
+    quantities = {
+        (w["id"], m["quantity"])
+        for w in corpus["weapons"]
+        for m in w["mentions"]
+        if m["language"] == "uk" and m["quantity"]
+    }
+    assert ("weapon:m777", 18) in quantities
+    assert ("weapon:m142-himars", 4) in quantities
+    people = {p["id"] for p in corpus["people"] if any(m["language"] == "uk" for m in p["mentions"])}
+    assert {"person:oleksii-reznikov", "person:lloyd-austin", "person:olaf-scholz"} <= people

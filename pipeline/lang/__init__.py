@@ -10,7 +10,9 @@ Modelled on spaCy's ``spacy/lang/<code>/``. Each supported language is a folder
 ``numbers.yaml``   number words and quantity cues (:mod:`pipeline.quantities`);
 ``triggers.yaml``  event trigger words per event type (:mod:`pipeline.extract`);
 ``names.yaml``     titles, cues, clitics, name-stem endings, transliteration and
-                   place-feature words (:mod:`pipeline.people`, :mod:`pipeline.ner_rules`).
+                   place-feature words (:mod:`pipeline.people`, :mod:`pipeline.ner_rules`);
+``weapons.yaml``   class and type words around designations, project words, words that
+                   join two names of one system (:mod:`pipeline.weapons`).
 
 The supported languages are the folders that hold a ``language.yaml``; no module
 lists them. Adding a language is adding a folder (and tests); a folder outside the
