@@ -8,7 +8,6 @@ from typing import Any
 from pipeline.errors import ConfigError
 
 
-
 def load_model(packages: list[str], **kwargs: Any) -> Any:
     """Load the first of ``packages`` that is installed (a language's ``pipeline.model``)."""
     for name in packages:

@@ -131,9 +131,7 @@ def blank(lang: str) -> Language:
         return spacy.blank(lang)
     settings = spec.pipeline
     if settings.tokenizer == "characters":
-        nlp = spacy.blank(
-            settings.spacy_lang, config={"nlp": {"tokenizer": {"segmenter": "char"}}}
-        )
+        nlp = spacy.blank(settings.spacy_lang, config={"nlp": {"tokenizer": {"segmenter": "char"}}})
     elif settings.tokenizer == "syllables":
         config = {"nlp": {"tokenizer": {"use_pyvi": False}}} if settings.spacy_lang == "vi" else {}
         nlp = spacy.blank(settings.spacy_lang, config=config)

@@ -104,7 +104,7 @@ class Edtf:
         if "/" not in text:
             precision, earliest, latest = _point(text, text)
             return cls(text, precision, earliest, latest)
-        first, sep, last = text.partition("/")
+        first, _, last = text.partition("/")
         if "/" in last or (first == OPEN and last == OPEN):
             raise EdtfError(f"date {text!r}: a range has two ends, at most one of them open")
         earliest = dt.date.min if first == OPEN else _point(first, text)[1]
@@ -143,7 +143,9 @@ class Edtf:
 
     def contains(self, other: Edtf | dt.date) -> bool:
         """Whether every day of ``other`` lies within this value."""
-        first, last = (other, other) if isinstance(other, dt.date) else (other.earliest, other.latest)
+        first, last = (
+            (other, other) if isinstance(other, dt.date) else (other.earliest, other.latest)
+        )
         return self.earliest <= first and last <= self.latest
 
     def overlaps(self, other: Edtf) -> bool:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from spacy.language import Language
 
-from pipeline.extensions import LABELS
 from pipeline import lang as registry
+from pipeline.extensions import LABELS
 from pipeline.nlp import coverage, get_nlp
 
 # One or two sentences per language, own words, about checkable facts.

@@ -128,5 +128,7 @@ def test_ukrainian_samples_give_dated_events_weapons_with_quantities_and_people(
     }
     assert ("weapon:m777", 18) in quantities
     assert ("weapon:m142-himars", 4) in quantities
-    people = {p["id"] for p in corpus["people"] if any(m["language"] == "uk" for m in p["mentions"])}
+    people = {
+        p["id"] for p in corpus["people"] if any(m["language"] == "uk" for m in p["mentions"])
+    }
     assert {"person:oleksii-reznikov", "person:lloyd-austin", "person:olaf-scholz"} <= people

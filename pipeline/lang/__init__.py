@@ -33,7 +33,7 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from pipeline.errors import ConfigError
-from pipeline.refdata import read_yaml, validate
+from pipeline.refdata import check_patterns, read_yaml, validate
 
 M = TypeVar("M", bound=BaseModel)
 SPEC_FILE = "language.yaml"
@@ -82,12 +82,7 @@ class Normalisation(_Spec):
     @field_validator("remove")
     @classmethod
     def _compiles(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                re.compile(value)
-            except re.error as exc:
-                raise ValueError(f"bad pattern {value!r}: {exc}") from exc
-        return value
+        return value if value is None else check_patterns([value])[0]
 
 
 class Coverage(_Spec):

@@ -9,7 +9,6 @@ roles), ``pipeline/data/countries.yaml`` (countries and recurring places) and
 from __future__ import annotations
 
 import datetime as dt
-import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -18,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from pipeline import lang as lang_registry
 from pipeline.errors import ConfigError
-from pipeline.refdata import load_yaml_model
+from pipeline.refdata import check_patterns, load_yaml_model
 
 
 class _Data(BaseModel):
@@ -103,20 +102,7 @@ class LanguagePatterns(_Data):
     # the language's script may be a name word
     names_capitalised: bool = True
 
-    @field_validator("ship_cues_before", "ship_cues_after")
-    @classmethod
-    def _regex_fragments(cls, value: list[str]) -> list[str]:
-        for fragment in value:
-            _check_regex(fragment)
-        return value
-
-
-def _check_regex(fragment: str) -> str:
-    try:
-        re.compile(fragment)
-    except re.error as exc:
-        raise ValueError(f"not a regular expression: {fragment!r}: {exc}") from exc
-    return fragment
+    _regex_fragments = field_validator("ship_cues_before", "ship_cues_after")(check_patterns)
 
 
 class NamePatterns(_Data):
@@ -130,7 +116,7 @@ class NamePatterns(_Data):
     @field_validator("hull_number")
     @classmethod
     def _hull_regex(cls, value: str | None) -> str | None:
-        return None if value is None else _check_regex(value)
+        return None if value is None else check_patterns([value])[0]
 
     def for_lang(self, lang: str) -> LanguagePatterns:
         """The patterns of ``lang``; the defaults for a language without any."""
