@@ -15,6 +15,7 @@ EVALUATORS = {
     "dates": "dates",
     "ner": "ner",
     "gold": "gold",
+    "heldout": "heldout",
 }
 
 
