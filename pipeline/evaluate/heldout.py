@@ -129,10 +129,10 @@ def score_article(gold: dict[str, Any], text: str, extraction: DocumentExtractio
             score.latin.add(any(_is_latin(p.canonical_name) for p in hits))
     for weapon in gold.get("weapons", []):
         spans = _spans(text, weapon["forms"])
-        hits = [w for w in extraction.weapons if _overlaps(spans, w.mention.start, w.mention.end)]
-        score.weapons.add(bool(hits))
+        arms = [w for w in extraction.weapons if _overlaps(spans, w.mention.start, w.mention.end)]
+        score.weapons.add(bool(arms))
         if weapon.get("quantity") is not None:
-            score.quantity.add(any(w.mention.quantity == weapon["quantity"] for w in hits))
+            score.quantity.add(any(w.mention.quantity == weapon["quantity"] for w in arms))
     predicted = [(e.type, e.date.value if e.date else None) for e in extraction.events]
     for event in gold.get("events", []):
         match = next(
