@@ -94,7 +94,7 @@ class PeopleLinker:
     def _not_a_person(self, span: Span) -> str | None:
         """For a PERSON span no reference data knows as a person: the place label when
         it is a known place ("Sochi", "Vung Tau"), "LOC" when it names a geographic
-        feature (a mistyped "Cam Rah Bay"), "drop" when it ends in a demonym
+        feature (an unlisted "X Bay" or "Y Island"), "drop" when it ends in a demonym
         ("Russo-Vietnamese") or is a Chinese country abbreviation ("越方", "苏越"),
         else None (keep it as an unknown person)."""
         words = [token_key(t.text) for t in span if not t.is_punct]
