@@ -56,6 +56,8 @@ import dataclasses
 import logging
 import re
 import unicodedata
+from importlib import resources
+from pathlib import Path
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -70,12 +72,13 @@ from pipeline import lang as lang_registry
 from pipeline.errors import ConfigError
 from pipeline.ids import slug
 from pipeline.quantities import find_quantity, load_numbers
-from pipeline.refdata import check_patterns
+from pipeline.refdata import check_patterns, read_yaml, validate
 from schemas.records import WeaponCategory
 
 logger = logging.getLogger(__name__)
 
 DATA_FILE = "data/weapons.yaml"
+CATALOGUE_DIR = "data/catalogue"
 COMPONENT_NAME = "osintdesk_weapons"
 Match = Literal["exact", "variant", "family", "none"]
 
@@ -173,9 +176,15 @@ class WeaponEntry(BaseModel):
     category: WeaponCategory
     origin: str = Field(pattern=r"^[A-Z]{2}$")
     project: str | None = None
+    producer: str | None = Field(None, description="Producer organisation(s), as named.")
     classes: list[str] = Field(default_factory=list)
     aliases: dict[str, list[str]] = Field(default_factory=dict)
     context_aliases: dict[str, list[str]] = Field(default_factory=dict)
+    # aliases that may also name another entry ("Patriot" the system and its missiles):
+    # where two entries share one, the alias links to neither
+    ambiguous: list[str] = Field(default_factory=list)
+    # the catalogue file the entry came from (for error messages), set on load
+    source: str = Field("", exclude=True)
 
     @field_validator("aliases", "context_aliases")
     @classmethod
@@ -232,7 +241,7 @@ class WeaponsData(BaseModel):
     suffix_letters: SuffixLetters
     merge_gap_words: MergeGapWords = MergeGapWords()  # marks of no language ("/")
     languages: dict[str, LanguageWeapons] = Field(default_factory=dict)
-    weapons: list[WeaponEntry] = Field(min_length=1)
+    weapons: list[WeaponEntry] = Field(default_factory=list)
 
     def parts(self) -> list[LanguageWeapons]:
         """The languages' parts in code order (the grammar reads them all: a text may
@@ -477,12 +486,14 @@ class _Grammar:
         self.literal_lookup: dict[str, str] = {}  # _literal_norm -> entry key
         self.entry_key: dict[str, str] = {}  # entry id -> key
         self.family_key: dict[str, str] = {}  # entry id -> key of its family
+        self.shared_ambiguous: set[str] = set()  # _literal_norm of aliases two entries share
 
         def claim(key: str, entry: WeaponEntry) -> None:
             other = self.by_key.get(key)
             if other is not None and other.id != entry.id:
                 raise ConfigError(
-                    f"pipeline/{DATA_FILE}: {key!r} names both {other.id} and {entry.id}"
+                    f"{entry.source or DATA_FILE}: {key!r} names both {other.id} "
+                    f"({other.source}) and {entry.id}"
                 )
             self.by_key[key] = entry
 
@@ -511,17 +522,54 @@ class _Grammar:
                     claim(alias_key, entry)
                 else:
                     self.literal_aliases[alias] = key
-                    self._claim_literal(alias, key)
+                    self._claim_literal(alias, key, entry)
             for alias in entry.all_context_aliases():
                 self.context_literals[alias] = key
-                self._claim_literal(alias, key)
+                self._claim_literal(alias, key, entry)
+        self._drop_shared_ambiguous()
+        self._check_families()
 
-    def _claim_literal(self, alias: str, key: str) -> None:
+    def _claim_literal(self, alias: str, key: str, entry: WeaponEntry) -> None:
         norm = _literal_norm(alias)
         other = self.literal_lookup.get(norm)
         if other is not None and other != key:
-            raise ConfigError(f"pipeline/{DATA_FILE}: alias {alias!r} names both {other} and {key}")
+            owner = self.by_key.get(other)
+            if alias in entry.ambiguous and owner is not None and alias in owner.ambiguous:
+                self.shared_ambiguous.add(norm)
+                return
+            where = f" ({owner.id}, {owner.source})" if owner is not None else ""
+            raise ConfigError(
+                f"{entry.source or DATA_FILE}: alias {alias!r} of {entry.id} also names "
+                f"{other}{where}; list it under `ambiguous` in both entries if both are meant"
+            )
         self.literal_lookup[norm] = key
+
+    def _drop_shared_ambiguous(self) -> None:
+        """An alias two entries mark ambiguous links to neither: the text does not say."""
+        for norm in self.shared_ambiguous:
+            self.literal_lookup.pop(norm, None)
+        for table in (self.literal_aliases, self.context_literals):
+            for alias in [a for a in table if _literal_norm(a) in self.shared_ambiguous]:
+                del table[alias]
+
+    def _check_families(self) -> None:
+        """Every entry's family is itself (or one of its own names), another entry, or a
+        family the grammar derives from its designation (Su-30 for Su-30MK2); anything
+        else is a broken link."""
+        for entry in self.data.weapons:
+            key, family = self.entry_key[entry.id], self.family_key[entry.id]
+            keys = [key, *(self.grammar_key(a) for a in entry.all_aliases())]
+            if entry.project:
+                keys.append(self._project_key(entry.project))
+            derived = {k for k in keys if k} | {family_of(k) for k in keys if k}
+            own = {_literal_norm(a) for a in [entry.name, *entry.all_aliases()]}
+            if family != key and family not in self.by_key and family not in derived and (
+                _literal_norm(entry.family) not in own
+            ):
+                raise ConfigError(
+                    f"{entry.source or DATA_FILE}: {entry.id}: family {entry.family!r} is "
+                    "neither an entry nor the family of its designation"
+                )
 
     # -- keys ------------------------------------------------------------------
 
@@ -778,9 +826,42 @@ def family_of(key: str) -> str | None:
 
 
 @lru_cache(maxsize=1)
-def load_weapons() -> WeaponsData:
-    """``pipeline/data/weapons.yaml`` with every language's ``weapons.yaml``, validated once."""
-    return lang_registry.load_with_languages(WeaponsData, "weapons.yaml", "weapons")
+def load_weapons(catalogue: Path | None = None) -> WeaponsData:
+    """``pipeline/data/weapons.yaml`` with every language's ``weapons.yaml`` and the entries
+    of every catalogue file (``catalogue`` or ``pipeline/data/catalogue/*.yaml``)."""
+    data = lang_registry.load_with_languages(WeaponsData, "weapons.yaml", "weapons")
+    entries = load_catalogue(catalogue)
+    if not entries:
+        raise ConfigError(f"{catalogue or CATALOGUE_DIR}: the weapons catalogue has no entries")
+    return data.model_copy(update={"weapons": entries})
+
+
+class CatalogueFile(BaseModel):
+    """One file of the catalogue: the systems of one producer country (or group)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: int
+    weapons: list[WeaponEntry] = Field(min_length=1)
+
+
+def load_catalogue(folder: Path | None = None) -> list[WeaponEntry]:
+    """Every entry of the catalogue's files, in file-name order, each marked with its file.
+
+    A file is validated on its own, so an error names it; a system listed in two files
+    is refused."""
+    root = folder or Path(str(resources.files("pipeline").joinpath(CATALOGUE_DIR)))
+    entries: list[WeaponEntry] = []
+    seen: dict[str, str] = {}
+    for path in sorted(root.glob("*.yaml")):
+        origin = str(path) if folder else f"pipeline/{CATALOGUE_DIR}/{path.name}"
+        part = validate(CatalogueFile, read_yaml(path.read_text("utf-8"), origin), origin)
+        for entry in part.weapons:
+            if entry.id in seen:
+                raise ConfigError(f"{origin}: {entry.id} is also in {seen[entry.id]}")
+            seen[entry.id] = origin
+            entries.append(entry.model_copy(update={"source": origin}))
+    return entries
 
 
 @lru_cache(maxsize=1)

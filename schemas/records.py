@@ -32,6 +32,10 @@ DatePrecision = Literal[
     "day", "month", "season", "quarter", "year", "decade", "century", "range", "unknown"
 ]
 
+# SIPRI's categories (aircraft, air_defence, anti_submarine, armoured_vehicle, artillery,
+# engine, missile, naval_weapon, satellite, sensor, ship, other; UAVs are aircraft) plus four
+# finer ones kept from the first release: helicopter (an aircraft), submarine (a ship),
+# coastal_defence (missile), radar (a sensor); see SIPRI_CATEGORY.
 WeaponCategory = Literal[
     "aircraft",
     "helicopter",
@@ -43,8 +47,19 @@ WeaponCategory = Literal[
     "armoured_vehicle",
     "artillery",
     "radar",
+    "sensor",
+    "engine",
+    "naval_weapon",
+    "anti_submarine",
+    "satellite",
     "other",
 ]
+SIPRI_CATEGORY: dict[str, str] = {
+    "helicopter": "aircraft",
+    "submarine": "ship",
+    "coastal_defence": "missile",
+    "radar": "sensor",
+}
 
 
 class _Model(BaseModel):
