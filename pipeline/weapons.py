@@ -56,11 +56,11 @@ import dataclasses
 import logging
 import re
 import unicodedata
-from importlib import resources
-from pathlib import Path
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
+from importlib import resources
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -563,8 +563,11 @@ class _Grammar:
                 keys.append(self._project_key(entry.project))
             derived = {k for k in keys if k} | {family_of(k) for k in keys if k}
             own = {_literal_norm(a) for a in [entry.name, *entry.all_aliases()]}
-            if family != key and family not in self.by_key and family not in derived and (
-                _literal_norm(entry.family) not in own
+            if (
+                family != key
+                and family not in self.by_key
+                and family not in derived
+                and (_literal_norm(entry.family) not in own)
             ):
                 raise ConfigError(
                     f"{entry.source or DATA_FILE}: {entry.id}: family {entry.family!r} is "
