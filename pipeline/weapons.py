@@ -351,6 +351,47 @@ def _alternation(items: Iterable[str]) -> str:
     return "|".join(sorted(set(items), key=lambda s: (-len(s), s)))
 
 
+_SEP_ATOM = f"[{_DASHES}\\s]?"
+
+
+def _atoms(alias: str) -> list[str]:
+    """The regex atoms of an alias, as :func:`_flexible` writes them, one per character."""
+    atoms: list[str] = []
+    for i, part in enumerate(p for p in _SEPARATORS.split(alias.strip()) if p):
+        if i:
+            atoms.append(_SEP_ATOM)
+        atoms.extend(_APOSTROPHES if ch == "'" else re.escape(ch) for ch in part)
+    return atoms
+
+
+def _trie_alternation(aliases: Iterable[str]) -> str:
+    """One regex for many aliases, factored as a trie: a position is rejected after its
+    first character instead of after a try of every alias (thousands in the catalogue).
+    Longer continuations are tried first, so the longest alias written wins."""
+    trie: dict[str, dict] = {}
+    for alias in set(aliases):
+        node = trie
+        for atom in _atoms(alias):
+            node = node.setdefault(atom, {})
+        node[""] = {}
+
+    def depth(node: dict[str, dict]) -> int:
+        return 1 + max((depth(child) for child in node.values()), default=0)
+
+    def emit(node: dict[str, dict]) -> str:
+        children = sorted(
+            ((atom, child) for atom, child in node.items() if atom),
+            key=lambda item: (-depth(item[1]), item[0]),
+        )
+        branches = [atom + emit(child) for atom, child in children]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return emit(trie)
+
+
 def _is_year(number: str) -> bool:
     digits = number.split(".")[0]
     return len(digits) == 4 and 1800 <= int(digits) <= 2100
@@ -438,29 +479,26 @@ class _Grammar:
     def _alias_regexes(self) -> list[re.Pattern[str]]:
         by_script: dict[str, list[str]] = {"other": [], "arabic": [], "cjk": []}
         for literal in self.literal_aliases:
-            by_script[_script(literal)].append(_flexible(literal))
+            by_script[_script(literal)].append(literal)
         regexes = []
         if by_script["other"]:
             regexes.append(
                 re.compile(
-                    f"{_NOT_BEFORE}(?P<body>{_alternation(by_script['other'])}){_NOT_AFTER}",
+                    f"{_NOT_BEFORE}(?P<body>{_trie_alternation(by_script['other'])}){_NOT_AFTER}",
                     re.IGNORECASE,
                 )
             )
         if by_script["arabic"]:
-            regexes.append(
-                re.compile(
-                    f"(?<!\\w){_ARABIC_CLITIC}(?P<body>{_alternation(by_script['arabic'])})(?!\\w)"
-                )
-            )
+            body = _trie_alternation(by_script["arabic"])
+            regexes.append(re.compile(f"(?<!\\w){_ARABIC_CLITIC}(?P<body>{body})(?!\\w)"))
         if by_script["cjk"]:
-            regexes.append(re.compile(f"(?P<body>{_alternation(by_script['cjk'])})"))
+            regexes.append(re.compile(f"(?P<body>{_trie_alternation(by_script['cjk'])})"))
         return regexes
 
     def _context_regexes(self) -> list[re.Pattern[str]]:
         by_script: dict[str, list[str]] = {"other": [], "arabic": [], "cjk": []}
         for literal in self.context_literals:
-            by_script[_script(literal)].append(_flexible(literal))
+            by_script[_script(literal)].append(literal)
         contexts = [part.class_context for part in self.data.parts()]
         before = "|".join(f"(?:{b})" for c in contexts for b in c.before)
         after = "|".join(f"(?:{a})" for c in contexts for a in c.after)
@@ -469,7 +507,7 @@ class _Grammar:
         for script, bodies in by_script.items():
             if not bodies:
                 continue
-            body = f"(?P<body>{_alternation(bodies)})"
+            body = f"(?P<body>{_trie_alternation(bodies)})"
             end = {"cjk": "", "arabic": "(?!\\w)"}.get(script, _NOT_AFTER)
             start = {"cjk": "", "arabic": "(?<!\\w)"}.get(script, _NOT_BEFORE)
             regexes.append(re.compile(f"(?<!\\w)(?:{before}){body}{end}"))
