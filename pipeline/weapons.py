@@ -121,6 +121,9 @@ class Prefix(BaseModel):
     category: WeaponCategory
     origin: str = Field(pattern=r"^[A-Z]{2}$")
     min_digits: int = Field(1, ge=1, le=4)
+    # designation numbers have at most three digits (Tu-160, S-400, An-225): SU-1234 is a
+    # flight, and four digits are a year or a model number
+    max_digits: int = Field(3, ge=1, le=4)
     joiner: Literal["-", " "] = "-"  # between prefix and number when displayed
     forms: list[PrefixForm] = Field(min_length=1)
 
@@ -652,6 +655,8 @@ class _Grammar:
                 return None
             if form_info.sep == "optional":
                 min_digits = max(min_digits, 2)
+        if len(number) > prefix.max_digits:
+            return None
         if len(number) < min_digits:
             return None
         end = match.end()
