@@ -87,6 +87,8 @@ _DASHES = "\\-‐‑–—"  # for character classes
 _SEPARATORS = re.compile(rf"[\s{_DASHES}_]+")
 _QUOTES = "«»\"“”„'‘’「」『』"
 _APOSTROPHES = "['’ʼ]"
+# Arabic letter names that are also words: never a suffix on their own
+_WORDS = frozenset({"كي", "أي", "اي", "دي"})
 _CJK_CHAR = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _ARABIC_CHAR = re.compile(r"[\u0600-\u06ff]")
 _ARABIC_CLITIC = r"(?P<clitic>[وفبلك]?(?:ال|لل)?)"
@@ -635,9 +637,9 @@ class _Grammar:
         letters = [p for p in parts if not p.isdigit()]
         digits = "".join(p for p in parts if p.isdigit())
         if not digits and (
-            not letters or (len(letters) == 1 and (len(letters[0]) < 2 or letters[0] == "كي"))
+            not letters or (len(letters) == 1 and (len(letters[0]) < 2 or letters[0] in _WORDS))
         ):
-            return None  # a lone كي is the word "so that"; a lone م or س an abbreviation
+            return None  # a lone كي is "so that", أي "that is"; a lone م an abbreviation
         return "".join(self.arabic_letters.get(p, "") for p in letters) + digits
 
     def _project_key(self, number: str) -> str:
