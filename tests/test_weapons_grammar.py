@@ -30,3 +30,27 @@ def test_arabic_letter_names(text: str, key: str) -> None:
 )
 def test_arabic_words_after_a_designation_are_no_suffix(text: str) -> None:
     assert [m.key for m in find_mentions(text)] == ["SU-30"]
+
+
+@pytest.mark.parametrize(
+    ("text", "keys"),
+    [
+        # Chinese designator characters, Simplified and Traditional
+        ("巴基斯坦接收歼-10CE战机", ["J-10CE"]),
+        ("殲-20和運-20", ["J-20", "Y-20"]),
+        ("直-10ME武装直升机", ["Z-10ME"]),
+        ("红旗-9B防空系统与东风-21D导弹", ["HQ-9B", "DF-21D"]),
+        ("鹰击-12与霹雳-15", ["YJ-12", "PL-15"]),
+        # Latin letter prefixes of Chinese, US and Korean designations
+        ("Pakistan received J-10CE jets and JF-17 fighters", ["J-10CE", "JF-17"]),
+        ("AH-64E helicopters, MQ-9B drones and KC-135R tankers", ["AH-64E", "MQ-9B", "KC-135R"]),
+        ("Seoul sold FA-50 jets", ["FA-50"]),
+        ("Egypt flies the Mirage 2000; ميراج 2000; 幻影2000", ["MIRAGE-2000"] * 3),
+    ],
+)
+def test_designators_of_other_producers(text: str, keys: list[str]) -> None:
+    assert [m.key for m in find_mentions(text)] == keys
+
+
+def test_hull_numbers_are_not_air_defence_systems() -> None:
+    assert [m.key for m in find_mentions("the frigate HQ-011 and submarine HQ-183")] == []

@@ -22,6 +22,8 @@ MUST_NOT_FIND = [
     "وصلت الرحلة رقم 115 إلى مطار القاهرة عند الساعة 10.",
     "会议在A座305室举行，G20峰会于2016年在杭州召开。",
     "The Kilo of rice cost more, and the patriot act was debated.",
+    "Parliament passed Bill C-32; take vitamin B-12 daily; the MH-17 inquiry reported.",
+    "一直20年来，他运10箱货物，直到今天。",
 ]
 
 
