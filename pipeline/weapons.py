@@ -398,8 +398,9 @@ def _trie_alternation(aliases: Iterable[str]) -> str:
 
 
 def _is_year(number: str) -> bool:
+    """Whether a number reads as a year (a project number with letters, 052D, never does)."""
     digits = number.split(".")[0]
-    return len(digits) == 4 and 1800 <= int(digits) <= 2100
+    return len(digits) == 4 and digits.isdigit() and 1800 <= int(digits) <= 2100
 
 
 class _Grammar:

@@ -54,3 +54,8 @@ def test_designators_of_other_producers(text: str, keys: list[str]) -> None:
 
 def test_hull_numbers_are_not_air_defence_systems() -> None:
     assert [m.key for m in find_mentions("the frigate HQ-011 and submarine HQ-183")] == []
+
+
+def test_a_project_number_with_letters_is_not_read_as_a_year() -> None:
+    keys = [m.key for m in find_mentions("中国海军052D型驱逐舰和054A型护卫舰")]
+    assert len(keys) == 2
