@@ -359,42 +359,47 @@ def _alternation(items: Iterable[str]) -> str:
 _SEP_ATOM = f"[{_DASHES}\\s]?"
 
 
-def _atoms(alias: str) -> list[str]:
-    """The regex atoms of an alias, as :func:`_flexible` writes them, one per character."""
-    atoms: list[str] = []
-    for i, part in enumerate(p for p in _SEPARATORS.split(alias.strip()) if p):
-        if i:
-            atoms.append(_SEP_ATOM)
-        atoms.extend(_APOSTROPHES if ch == "'" else re.escape(ch) for ch in part)
-    return atoms
+@dataclass
+class _TrieNode:
+    children: dict[str, _TrieNode] = field(default_factory=dict)
+    sep: bool = False  # a separator may come before this node's character
+    end: bool = False  # an alias ends here
+
+    def depth(self) -> int:
+        return 1 + max((child.depth() for child in self.children.values()), default=0)
 
 
-def _trie_alternation(aliases: Iterable[str]) -> str:
+def _trie_alternation(aliases: Iterable[str], fold_case: bool = False) -> str:
     """One regex for many aliases, factored as a trie: a position is rejected after its
     first character instead of after a try of every alias (thousands in the catalogue).
-    Longer continuations are tried first, so the longest alias written wins."""
-    trie: dict[str, dict] = {}
+
+    Spaces and hyphens between an alias's parts are optional separators, as in
+    :func:`_flexible`, so "K9" and "K-9" share one path; with ``fold_case`` (for a regex
+    compiled with IGNORECASE) "ASTROS" and "Astros" do too. Siblings then start with
+    different characters, and a longer continuation is tried before an alias's end, so
+    the longest alias written wins."""
+    root = _TrieNode()
     for alias in set(aliases):
-        node = trie
-        for atom in _atoms(alias):
-            node = node.setdefault(atom, {})
-        node[""] = {}
+        node = root
+        for i, part in enumerate(p for p in _SEPARATORS.split(alias.strip()) if p):
+            for j, char in enumerate(part):
+                folded = char.lower() if fold_case and len(char.lower()) == 1 else char
+                atom = _APOSTROPHES if char == "'" else re.escape(folded)
+                node = node.children.setdefault(atom, _TrieNode())
+                node.sep = node.sep or (i > 0 and j == 0)
+        node.end = True
 
-    def depth(node: dict[str, dict]) -> int:
-        return 1 + max((depth(child) for child in node.values()), default=0)
-
-    def emit(node: dict[str, dict]) -> str:
-        children = sorted(
-            ((atom, child) for atom, child in node.items() if atom),
-            key=lambda item: (-depth(item[1]), item[0]),
-        )
-        branches = [atom + emit(child) for atom, child in children]
+    def emit(node: _TrieNode) -> str:
+        children = sorted(node.children.items(), key=lambda item: (-item[1].depth(), item[0]))
+        branches = [
+            (_SEP_ATOM if child.sep else "") + atom + emit(child) for atom, child in children
+        ]
         if not branches:
             return ""
         body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-        return f"(?:{body})?" if "" in node else body
+        return f"(?:{body})?" if node.end else body
 
-    return emit(trie)
+    return emit(root)
 
 
 def _is_year(number: str) -> bool:
@@ -490,7 +495,7 @@ class _Grammar:
         if by_script["other"]:
             regexes.append(
                 re.compile(
-                    f"{_NOT_BEFORE}(?P<body>{_trie_alternation(by_script['other'])}){_NOT_AFTER}",
+                    f"{_NOT_BEFORE}(?P<body>{_trie_alternation(by_script['other'], fold_case=True)}){_NOT_AFTER}",
                     re.IGNORECASE,
                 )
             )
