@@ -381,12 +381,18 @@ def _trie_alternation(aliases: Iterable[str], fold_case: bool = False) -> str:
     root = _TrieNode()
     for alias in set(aliases):
         node = root
-        for i, part in enumerate(p for p in _SEPARATORS.split(alias.strip()) if p):
+        parts = [p for p in _SEPARATORS.split(alias.strip()) if p]
+        for i, part in enumerate(parts):
+            # a last part of one letter keeps its hyphen: Club-S is not "clubs", Клуб-С
+            # not "клуб с"
+            tail = i > 0 and i == len(parts) - 1 and len(part) == 1 and part.isalpha()
             for j, char in enumerate(part):
                 folded = char.lower() if fold_case and len(char.lower()) == 1 else char
                 atom = _APOSTROPHES if char == "'" else re.escape(folded)
+                if tail:
+                    atom = f"[{_DASHES}]" + atom
                 node = node.children.setdefault(atom, _TrieNode())
-                node.sep = node.sep or (i > 0 and j == 0)
+                node.sep = node.sep or (i > 0 and j == 0 and not tail)
         node.end = True
 
     def emit(node: _TrieNode) -> str:

@@ -559,13 +559,15 @@ def test_sentence_boundary_inside_an_entity_is_ignored(blanks: dict[str, Languag
 
 def test_variant_and_bare_family_are_their_own_weapon_records() -> None:
     # regression: a Su-30MKK and a bare Su-30 were recorded as the data's one Su-30 entry
+    # (the data now lists both; an unlisted variant and a family without an entry of its
+    # own still are records of their own)
     nlp = spacy.blank("en")
     nlp.add_pipe(WEAPONS_COMPONENT)
-    doc = nlp("China ordered ten Su-30MKK, and India flies the Su-30 and the Su-30MK2.")
+    doc = nlp("Venezuela ordered ten Su-30MKV, and Russia fields the Kh-47 and the Su-30MK2.")
     weapons = extract(doc, "en").weapons
     found = [(w.id, w.name, w.family, w.category, w.known, w.mention.quantity) for w in weapons]
     assert found == [
-        ("weapon:su-30mkk", "Su-30MKK", "Su-30", "aircraft", False, 10),
-        ("weapon:su-30", "Su-30", "Su-30", "aircraft", False, None),
+        ("weapon:su-30mkv", "Su-30MKV", "Su-30", "aircraft", False, 10),
+        ("weapon:kh-47", "Kh-47", "Kh-47", "missile", False, None),
         ("weapon:su-30mk2", "Su-30MK2", "Su-30", "aircraft", True, None),
     ]

@@ -24,6 +24,7 @@ MUST_NOT_FIND = [
     "The Kilo of rice cost more, and the patriot act was debated.",
     "Parliament passed Bill C-32; take vitamin B-12 daily; the MH-17 inquiry reported.",
     "一直20年来，他运10箱货物，直到今天。",
+    "Golf clubs were sold out; он пришёл в клуб с друзьями.",
 ]
 
 
