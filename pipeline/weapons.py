@@ -499,12 +499,8 @@ class _Grammar:
             by_script[_script(literal)].append(literal)
         regexes = []
         if by_script["other"]:
-            regexes.append(
-                re.compile(
-                    f"{_NOT_BEFORE}(?P<body>{_trie_alternation(by_script['other'], fold_case=True)}){_NOT_AFTER}",
-                    re.IGNORECASE,
-                )
-            )
+            body = _trie_alternation(by_script["other"], fold_case=True)
+            regexes.append(re.compile(f"{_NOT_BEFORE}(?P<body>{body}){_NOT_AFTER}", re.IGNORECASE))
         if by_script["arabic"]:
             body = _trie_alternation(by_script["arabic"])
             regexes.append(re.compile(f"(?<!\\w){_ARABIC_CLITIC}(?P<body>{body})(?!\\w)"))
