@@ -20,7 +20,12 @@ from pipeline.errors import ConfigError
 M = TypeVar("M", bound=BaseModel)
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
+# libyaml's parser where PyYAML was built with it (about ten times faster on the weapons
+# catalogue); the same safe constructors either way
+_SafeBase = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _UniqueKeyLoader(_SafeBase):  # type: ignore[misc,valid-type]
     """SafeLoader that refuses duplicate mapping keys."""
 
 
