@@ -83,9 +83,9 @@ def test_score_counts_found_items_by_their_forms() -> None:
         ],
     }
     score = score_article(gold, text, extraction)
-    assert (score.weapons.found, score.weapons.total) == (2, 3)
-    assert (score.quantity.found, score.quantity.total) == (2, 3)
-    assert (score.events.found, score.events.total) == (1, 2)
+    assert (score.weapons.hits, score.weapons.total) == (2, 3)
+    assert (score.quantity.hits, score.quantity.total) == (2, 3)
+    assert (score.events.hits, score.events.total) == (1, 2)
 
 
 @pytest.mark.parametrize("name", ["README.md", "articles.jsonl"])

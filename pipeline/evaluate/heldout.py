@@ -33,6 +33,7 @@ from typing import Any
 
 from pipeline.config import load_options
 from pipeline.evaluate import REPO_ROOT, Report
+from pipeline.evaluate.gold import Ratio
 from pipeline.extract import DocumentExtraction
 from pipeline.ingest import ingest_paths
 from schemas.edtf import parse_or_none
@@ -56,36 +57,26 @@ def texts_dir() -> Path:
     return Path(env) if env else REPO_ROOT.parent / "heldout-texts"
 
 
-@dataclass
-class Tally:
-    found: int = 0
-    total: int = 0
-
-    def add(self, hit: bool) -> None:
-        self.total += 1
-        self.found += int(hit)
-
-    def rate(self) -> float | None:
-        return round(self.found / self.total, 3) if self.total else None
+def _count(ratio: Ratio, hit: bool) -> None:
+    ratio.total += 1
+    ratio.hits += int(hit)
 
 
 @dataclass
 class Score:
     articles: int = 0
     skipped: int = 0
-    people: Tally = field(default_factory=Tally)
-    latin: Tally = field(default_factory=Tally)
-    weapons: Tally = field(default_factory=Tally)
-    quantity: Tally = field(default_factory=Tally)
-    events: Tally = field(default_factory=Tally)
+    people: Ratio = field(default_factory=Ratio)
+    latin: Ratio = field(default_factory=Ratio)
+    weapons: Ratio = field(default_factory=Ratio)
+    quantity: Ratio = field(default_factory=Ratio)
+    events: Ratio = field(default_factory=Ratio)
 
     def merge(self, other: Score) -> None:
         self.articles += other.articles
         self.skipped += other.skipped
         for name in ("people", "latin", "weapons", "quantity", "events"):
-            mine, theirs = getattr(self, name), getattr(other, name)
-            mine.found += theirs.found
-            mine.total += theirs.total
+            getattr(self, name).add(getattr(other, name))
 
 
 def _spans(text: str, forms: Iterable[str]) -> list[tuple[int, int]]:
@@ -124,22 +115,22 @@ def score_article(gold: dict[str, Any], text: str, extraction: DocumentExtractio
     for person in gold.get("people", []):
         spans = _spans(text, person["forms"])
         hits = [p for p in extraction.people if _overlaps(spans, p.mention.start, p.mention.end)]
-        score.people.add(bool(hits))
+        _count(score.people, bool(hits))
         if hits:
-            score.latin.add(any(_is_latin(p.canonical_name) for p in hits))
+            _count(score.latin, any(_is_latin(p.canonical_name) for p in hits))
     for weapon in gold.get("weapons", []):
         spans = _spans(text, weapon["forms"])
         arms = [w for w in extraction.weapons if _overlaps(spans, w.mention.start, w.mention.end)]
-        score.weapons.add(bool(arms))
+        _count(score.weapons, bool(arms))
         if weapon.get("quantity") is not None:
-            score.quantity.add(any(w.mention.quantity == weapon["quantity"] for w in arms))
+            _count(score.quantity, any(w.mention.quantity == weapon["quantity"] for w in arms))
     predicted = [(e.type, e.date.value if e.date else None) for e in extraction.events]
     for event in gold.get("events", []):
         match = next(
             (p for p in predicted if p[0] == event["type"] and _date_matches(event["date"], p[1])),
             None,
         )
-        score.events.add(match is not None)
+        _count(score.events, match is not None)
         if match is not None:
             predicted.remove(match)
     return score
@@ -157,15 +148,15 @@ def _row(split: str, language: str, score: Score) -> dict[str, object]:
         "articles": score.articles,
         "skipped": score.skipped,
     }
-    for column, tally in (
+    for column, ratio in (
         ("people_r", score.people),
         ("latin_names", score.latin),
         ("weapons_r", score.weapons),
         ("quantity_r", score.quantity),
         ("events_r", score.events),
     ):
-        rate = tally.rate()
-        row[column] = "n/a" if rate is None else f"{rate:.3f} ({tally.found}/{tally.total})"
+        rate = ratio.value
+        row[column] = "n/a" if rate is None else f"{rate:.3f} ({ratio.hits}/{ratio.total})"
     return row
 
 
