@@ -118,10 +118,11 @@ class ExtractOptions(_Section):
 
 
 class Options(_Section):
-    fetch: FetchOptions = FetchOptions()
-    clean: CleanOptions = CleanOptions()
-    language: LanguageOptions = LanguageOptions()
-    extract: ExtractOptions = ExtractOptions()
+    # factories: the language defaults read the registry when an Options is made
+    fetch: FetchOptions = Field(default_factory=FetchOptions)
+    clean: CleanOptions = Field(default_factory=CleanOptions)
+    language: LanguageOptions = Field(default_factory=LanguageOptions)
+    extract: ExtractOptions = Field(default_factory=ExtractOptions)
 
 
 CONFIG_FILE = "osintdesk.yaml"

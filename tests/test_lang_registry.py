@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from pipeline import lang as registry
-from pipeline.config import ExtractOptions, LanguageOptions
+from pipeline.config import ExtractOptions, LanguageOptions, load_options
 from pipeline.errors import ConfigError
 from pipeline.extract import extract_document
 from pipeline.nlp import coverage, get_nlp
@@ -149,6 +149,7 @@ def test_a_language_added_as_a_folder_is_used_everywhere(toy_language: str) -> N
     assert toy_language in registry.codes()
     assert toy_language in ExtractOptions().languages
     assert toy_language in LanguageOptions().preferred
+    assert toy_language in load_options().extract.languages
     assert "osintdesk_rule_ner" in coverage(toy_language)
 
     text = (
