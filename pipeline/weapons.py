@@ -58,7 +58,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -365,8 +365,9 @@ class _TrieNode:
     sep: bool = False  # a separator may come before this node's character
     end: bool = False  # an alias ends here
 
+    @cached_property
     def depth(self) -> int:
-        return 1 + max((child.depth() for child in self.children.values()), default=0)
+        return 1 + max((child.depth for child in self.children.values()), default=0)
 
 
 def _trie_alternation(aliases: Iterable[str], fold_case: bool = False) -> str:
@@ -396,7 +397,7 @@ def _trie_alternation(aliases: Iterable[str], fold_case: bool = False) -> str:
         node.end = True
 
     def emit(node: _TrieNode) -> str:
-        children = sorted(node.children.items(), key=lambda item: (-item[1].depth(), item[0]))
+        children = sorted(node.children.items(), key=lambda item: (-item[1].depth, item[0]))
         branches = [
             (_SEP_ATOM if child.sep else "") + atom + emit(child) for atom, child in children
         ]
