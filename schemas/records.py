@@ -166,9 +166,27 @@ class DateInfo(_Model):
     anchored: bool = Field(False, description="Relative date resolved against publication date.")
 
 
+PartyBasis = Literal["sentence", "paragraph", "document", "origin"]
+
+
+class Party(_Model):
+    """A country's part in a transfer, and what says so."""
+
+    country: str = Field(pattern=r"^[A-Z]{2}$", description="ISO 3166 alpha-2 code.")
+    basis: PartyBasis = Field(
+        description="Where the text states it: the event's sentence, its paragraph, the "
+        "document; 'origin': not stated, the system's country of origin."
+    )
+    cue: str | None = Field(
+        None, description="The words that gave the role ('from', 'received'), when any."
+    )
+
+
 class EventWeapon(_Model):
     id: str
     quantity: int | None = None
+    supplier: Party | None = Field(None, description="Who supplies this system, in arms events.")
+    recipient: Party | None = Field(None, description="Who receives it, in arms events.")
 
 
 class Evidence(_Model):
@@ -193,6 +211,8 @@ class EventRecord(_Record):
     countries: list[str] = Field(default_factory=list, description="ISO 3166 alpha-2 codes.")
     places: list[str] = Field(default_factory=list, description="Places as written or canonical.")
     trigger: str | None = Field(None, description="Trigger word that typed the event.")
+    supplier: Party | None = Field(None, description="Supplying country of an arms event.")
+    recipient: Party | None = Field(None, description="Receiving country of an arms event.")
     evidence: Evidence
     confidence: float = Field(ge=0.0, le=1.0)
     extractor: Extractor

@@ -59,6 +59,7 @@ from pipeline.extract.triggers import (
     TriggerLexicon,
     load_lexicon,
 )
+from pipeline.extract.parties import add_parties
 from schemas.records import Extractor, Paragraph
 
 log = logging.getLogger(__name__)
@@ -142,6 +143,7 @@ def extract_parts(
             result.events.extend(
                 sentence_events(sent, part, doc_id=doc_id, extractor=extractor, options=options)
             )
+    add_parties(result, parts)
     return result
 
 
