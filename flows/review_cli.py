@@ -53,12 +53,14 @@ class TypeChoice(StrEnum):
     event = "event"
     person = "person"
     weapon = "weapon"
+    deal = "deal"
 
 
 class ExportFormat(StrEnum):
     jsonl = "jsonl"
     csv = "csv"
     ftm = "ftm"
+    register = "register"
 
 
 @contextmanager
@@ -261,7 +263,7 @@ def serve(
 
 
 def export_command(
-    fmt: Annotated[ExportFormat, typer.Option("--format", help="jsonl, csv or ftm.")],
+    fmt: Annotated[ExportFormat, typer.Option("--format", help="jsonl, csv, ftm or register (one row per deal).")],
     out: Annotated[Path, typer.Option("--out", help="Folder to write the export into.")],
     accepted_only: Annotated[
         bool, typer.Option("--accepted-only", help="Only records a reviewer accepted.")

@@ -25,6 +25,7 @@ from pathlib import Path
 from pipeline import __version__
 from pipeline.clean import clean
 from pipeline.config import ExtractOptions, Options
+from pipeline.deals import build_deals
 from pipeline.decode import decode
 from pipeline.errors import CleanError, DecodeError, SourceError
 from pipeline.extract import DocumentExtraction, extract_document
@@ -425,6 +426,10 @@ def write_outputs(
         "people": write_jsonl(out_dir / "people.jsonl", people),
         "weapons": write_jsonl(out_dir / "weapons.jsonl", weapons),
         "events": write_jsonl(out_dir / "events.jsonl", events),
+        "deals": write_jsonl(
+            out_dir / "deals.jsonl",
+            build_deals(events, weapons, [item.record for item in ordered]),
+        ),
         "failures": len(failures),
     }
     result.documents = [item.record for item in ordered]

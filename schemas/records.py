@@ -13,6 +13,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from schemas.edtf import EdtfString
+
 SCHEMA_VERSION = "1.0"
 
 EventType = Literal[
@@ -166,7 +168,7 @@ class DateInfo(_Model):
     anchored: bool = Field(False, description="Relative date resolved against publication date.")
 
 
-PartyBasis = Literal["sentence", "paragraph", "document", "origin"]
+PartyBasis = Literal["sentence", "paragraph", "document", "origin", "reviewer"]
 
 
 class Party(_Model):
@@ -175,7 +177,8 @@ class Party(_Model):
     country: str = Field(pattern=r"^[A-Z]{2}$", description="ISO 3166 alpha-2 code.")
     basis: PartyBasis = Field(
         description="Where the text states it: the event's sentence, its paragraph, the "
-        "document; 'origin': not stated, the system's country of origin."
+        "document; 'origin': not stated, the system's country of origin; 'reviewer': set "
+        "by a reviewer."
     )
     cue: str | None = Field(
         None, description="The words that gave the role ('from', 'received'), when any."
@@ -218,6 +221,47 @@ class EventRecord(_Record):
     extractor: Extractor
 
 
+DealStatus = Literal["planned", "ordered", "delivering", "delivered", "cancelled"]
+
+
+class DealSource(_Model):
+    """One report of a deal: an arms event, where it was said and in which language."""
+
+    event_id: str
+    type: EventType
+    date: str | None = Field(None, description="The event's date value, when dated.")
+    quantity: int | None = Field(None, description="Units this report gives for the system.")
+    document_id: str
+    location: str | None = Field(None, description="The document's URL or file.")
+    sentence: str
+    language: str
+
+
+class DealRecord(_Record):
+    """One arms transfer deal, shaped like a row of SIPRI's trade register.
+
+    Reports of the same transfer from any document and language are one deal: same
+    supplier, recipient and system family, compatible dates and quantities.
+    """
+
+    id: str = Field(description="deal:<hash of supplier, recipient, system and first year>.")
+    name: str = Field(description="Display name: system, supplier → recipient, year.")
+    supplier: Party | None = None
+    recipient: Party | None = None
+    weapon: str = Field(description="Weapon record id of the system.")
+    designation: str = Field(description="The system's designation.")
+    category: WeaponCategory = Field("other", description="The system's category (description).")
+    number_ordered: int | None = None
+    order_date: EdtfString | None = Field(None, description="Date (year) of the order.")
+    number_delivered: int | None = None
+    delivery_dates: list[EdtfString] = Field(
+        default_factory=list, description="Dates of the deliveries reported."
+    )
+    status: DealStatus = Field(description="The deal's own status, not the review status.")
+    comments: str = ""
+    sources: list[DealSource] = Field(default_factory=list)
+
+
 DocumentRecord.model_rebuild()
 
 RECORD_MODELS: dict[str, type[BaseModel]] = {
@@ -225,4 +269,5 @@ RECORD_MODELS: dict[str, type[BaseModel]] = {
     "person": PersonRecord,
     "weapon": WeaponRecord,
     "event": EventRecord,
+    "deal": DealRecord,
 }

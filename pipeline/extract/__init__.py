@@ -42,6 +42,7 @@ from pipeline.config import ExtractOptions
 from pipeline.errors import ConfigError, ExtractError
 from pipeline.extract.events import DATE_SCORE, event_confidence, sentence_events, unique
 from pipeline.extract.matcher import TriggerMatch, find_triggers
+from pipeline.extract.parties import add_parties
 from pipeline.extract.records import (
     DocPart,
     DocumentExtraction,
@@ -59,7 +60,6 @@ from pipeline.extract.triggers import (
     TriggerLexicon,
     load_lexicon,
 )
-from pipeline.extract.parties import add_parties
 from schemas.records import Extractor, Paragraph
 
 log = logging.getLogger(__name__)

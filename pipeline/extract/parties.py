@@ -43,7 +43,7 @@ ARMS_EVENT_TYPES = frozenset({"arms_order", "arms_delivery"})
 # events that are transfers only when they name a system ("a contract for 12 Su-30MK2")
 ARMS_WHEN_ARMED = frozenset({"agreement_signed", "trade_or_investment"})
 
-_SAME_STATE = {"RU": "RU", "SU": "RU"}
+_SAME_STATE = {"SU": "RU"}
 
 Role = Literal["supplier", "recipient"]
 
@@ -287,7 +287,8 @@ def sentence_roles(
     return [roles[i] for i in sorted(roles)]
 
 
-def _state(code: str) -> str:
+def same_state(code: str) -> str:
+    """The state a country code stands for in a transfer (the Soviet Union is Russia's)."""
     return _SAME_STATE.get(code, code)
 
 
@@ -301,16 +302,16 @@ class _Scope:
 
     def stated(self, role: Role, not_state: str | None = None) -> Party | None:
         for mention, found, cue in self.roles:
-            if found == role and (not_state is None or _state(mention.code) != not_state):
+            if found == role and (not_state is None or same_state(mention.code) != not_state):
                 return Party(country=mention.code, basis=self.basis, cue=cue)
         return None
 
     def named(self, code: str) -> bool:
-        return any(_state(m.code) == _state(code) for m in self.mentions)
+        return any(same_state(m.code) == same_state(code) for m in self.mentions)
 
     def other(self, not_states: set[str]) -> Party | None:
         """The country named most here that is none of ``not_states``."""
-        counts = Counter(m.code for m in self.mentions if _state(m.code) not in not_states)
+        counts = Counter(m.code for m in self.mentions if same_state(m.code) not in not_states)
         if not counts:
             return None
         best = max(counts.items(), key=lambda kv: (kv[1], -self._first(kv[0])))[0]
@@ -330,11 +331,13 @@ def _parties(scopes: Sequence[_Scope], origin: str | None) -> tuple[Party | None
             if supplier is None and origin and scope.named(origin):
                 supplier = Party(country=origin, basis=scope.basis)
         if recipient is None:
-            gives = _state(supplier.country) if supplier else _state(origin) if origin else None
+            gives = (
+                same_state(supplier.country) if supplier else same_state(origin) if origin else None
+            )
             recipient = scope.stated("recipient", not_state=gives)
         if recipient is None and supplier is not None:
-            taken = {_state(supplier.country)}
-            taken |= {_state(m.code) for m, role, _ in scope.roles if role == "supplier"}
+            taken = {same_state(supplier.country)}
+            taken |= {same_state(m.code) for m, role, _ in scope.roles if role == "supplier"}
             recipient = scope.other(taken)
         if supplier is not None and recipient is not None:
             break
@@ -342,7 +345,7 @@ def _parties(scopes: Sequence[_Scope], origin: str | None) -> tuple[Party | None
         supplier = Party(country=origin, basis="origin")
     if recipient is None and supplier is not None:
         for scope in scopes:
-            recipient = scope.other({_state(supplier.country)})
+            recipient = scope.other({same_state(supplier.country)})
             if recipient is not None:
                 break
     return supplier, recipient
