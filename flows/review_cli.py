@@ -263,7 +263,10 @@ def serve(
 
 
 def export_command(
-    fmt: Annotated[ExportFormat, typer.Option("--format", help="jsonl, csv, ftm or register (one row per deal).")],
+    fmt: Annotated[
+        ExportFormat,
+        typer.Option("--format", help="jsonl, csv, ftm or register (one row per deal)."),
+    ],
     out: Annotated[Path, typer.Option("--out", help="Folder to write the export into.")],
     accepted_only: Annotated[
         bool, typer.Option("--accepted-only", help="Only records a reviewer accepted.")

@@ -11,7 +11,7 @@ import pytest
 from fixtures.review.builder import build
 
 from pipeline.errors import ReviewError
-from pipeline.review import Store, decide, open_store, review_state
+from pipeline.review import Store, decide, open_store
 from pipeline.review.export import (
     EVENT_COLUMNS,
     PERSON_COLUMNS,
@@ -95,7 +95,7 @@ def test_csv_has_bom_flat_columns_and_joined_people(
 def test_register_has_one_row_per_deal_in_the_trade_register_shape(
     reviewed: tuple[Store, dict[str, str]], tmp_path: Path
 ) -> None:
-    store, ids = reviewed
+    store, _ = reviewed
     export(store, "register", tmp_path / "r", accepted_only=False)
     rows = _csv(tmp_path / "r/register.csv")
     assert list(rows[0]) == REGISTER_COLUMNS

@@ -351,7 +351,8 @@ def test_layout_1_output_is_migrated_once_with_one_line(
 ) -> None:
     out_dir = tmp_path / "out"
     ids = build_layout_1(out_dir)
-    published = _raw(out_dir, LAYOUT_1_FILES)  # layout 1: reviewed records sat where raw ones belong
+    # layout 1: reviewed records sat where raw ones belong
+    published = _raw(out_dir, LAYOUT_1_FILES)
     assert BUTIN not in _ids(out_dir / "people.jsonl")
     pristine = tmp_path / "pristine"
     build(pristine)  # the same run's raw files, for comparison
