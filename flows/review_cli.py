@@ -273,7 +273,7 @@ def export_command(
     ] = False,
     out_dir: OutDir = DEFAULT_OUT,
 ) -> None:
-    """Export reviewed records as JSON Lines, CSV (+ arms transfers) or followthemoney."""
+    """Export reviewed records as JSON Lines, CSV, followthemoney or the deal register."""
     from pipeline.review import export
 
     with _store(out_dir) as store:

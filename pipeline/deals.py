@@ -3,9 +3,11 @@
 SIPRI's trade register has one row per deal; osintdesk's events are one per sentence.
 :func:`build_deals` groups the arms events' systems into deals:
 
-- **Key**: supplier, recipient and system family. The supplier and recipient are the
-  event's parties for that system (:mod:`pipeline.extract.parties`); a Russian system
-  dated before 1992 came from the Soviet Union (SU), as SIPRI records it.
+- **Key**: supplier, recipient and the system's root family (the catalogue's family
+  links followed up: Project 636.1 and the Kilo class are one family). The supplier
+  and recipient are the event's parties for that system
+  (:mod:`pipeline.extract.parties`); a Russian system dated before 1992 came from the
+  Soviet Union (SU), as SIPRI records it.
 - **Orders** (arms_order, and a contract or sale naming the system): a report joins an
   earlier deal of the same key when their dates agree (one lies within the other, or
   either is undated) and their quantities agree (equal, or either unknown); the most
@@ -18,7 +20,8 @@ SIPRI's trade register has one row per deal; osintdesk's events are one per sent
   reach the order, or when only deliveries are known. ``planned`` and ``cancelled`` are
   set by a reviewer.
 
-The designation is the one most reports give (the variant where they name it). Ids hash
+The designation is the most specific system the reports name (a variant over its
+class), then the one most reports give. Ids hash
 the key and the deal's first year, so a deal keeps its id, and its review decisions,
 when later reports join it.
 """
@@ -29,9 +32,11 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cache
 
 from pipeline.extract.parties import ARMS_EVENT_TYPES, is_arms_event, same_state
 from pipeline.ids import hash_id
+from pipeline.weapons import load_catalogue
 from schemas.edtf import Edtf, parse_or_none
 from schemas.records import (
     DealRecord,
@@ -98,6 +103,26 @@ def _soviet(party: Party | None, date: Edtf | None) -> Party | None:
     return party
 
 
+@cache
+def _catalogue_families() -> dict[str, str]:
+    """Entry name → its family's name, for every catalogue entry."""
+    return {e.name: e.family for e in load_catalogue() if e.family and e.family != e.name}
+
+
+def family_chain(record: WeaponRecord | None, weapon_id: str) -> list[str]:
+    """The system's name and each family above it, nearest first, up to the root
+    (Project 636.1 → Project 636 → Kilo class)."""
+    if record is None:
+        return [weapon_id]
+    chain = [record.name]
+    families = _catalogue_families()
+    name = record.family if record.family and record.family != record.name else None
+    while name and name not in chain:
+        chain.append(name)
+        name = families.get(name)
+    return chain
+
+
 def _reports(events: Sequence[EventRecord], weapons: dict[str, WeaponRecord]) -> list[_Report]:
     reports = []
     for event in events:
@@ -110,7 +135,7 @@ def _reports(events: Sequence[EventRecord], weapons: dict[str, WeaponRecord]) ->
             if supplier is None and record is not None and record.origin:
                 supplier = Party(country=record.origin, basis="origin")
             supplier = _soviet(supplier, date)
-            family = (record.family if record else None) or (record.name if record else weapon.id)
+            family = family_chain(record, weapon.id)[-1]
             key = (
                 same_state(supplier.country) if supplier else "",
                 weapon.recipient.country if weapon.recipient else "",
@@ -202,7 +227,10 @@ def _comments(supplier: Party | None, recipient: Party | None) -> str:
 
 def _record(deal: _Deal, weapons: dict[str, WeaponRecord], locations: dict[str, str]) -> DealRecord:
     reports = deal.reports
-    weapon_id = Counter(r.weapon.id for r in reports).most_common(1)[0][0]
+    counts = Counter(r.weapon.id for r in reports)
+    # the most specific system the reports name (a variant over its class), then the most
+    # reported
+    weapon_id = max(counts, key=lambda w: (len(family_chain(weapons.get(w), w)), counts[w], w))
     record = weapons.get(weapon_id)
     designation = record.name if record else weapon_id.removeprefix("weapon:")
     supplier, recipient = _party(reports, "supplier"), _party(reports, "recipient")

@@ -200,3 +200,18 @@ def test_a_store_made_before_deals_takes_them_and_keeps_its_rows(tmp_path: Any) 
         kept = store._conn.execute("SELECT count(*) FROM mentions").fetchone()[0]
         types = [r[0] for r in store._conn.execute("SELECT type FROM records ORDER BY id")]
     assert kept == 1 and types == ["deal", "event"]
+
+
+def test_a_class_name_and_its_variant_are_one_deal_named_by_the_variant() -> None:
+    kilo_class = WeaponRecord(
+        id="weapon:kilo-class", name="Kilo class", category="submarine", origin="RU"
+    )
+    kilo = KILO.model_copy(update={"family": "Project 636"})  # Project 636 → Kilo class
+    deals = build_deals(
+        [
+            event("arms_order", "2009", 6, weapon="weapon:kilo-class", doc="document:ar"),
+            event("arms_order", "2009-12", 6, doc="document:en"),
+        ],
+        [kilo, kilo_class],
+    )
+    assert len(deals) == 1 and deals[0].designation == "Project 636.1"

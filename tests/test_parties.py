@@ -141,3 +141,12 @@ def test_a_cldr_only_country_is_found_in_text() -> None:
     assert country_code("Guatemala", "en") == "GT"
     assert country_code("Гватемала", "ru") == "GT"
     assert country_code("危地马拉", "zh") == "GT"
+
+
+def test_a_comma_clause_between_subject_and_verb_keeps_the_subject() -> None:
+    found = roles(
+        "Словаччина підтвердила, що передала Україні свій дивізіон С-300.",
+        "uk",
+        {"Словаччина": "SK", "Україні": "UA"},
+    )
+    assert found == {"SK": "supplier", "UA": "recipient"}

@@ -36,7 +36,7 @@ from pipeline import lang as lang_registry
 from pipeline.extract.records import DocPart, DocumentExtraction
 from pipeline.people.index import adjective_forms
 from pipeline.people.normalise import parts_joined, token_key
-from pipeline.people.places import country_code
+from pipeline.people.places import country_code, lookup_place, place_info
 from schemas.records import EventRecord, Party, PartyBasis
 
 ARMS_EVENT_TYPES = frozenset({"arms_order", "arms_delivery"})
@@ -167,19 +167,26 @@ def country_mentions(parts: Sequence[DocPart]) -> list[CountryMention]:
 
 
 def _country_of(text: str, canonical: object, lang: str) -> str | None:
-    """The ISO code of a GPE span: its link, else its name less a lower-case article
-    ("the United States")."""
-    if isinstance(canonical, str):
-        return canonical if re.fullmatch("[A-Z]{2}", canonical) else None
+    """The ISO code of a GPE span: its link; else its name less a lower-case article ("the
+    United States"); else the country of a known city, a capital standing for its state
+    ("Washington agreed to transfer", «Ханой заказал»)."""
+    if isinstance(canonical, str) and re.fullmatch("[A-Z]{2}", canonical):
+        return canonical
     first, _, rest = text.partition(" ")
-    if rest and first.islower():
-        return country_code(rest, lang)
+    if rest and first.islower() and (code := country_code(rest, lang)):
+        return code
+    value = lookup_place(text, lang)
+    if value is not None and value.startswith("place:"):
+        place = place_info(value)
+        return place.code if place.label == "GPE" else None
     return None
 
 
-def _words_between(text: str, joined: bool) -> int:
-    """How many words ``text`` holds; -1 when a clause mark separates (a comma, a stop)."""
-    if re.search(r"[,;:.!?،؛。，；：！？]", text):
+def _words_between(text: str, joined: bool, commas: bool = False) -> int:
+    """How many words ``text`` holds; -1 when a clause mark separates (a stop, a colon, a
+    semicolon; a comma too unless ``commas``)."""
+    marks = r"[;:.!?؛。；：！？]" if commas else r"[,;:.!?،؛。，；：！？]"
+    if re.search(marks, text):
         return -1
     return len(text.strip()) if joined else len(text.split())
 
@@ -222,7 +229,8 @@ def _verb_role(
             continue
         match = pattern.search(text, end)
         if match is not None and not any(end <= o[0] < match.start() for o in others):
-            words = _words_between(text[end : match.start()], c.joined)
+            # "Slovakia confirmed, that it handed over": a comma may stand between
+            words = _words_between(text[end : match.start()], c.joined, commas=True)
             if 0 <= words <= c.words.max_subject_words:
                 found.append((words, role, match.group(0)))
         if c.words.subject_after_verb:
@@ -328,6 +336,15 @@ def _parties(scopes: Sequence[_Scope], origin: str | None) -> tuple[Party | None
     for scope in scopes:
         if supplier is None:
             supplier = scope.stated("supplier")
+            # a document names many transfers: its stated supplier of another system is
+            # no evidence against this one's origin
+            if (
+                supplier
+                and origin
+                and scope.basis == "document"
+                and same_state(supplier.country) != same_state(origin)
+            ):
+                supplier = None
             if supplier is None and origin and scope.named(origin):
                 supplier = Party(country=origin, basis=scope.basis)
         if recipient is None:
