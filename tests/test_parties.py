@@ -150,3 +150,27 @@ def test_a_comma_clause_between_subject_and_verb_keeps_the_subject() -> None:
         {"Словаччина": "SK", "Україні": "UA"},
     )
     assert found == {"SK": "supplier", "UA": "recipient"}
+
+
+def test_the_other_side_of_a_contract() -> None:
+    found = roles(
+        "Ai Cập đã ký hợp đồng với Nga để mua 26 tiêm kích Su-35.",
+        "vi",
+        {"Ai Cập": "EG", "Nga": "RU"},
+    )
+    assert found == {"EG": "recipient", "RU": "supplier"}
+    found = roles(
+        "Египет подписал контракт с Россией на закупку истребителей.",
+        "ru",
+        {"Египет": "EG", "Россией": "RU"},
+    )
+    assert found == {"EG": "recipient", "RU": "supplier"}
+
+
+def test_a_supply_noun_is_no_verb_of_its_subject() -> None:
+    found = roles(
+        "Indonesia, which has recently signed other major arm supplies with French companies.",
+        "en",
+        {"Indonesia": "ID"},
+    )
+    assert found == {}

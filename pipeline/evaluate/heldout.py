@@ -13,6 +13,9 @@ count against extraction:
 - people recall, and the share of found people given a Latin canonical name;
 - weapons recall (one gold entry per system and article), and quantity recall over gold
   entries that state a count (found with that count);
+- weapons precision: of the distinct systems extracted from an article, the share with a
+  mention overlapping a gold weapon form (what is left is read by hand: a miss of the
+  annotation, or a false weapon);
 - parties recall over gold entries that state supplier and recipient: an extracted event
   gives the found system both, as annotated;
 - events recall: (type, date) pairs; a gold date with an unknown year (``XXXX-07-12``)
@@ -49,6 +52,7 @@ COLUMNS = [
     "people_r",
     "latin_names",
     "weapons_r",
+    "weapons_p",
     "quantity_r",
     "parties_r",
     "events_r",
@@ -72,6 +76,7 @@ class Score:
     people: Ratio = field(default_factory=Ratio)
     latin: Ratio = field(default_factory=Ratio)
     weapons: Ratio = field(default_factory=Ratio)
+    weapons_p: Ratio = field(default_factory=Ratio)
     quantity: Ratio = field(default_factory=Ratio)
     parties: Ratio = field(default_factory=Ratio)
     events: Ratio = field(default_factory=Ratio)
@@ -79,7 +84,7 @@ class Score:
     def merge(self, other: Score) -> None:
         self.articles += other.articles
         self.skipped += other.skipped
-        for name in ("people", "latin", "weapons", "quantity", "parties", "events"):
+        for name in ("people", "latin", "weapons", "weapons_p", "quantity", "parties", "events"):
             getattr(self, name).add(getattr(other, name))
 
 
@@ -143,6 +148,10 @@ def score_article(gold: dict[str, Any], text: str, extraction: DocumentExtractio
             _count(score.quantity, any(w.mention.quantity == weapon["quantity"] for w in arms))
         if weapon.get("supplier") and weapon.get("recipient"):
             _count(score.parties, _parties_found(weapon, {w.id for w in arms}, extraction))
+    gold_spans = _spans(text, [f for w in gold.get("weapons", []) for f in w["forms"]])
+    for wid in sorted({w.id for w in extraction.weapons}):
+        mentions = [w.mention for w in extraction.weapons if w.id == wid]
+        _count(score.weapons_p, any(_overlaps(gold_spans, m.start, m.end) for m in mentions))
     predicted = [(e.type, e.date.value if e.date else None) for e in extraction.events]
     for event in gold.get("events", []):
         match = next(
@@ -171,6 +180,7 @@ def _row(split: str, language: str, score: Score) -> dict[str, object]:
         ("people_r", score.people),
         ("latin_names", score.latin),
         ("weapons_r", score.weapons),
+        ("weapons_p", score.weapons_p),
         ("quantity_r", score.quantity),
         ("parties_r", score.parties),
         ("events_r", score.events),

@@ -59,6 +59,9 @@ class PartyWords(BaseModel):
 
     source: list[str] = Field(default_factory=list, description="before the supplier")
     destination: list[str] = Field(default_factory=list, description="before the recipient")
+    # before the other side of a deal ("a contract with Russia"): the supplier when the
+    # sentence's verb acquires, the recipient when it supplies
+    partner: list[str] = Field(default_factory=list)
     # letters glued to the front of a country name that make it the recipient (Arabic ل)
     destination_prefixes: list[str] = Field(default_factory=list)
     supplies: list[str] = Field(default_factory=list, description="verbs whose subject gives")
@@ -93,6 +96,7 @@ class _Cues:
     words: PartyWords
     source: re.Pattern[str] | None
     destination: re.Pattern[str] | None
+    partner: re.Pattern[str] | None
     supplies: re.Pattern[str] | None
     acquires: re.Pattern[str] | None
     joined: bool
@@ -130,6 +134,7 @@ def cues(lang: str) -> _Cues | None:
         words,
         _pattern(words.source, joined),
         _pattern(words.destination, joined),
+        _pattern(words.partner, joined),
         _pattern(words.supplies, joined, words.verb_prefixes),
         _pattern(words.acquires, joined, words.verb_prefixes),
         joined,
@@ -256,6 +261,20 @@ def _object_role(text: str, start: int, c: _Cues) -> str | None:
     return _preceded_by(text, start, c.supply_words, c.words.max_object_words, c.joined)
 
 
+def _partner_role(text: str, c: _Cues) -> Role | None:
+    """The other side of the sentence's first supply or acquire verb."""
+    sides: tuple[tuple[Role, re.Pattern[str] | None], ...] = (
+        ("recipient", c.supplies),
+        ("supplier", c.acquires),
+    )
+    verbs: list[tuple[int, Role]] = [
+        (m.start(), role)
+        for role, pattern in sides
+        if pattern is not None and (m := pattern.search(text)) is not None
+    ]
+    return min(verbs)[1] if verbs else None
+
+
 def sentence_roles(
     text: str, offset: int, mentions: Sequence[CountryMention], lang: str
 ) -> list[tuple[CountryMention, Role, str]]:
@@ -282,6 +301,11 @@ def sentence_roles(
         )
         if cue:
             roles[i] = (mentions[i], "recipient", cue)
+            continue
+        cue = _preceded_by(text, start, c.partner, gap, c.joined)
+        role = _partner_role(text, c) if cue else None
+        if cue and role:
+            roles[i] = (mentions[i], role, cue)
     unplaced = [i for i in range(len(mentions)) if i not in roles]
     for i in unplaced:
         others = [local[j] for j in unplaced if j != i]
@@ -308,11 +332,19 @@ class _Scope:
     mentions: list[CountryMention]
     roles: list[tuple[CountryMention, Role, str]]
 
-    def stated(self, role: Role, not_state: str | None = None) -> Party | None:
-        for mention, found, cue in self.roles:
-            if found == role and (not_state is None or same_state(mention.code) != not_state):
-                return Party(country=mention.code, basis=self.basis, cue=cue)
-        return None
+    def stated(
+        self, role: Role, not_state: str | None = None, prefer: str | None = None
+    ) -> Party | None:
+        """The first country the words give ``role`` (``prefer``'s state first: the
+        system's origin among several suppliers), never of ``not_state``."""
+        found = [
+            Party(country=mention.code, basis=self.basis, cue=cue)
+            for mention, given, cue in self.roles
+            if given == role and (not_state is None or same_state(mention.code) != not_state)
+        ]
+        if prefer is not None:
+            found.sort(key=lambda p: same_state(p.country) != same_state(prefer))
+        return found[0] if found else None
 
     def named(self, code: str) -> bool:
         return any(same_state(m.code) == same_state(code) for m in self.mentions)
@@ -335,7 +367,7 @@ def _parties(scopes: Sequence[_Scope], origin: str | None) -> tuple[Party | None
     recipient: Party | None = None
     for scope in scopes:
         if supplier is None:
-            supplier = scope.stated("supplier")
+            supplier = scope.stated("supplier", prefer=origin)
             # a document names many transfers: its stated supplier of another system is
             # no evidence against this one's origin
             if (
