@@ -85,7 +85,7 @@ def test_urls_ingested_or_failed_with_reason(server: str, tmp_path: Path) -> Non
     options = Options.model_validate(
         {
             "fetch": {
-                "allow_private_addresses": True,  # the test server is on loopback
+                "allow_hosts": ["127.0.0.1"],  # the test server is on loopback
                 "timeout": 0.5,
                 "retries": 2,
                 "retry_backoff": 0,
