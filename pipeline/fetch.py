@@ -58,7 +58,7 @@ from lxml import etree
 
 from pipeline.config import FetchOptions
 from pipeline.errors import FetchError
-from pipeline.urls import CREDENTIALS_HINT, has_credentials, redact_url, split_url
+from pipeline.urls import CREDENTIALS_HINT, display_url, has_credentials, redact_url, split_url
 
 log = logging.getLogger(__name__)
 
@@ -371,8 +371,7 @@ def _check_url(url: str, source: str) -> None:
 
     Addresses are checked when the transport connects (:class:`_PinnedBackend`).
     """
-    shown = redact_url(url)
-    shown = shown if len(shown) <= 200 else shown[:200] + "…"
+    shown = display_url(url, 200)
     scheme = url.split(":", 1)[0].lower() if ":" in url else ""
     if scheme not in ALLOWED_SCHEMES:
         raise FetchError(source, f"refused URL scheme {scheme[:20] or '(none)'!r} in {shown}")
@@ -607,12 +606,6 @@ def _redirect_target(url: str, target: str, source: str) -> str:
         raise FetchError(source, f"malformed redirect target from {url}: {exc}") from exc
 
 
-def _label(location: str) -> str:
-    """How a URL source is named in errors: credentials hidden, at most 300 characters."""
-    shown = redact_url(location)
-    return shown if len(shown) <= 300 else shown[:300] + "…"
-
-
 def _fetch_url_once(
     session: _Session,
     location: str,
@@ -621,7 +614,7 @@ def _fetch_url_once(
     kind: SourceKind = "url",
     via: str | None = None,
 ) -> Fetched:
-    source = _label(location)
+    source = display_url(location)
     session.clock.start(options.deadline_s)
     try:
         return _follow(session, location, source, options, kind=kind, via=via)

@@ -88,5 +88,11 @@ def redact_url(url: str) -> str:
     return _USERINFO_RE.sub(r"\1***@", url, count=1)
 
 
+def display_url(url: str, limit: int = 300) -> str:
+    """``url`` as it may be shown in a message: credentials hidden, at most ``limit`` chars."""
+    shown = redact_url(url)
+    return shown if len(shown) <= limit else shown[:limit] + "…"
+
+
 def _short(text: str, limit: int = 80) -> str:
     return repr(text if len(text) <= limit else text[:limit] + "…")
