@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, m
 from pipeline import lang as lang_registry
 from pipeline.errors import ConfigError
 from pipeline.refdata import read_yaml, validate
-from pipeline.urls import host_problem
+from pipeline.urls import host_problem, normalize_host
 
 
 class _Section(BaseModel):
@@ -101,7 +101,7 @@ class FetchOptions(_Section):
     def _hosts_or_networks(cls, entries: list[str]) -> list[str]:
         cleaned = []
         for entry in entries:
-            value = entry.strip().lower().rstrip(".")
+            value = normalize_host(entry)
             try:
                 ipaddress.ip_network(value, strict=False)
             except ValueError:
@@ -115,7 +115,7 @@ class FetchOptions(_Section):
     @field_validator("credentials")
     @classmethod
     def _lower_hosts(cls, value: dict[str, HostCredentials]) -> dict[str, HostCredentials]:
-        return {host.strip().lower().rstrip("."): creds for host, creds in value.items()}
+        return {normalize_host(host): creds for host, creds in value.items()}
 
 
 class CleanOptions(_Section):

@@ -22,7 +22,8 @@ link taken from a feed, since those come from scraped text):
 * redirects are followed by hand, at most ``max_redirects``, loops refused;
 * one deadline (``deadline_s``) bounds the whole fetch of a URL, redirects
   included: every socket wait is cut to the time left, so a server that sends
-  its headers one byte at a time cannot hold a run;
+  its headers one byte at a time cannot hold a run (the DNS lookup itself is
+  bounded by the system resolver's own timeout);
 * bodies are streamed and decoded here, piece by piece, and refused past
   ``max_bytes`` of decoded bytes (stacked ``gzip, gzip`` bombs included);
 * the content type must be in ``allowed_content_types`` (sniffed from the
@@ -58,7 +59,14 @@ from lxml import etree
 
 from pipeline.config import FetchOptions
 from pipeline.errors import FetchError
-from pipeline.urls import CREDENTIALS_HINT, display_url, has_credentials, redact_url, split_url
+from pipeline.urls import (
+    CREDENTIALS_HINT,
+    display_url,
+    has_credentials,
+    normalize_host,
+    redact_url,
+    split_url,
+)
 
 log = logging.getLogger(__name__)
 
@@ -228,7 +236,7 @@ class AddressPolicy:
         return cls(frozenset(names), tuple(networks))
 
     def _listed(self, host: str, address: str) -> bool:
-        if host.lower().rstrip(".") in self.names:
+        if normalize_host(host) in self.names:
             return True
         ip = ipaddress.ip_address(address.split("%", 1)[0])
         embedded = embedded_ipv4(address)
@@ -592,8 +600,7 @@ def _check_content_type(
 
 def _credentials(url: str, options: FetchOptions) -> httpx.BasicAuth | None:
     """Basic auth for the URL's host when ``fetch.credentials`` names it (that host only)."""
-    host = (urlsplit(url).hostname or "").rstrip(".")
-    creds = options.credentials.get(host)
+    creds = options.credentials.get(normalize_host(urlsplit(url).hostname or ""))
     if creds is None or creds.password is None:
         return None
     return httpx.BasicAuth(creds.username, creds.password.get_secret_value())

@@ -56,6 +56,18 @@ def host_problem(host: str) -> str | None:
     return None
 
 
+def normalize_host(host: str) -> str:
+    """A host name as compared: lower case, no trailing dot, internationalised names in
+    their ASCII (IDNA) form, as they go on the wire."""
+    name = host.strip().lower().rstrip(".")
+    if not name.isascii():
+        try:
+            name = name.encode("idna").decode("ascii")
+        except UnicodeError:
+            return name  # host_problem says why it is unusable
+    return name
+
+
 def split_url(url: str) -> tuple[SplitResult, str | None]:
     """``urlsplit(url)`` and why the URL is malformed (None when it is well-formed).
 

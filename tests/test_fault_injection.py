@@ -26,7 +26,7 @@ import pytest
 
 from pipeline.config import FetchOptions, load_options
 from pipeline.errors import ConfigError, FetchError
-from pipeline.fetch import FeedResult, check_address, fetch
+from pipeline.fetch import AddressPolicy, FeedResult, check_address, fetch
 
 REPO = Path(__file__).resolve().parents[1]
 PAGE = b"<html><body><p>Cam Ranh Bay is a deep-water harbour in Vietnam.</p></body></html>"
@@ -186,8 +186,9 @@ def _measured_fetch(url: str, settings: dict[str, Any]) -> dict[str, Any]:
         timeout=20,  # the old code never ended on slow headers
         env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
         cwd=REPO,
-        check=True,
+        check=False,
     )
+    assert done.returncode == 0, done.stderr[-2000:]
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
 
@@ -220,7 +221,7 @@ def test_slow_headers_end_at_the_deadline_with_bounded_memory(base: str) -> None
     settings = {"allow_hosts": ["127.0.0.1"], "timeout": 2, "deadline_s": 1.0, "retries": 0}
     got = _measured_fetch(f"{base}/slow-headers", settings)
     assert "fetch deadline of 1 s (fetch.deadline_s)" in got["outcome"], got
-    assert got["seconds"] < 3, got
+    assert got["seconds"] < 5, got  # 1 s and some slack for a loaded machine
     assert got["growth_mb"] < 20, got
 
 
@@ -345,6 +346,15 @@ def test_allow_hosts_by_name_or_network(base: str) -> None:
     assert fetch(f"http://localhost:{port}/page", "url", opts(allow_hosts=["localhost"]))
     message = _one_line_failure(f"{base}/page", opts(allow_hosts=["10.1.2.0/24"]), "loopback")
     assert "add the host or network to fetch.allow_hosts in the options file" in message
+
+
+def test_allow_hosts_names_match_as_they_go_on_the_wire() -> None:
+    policy = AddressPolicy.from_options(opts(allow_hosts=["Пример.РФ.", "10.1.2.0/24"]))
+    assert policy.refusal("xn--e1afmkfd.xn--p1ai", "10.9.9.9") is None  # listed by name
+    assert policy.refusal("mirror.example", "10.1.2.7") is None  # listed by network
+    assert policy.refusal("mirror.example", "::ffff:10.1.2.7") is None  # the same, mapped
+    refused = policy.refusal("mirror.example", "10.1.3.7")
+    assert refused is not None and refused.startswith("refused private address 10.1.3.7")
 
 
 @pytest.mark.parametrize(
