@@ -177,15 +177,15 @@ print(json.dumps({"outcome": outcome, "seconds": seconds, "growth_mb": growth_kb
 """
 
 
-def _measured_fetch(url: str, settings: dict[str, Any]) -> dict[str, Any]:
+def _measured_fetch(url: str, settings: dict[str, Any], tree: Path = REPO) -> dict[str, Any]:
     """Fetch in a fresh interpreter: the outcome, the seconds and the growth of peak RSS."""
     done = subprocess.run(
         [sys.executable, "-c", _MEASURE, url, json.dumps(settings)],
         capture_output=True,
         text=True,
         timeout=20,  # the old code never ended on slow headers
-        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
-        cwd=REPO,
+        env={"PYTHONPATH": str(tree), "PATH": "/usr/bin:/bin"},
+        cwd=tree,
         check=False,
     )
     assert done.returncode == 0, done.stderr[-2000:]
@@ -413,3 +413,30 @@ def test_credentials_from_options_go_to_their_host_only(
     monkeypatch.delenv("OSINTDESK_TEST_PASSWORD")
     with pytest.raises(ValueError, match="OSINTDESK_TEST_PASSWORD is not set"):
         opts(credentials=creds)
+
+
+def _main() -> None:
+    """Peak-RSS growth and seconds of the bomb and slow-header fetches for a source tree:
+    ``python tests/test_fault_injection.py [TREE] [--old-options]`` (docs/performance.md).
+    ``--old-options`` allows loopback the way trees before allow_hosts did (they have no
+    deadline; this tree is given 1 s, as in the test)."""
+    tree = Path(next((a for a in sys.argv[1:] if not a.startswith("--")), REPO))
+    allow: dict[str, Any] = (
+        {"allow_private_addresses": True}
+        if "--old-options" in sys.argv
+        else {"allow_hosts": ["127.0.0.1"], "deadline_s": 1.0}
+    )
+    httpd = _Server(("127.0.0.1", 0), _handler(_bomb()))
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{httpd.server_address[1]}"
+    cases = [("bomb", {"max_bytes": 1_000_000}), ("slow-headers", {"timeout": 2})]
+    for path, settings in cases:
+        try:
+            got = _measured_fetch(f"{base}/{path}", {**allow, **settings, "retries": 0}, tree)
+            print(f"{path}: {got['growth_mb']:.1f} MB peak RSS growth, {got['seconds']:.1f} s")
+        except subprocess.TimeoutExpired:
+            print(f"{path}: no answer after 20 s (killed)")
+
+
+if __name__ == "__main__":
+    _main()
