@@ -65,7 +65,7 @@ from pipeline.urls import (
     has_credentials,
     normalize_host,
     redact_url,
-    split_url,
+    syntax_problem,
 )
 
 log = logging.getLogger(__name__)
@@ -383,10 +383,10 @@ def _check_url(url: str, source: str) -> None:
     scheme = url.split(":", 1)[0].lower() if ":" in url else ""
     if scheme not in ALLOWED_SCHEMES:
         raise FetchError(source, f"refused URL scheme {scheme[:20] or '(none)'!r} in {shown}")
-    parts, problem = split_url(url)
+    problem = syntax_problem(url)
     if problem is not None:
         raise FetchError(source, f"{problem}: {shown}")
-    if has_credentials(parts):
+    if has_credentials(url):
         raise FetchError(
             source, f"refused URL with a user name or password ({shown}): {CREDENTIALS_HINT}"
         )

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from pipeline.errors import ConfigError, ManifestError
 from pipeline.refdata import read_yaml, validate
-from pipeline.urls import CREDENTIALS_HINT, display_url, has_credentials, split_url
+from pipeline.urls import CREDENTIALS_HINT, display_url, has_credentials, syntax_problem
 from pipeline.write import atomic_write_text
 
 SourceKind = Literal["url", "file", "feed"]
@@ -50,7 +50,9 @@ class Source(BaseModel):
     @model_validator(mode="after")
     def _check_location(self) -> Source:
         if self.kind in ("url", "feed"):
-            problem = url_problem(self.location)
+            # the scheme and credentials are checked here; a malformed host fails at
+            # fetch time, in one line, without stopping the run
+            problem = _scheme_problem(self.location) or _credentials_problem(self.location)
             if problem is not None:
                 raise ValueError(f"{self.kind} source {self.id!r}: {problem}")
         return self
@@ -132,13 +134,18 @@ def url_problem(url: str) -> str | None:
 
     The reason never repeats a password written into the URL.
     """
+    return _scheme_problem(url) or _credentials_problem(url) or syntax_problem(url)
+
+
+def _scheme_problem(url: str) -> str | None:
     scheme = url.split(":", 1)[0].lower() if ":" in url else ""
     if scheme not in ALLOWED_SCHEMES:
         return f"URL scheme {scheme[:20] or 'none'!r} is not allowed (only http and https)"
-    parts, problem = split_url(url)
-    if problem is not None:
-        return problem
-    if has_credentials(parts):
+    return None
+
+
+def _credentials_problem(url: str) -> str | None:
+    if has_credentials(url):
         return f"the URL carries a user name or password: {CREDENTIALS_HINT}"
     return None
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from urllib.parse import SplitResult, urlsplit
+from urllib.parse import urlsplit
 
 MAX_URL_CHARS = 8192
 """Longest URL fetched (RFC 9110 asks clients to handle at least 8,000 octets)."""
@@ -68,31 +68,28 @@ def normalize_host(host: str) -> str:
     return name
 
 
-def split_url(url: str) -> tuple[SplitResult, str | None]:
-    """``urlsplit(url)`` and why the URL is malformed (None when it is well-formed).
-
-    Checks the length, that ``urlsplit`` accepts it, the host name and the port.
-    The scheme is the caller's business (it decides which schemes it takes).
-    """
+def syntax_problem(url: str) -> str | None:
+    """Why ``url`` is malformed (too long, control characters, unparsable, a bad host name
+    or port), or None. The scheme is the caller's business (it decides which it takes)."""
     if len(url) > MAX_URL_CHARS:
-        return urlsplit(""), f"URL longer than {MAX_URL_CHARS} characters ({len(url)})"
+        return f"URL longer than {MAX_URL_CHARS} characters ({len(url)})"
     if any(ord(c) < 0x20 or c == "\x7f" for c in url):
-        return urlsplit(""), "URL contains control characters"
+        return "URL contains control characters"
     try:
         parts = urlsplit(url)
         port = parts.port
         host = parts.hostname
     except ValueError as exc:
-        return urlsplit(""), f"malformed URL: {exc}"
+        return f"malformed URL: {exc}"
     if port == 0:
-        return parts, "malformed URL: port 0"
+        return "malformed URL: port 0"
     problem = host_problem(host or "")
-    return parts, None if problem is None else f"malformed URL: {problem}"
+    return None if problem is None else f"malformed URL: {problem}"
 
 
-def has_credentials(parts: SplitResult) -> bool:
+def has_credentials(url: str) -> bool:
     """Whether a user name or password is written in the URL (``user:secret@host``)."""
-    return "@" in parts.netloc
+    return _USERINFO_RE.match(url) is not None
 
 
 def redact_url(url: str) -> str:

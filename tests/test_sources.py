@@ -96,6 +96,9 @@ def test_hand_written_credentials_in_the_manifest_are_refused_unshown(tmp_path: 
     with pytest.raises(ManifestError, match="user name or password") as info:
         load_manifest(path)
     assert "hunter2" not in str(info.value)
+    # a malformed host is the fetch's to refuse, in one line, while the run goes on
+    path.write_text("sources:\n- {id: typo, kind: url, location: 'http://a..b/'}\n", "utf-8")
+    assert [s.id for s in load_manifest(path).sources] == ["typo"]
 
 
 def test_add_refuses_duplicates(project: Path) -> None:
