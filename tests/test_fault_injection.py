@@ -27,6 +27,7 @@ import pytest
 from pipeline.config import FetchOptions, load_options
 from pipeline.errors import ConfigError, FetchError
 from pipeline.fetch import AddressPolicy, FeedResult, check_address, fetch
+from pipeline.urls import has_credentials, redact_url
 
 REPO = Path(__file__).resolve().parents[1]
 PAGE = b"<html><body><p>Cam Ranh Bay is a deep-water harbour in Vietnam.</p></body></html>"
@@ -397,6 +398,21 @@ def test_url_with_credentials_is_refused_and_not_shown(base: str) -> None:
     assert "fetch.credentials" in message
     redirect = f"{base}/redirect?to=CREDS/private"
     assert "hunter2" not in _one_line_failure(redirect, opts(), "user name or password")
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("https://analyst:hunter2@example.org/a", "https://***@example.org/a"),
+        ("https://hunter2@example.org/a", "https://***@example.org/a"),
+        ("https://a:b@c:hunter2@example.org/a@b", "https://***@example.org/a@b"),
+        ("https://example.org/a@b?x=@", "https://example.org/a@b?x=@"),  # no credentials
+        ("https://analyst:hunter2@[::1/a", "https://***@[::1/a"),  # even if unparsable
+    ],
+)
+def test_credentials_are_redacted_wherever_the_at_sign_is(url: str, shown: str) -> None:
+    assert redact_url(url) == shown
+    assert has_credentials(url) == (shown != url)
 
 
 def test_credentials_from_options_go_to_their_host_only(
