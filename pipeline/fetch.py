@@ -513,8 +513,8 @@ class _BodyDecoder:
     """Undoes the response's content codings as the raw bytes stream in."""
 
     def __init__(self, header: str | None, source: str) -> None:
-        self.header = header or ""
-        codings = [c.strip().lower() for c in self.header.split(",") if c.strip()]
+        self.header = (header or "")[:100]  # as shown in messages: the server's text
+        codings = [c.strip().lower() for c in (header or "").split(",") if c.strip()]
         codings = [c for c in codings if c != "identity"]
         if len(codings) > MAX_CONTENT_CODINGS:
             raise FetchError(
@@ -523,7 +523,8 @@ class _BodyDecoder:
         for coding in codings:
             if coding not in CONTENT_CODINGS:
                 raise FetchError(
-                    source, f"refused content encoding {coding!r} (gzip and deflate are decoded)"
+                    source,
+                    f"refused content encoding {coding[:40]!r} (gzip and deflate are decoded)",
                 )
         # applied first is decoded last
         self.layers = [_Inflater(coding) for coding in reversed(codings)]

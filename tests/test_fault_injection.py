@@ -84,6 +84,11 @@ def _handler(bomb: bytes) -> type[BaseHTTPRequestHandler]:
             elif path == "/raw-deflate":
                 packer = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
                 self._send(packer.compress(PAGE) + packer.flush(), Content_Encoding="deflate")
+            elif path == "/five-gzip":
+                body = PAGE
+                for _ in range(5):
+                    body = _gzip(body)
+                self._send(body, Content_Encoding=", ".join(["gzip"] * 5))
             elif path == "/brotli":
                 self._send(b"\x0b\x02\x80", Content_Encoding="br")
             elif path == "/slow-headers":
@@ -212,6 +217,7 @@ def test_stacked_and_raw_encodings_still_decode(base: str) -> None:
     [raw] = fetch(f"{base}/raw-deflate", "url", opts())
     assert raw.data == PAGE
     _one_line_failure(f"{base}/brotli", opts(), "refused content encoding 'br'")
+    _one_line_failure(f"{base}/five-gzip", opts(), "refused 5 stacked content codings")
 
 
 # --------------------------------------------------------------------------- 2: slow headers
