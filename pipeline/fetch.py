@@ -374,21 +374,22 @@ class _PinnedBackend(httpcore.NetworkBackend):
         time.sleep(seconds)
 
 
-def _check_url(url: str, source: str) -> None:
+def _check_url(url: str, source: str, *, redirected: bool) -> None:
     """Refuse malformed URLs, schemes other than http(s) and URLs carrying credentials.
 
     Addresses are checked when the transport connects (:class:`_PinnedBackend`).
+    A redirect target is named in the reason; the source's own URL already is.
     """
-    shown = display_url(url, 200)
+    where = f" (redirect to {display_url(url, 200)})" if redirected else ""
     scheme = url.split(":", 1)[0].lower() if ":" in url else ""
     if scheme not in ALLOWED_SCHEMES:
-        raise FetchError(source, f"refused URL scheme {scheme[:20] or '(none)'!r} in {shown}")
+        raise FetchError(source, f"refused URL scheme {scheme[:20] or '(none)'!r}{where}")
     problem = syntax_problem(url)
     if problem is not None:
-        raise FetchError(source, f"{problem}: {shown}")
+        raise FetchError(source, f"{problem}{where}")
     if has_credentials(url):
         raise FetchError(
-            source, f"refused URL with a user name or password ({shown}): {CREDENTIALS_HINT}"
+            source, f"refused URL with a user name or password{where}: {CREDENTIALS_HINT}"
         )
 
 
@@ -659,7 +660,7 @@ def _follow(
     seen: set[str] = set()
     hops = 0
     while True:
-        _check_url(url, source)
+        _check_url(url, source, redirected=hops > 0)
         seen.add(url)
         auth = _credentials(url, options)
         with session.client.stream("GET", url, auth=auth) as response:

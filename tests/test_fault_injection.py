@@ -274,6 +274,7 @@ def test_redirect_to_malformed_url_is_one_line(base: str, target: str, reason: s
     source = f"{base}/redirect?to={target}"
     message = _one_line_failure(source, opts(), reason)
     assert message.startswith(f"{base}/redirect?to=")
+    assert "(redirect to http://" in message  # the hop that failed is named
 
 
 def test_feed_keeps_good_entries_around_malformed_links(base: str) -> None:
