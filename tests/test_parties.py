@@ -174,3 +174,13 @@ def test_a_supply_noun_is_no_verb_of_its_subject() -> None:
         {"Indonesia": "ID"},
     )
     assert found == {}
+
+
+def test_a_passive_verb_turns_its_subject_into_the_recipient() -> None:
+    found = roles(
+        "Dự kiến chiếc Su-35 đầu tiên của Ai Cập sẽ được giao ngay trong năm nay.",
+        "vi",
+        {"Ai Cập": "EG"},
+    )
+    assert found == {"EG": "recipient"}
+    assert roles("Taiwan was sold 66 F-16V jets.", "en", {"Taiwan": "TW"}) == {"TW": "recipient"}

@@ -78,6 +78,9 @@ class PartyWords(BaseModel):
     # a country right after a supply verb is its recipient (Russian dative «поставит Индии»)
     object_after_supply: bool = False
     max_object_words: int = Field(3, ge=0)
+    # words that make the verb passive right before it ("was supplied", "được giao"): its
+    # subject receives what the verb supplies
+    passive: list[str] = Field(default_factory=list)
     # clitics a verb may carry in front (Arabic و, ف: "and", "then")
     verb_prefixes: list[str] = Field(default_factory=list)
 
@@ -101,6 +104,7 @@ class _Cues:
     acquires: re.Pattern[str] | None
     joined: bool
     supply_words: re.Pattern[str] | None  # verbs and nouns of supply
+    passive: re.Pattern[str] | None
 
 
 def _pattern(
@@ -139,6 +143,7 @@ def cues(lang: str) -> _Cues | None:
         _pattern(words.acquires, joined, words.verb_prefixes),
         joined,
         _pattern([*words.supplies, *words.supply_nouns], joined, words.verb_prefixes),
+        _pattern(words.passive, joined),
     )
 
 
@@ -237,6 +242,8 @@ def _verb_role(
             # "Slovakia confirmed, that it handed over": a comma may stand between
             words = _words_between(text[end : match.start()], c.joined, commas=True)
             if 0 <= words <= c.words.max_subject_words:
+                if _preceded_by(text, match.start(), c.passive, 0, c.joined):
+                    role = "recipient" if role == "supplier" else "supplier"
                 found.append((words, role, match.group(0)))
         if c.words.subject_after_verb:
             before = [
