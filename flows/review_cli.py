@@ -167,7 +167,9 @@ def edit(
         typer.Option(
             "--set",
             help="field=value; events: date, date_precision, type, quantity; people: name,"
-            " canonical, known, roles; weapons: name, canonical, category, family, origin.",
+            " canonical, known, roles; weapons: name, canonical, category, family, origin;"
+            " deals: status, number_ordered, order_date, number_delivered, supplier,"
+            " recipient, comments.",
         ),
     ],
     reviewer: Reviewer = "cli",
