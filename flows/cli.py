@@ -28,6 +28,34 @@ DEFAULT_OUT = Path("output")
 ConfigOpt = Annotated[
     Path | None, typer.Option("--config", help="Options file layered over the defaults.")
 ]
+WorkersOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--workers",
+        min=1,
+        help="Process documents on a local Dask cluster of N worker processes "
+        "(default engine.workers, 1: this process).",
+    ),
+]
+DaskAddressOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--dask-address",
+        help="Process documents on an existing Dask cluster (tcp://host:8786); "
+        "default engine.dask_address.",
+    ),
+]
+
+
+def _with_engine(options: Any, workers: int | None, dask_address: str | None) -> Any:
+    """Options with the command line's engine choices over the options file's."""
+    from pipeline.config import EngineOptions
+    from pipeline.refdata import validate
+
+    update = {"workers": workers, "dask_address": dask_address}
+    merged = options.engine.model_dump() | {k: v for k, v in update.items() if v is not None}
+    engine = validate(EngineOptions, merged, "command line")
+    return options.model_copy(update={"engine": engine})
 
 
 def _options(config: Path | None, manifest: Path = DEFAULT_MANIFEST) -> Any:
@@ -65,18 +93,23 @@ def run(
     manifest: Annotated[Path, typer.Option(help="Sources manifest.")] = DEFAULT_MANIFEST,
     out: Annotated[Path, typer.Option("--out", help="Output folder.")] = DEFAULT_OUT,
     config: ConfigOpt = None,
+    workers: WorkersOpt = None,
+    dask_address: DaskAddressOpt = None,
 ) -> None:
     """Run the main job: the Prefect ingest flow over every enabled source of the manifest."""
     from pipeline.sources import load_manifest
 
     # Bad configuration is one line here, before Prefect starts (and logs tracebacks).
     load_manifest(manifest)
-    _options(config, manifest)
+    options = _with_engine(_options(config, manifest), workers, dask_address)
 
-    from flows.ingest import ingest_flow
+    from flows.ingest import run_ingest
 
-    result = ingest_flow(
-        manifest=str(manifest), out_dir=str(out), config=str(config) if config else None
+    result = run_ingest(
+        manifest=str(manifest),
+        out_dir=str(out),
+        config=str(config) if config else None,
+        engine_options=options.engine,
     )
     print_summary(result)
     _index_for_review(out, result)
@@ -95,15 +128,23 @@ def ingest(
     targets: Annotated[list[str], typer.Argument(help="Files or http(s) URLs to ingest.")],
     out: Annotated[Path, typer.Option("--out", help="Output folder.")] = DEFAULT_OUT,
     config: ConfigOpt = None,
+    workers: WorkersOpt = None,
+    dask_address: DaskAddressOpt = None,
 ) -> None:
     """Ingest ad-hoc files or URLs into OUT, without the orchestrator (fast for one-off files)."""
     import datetime as dt
 
-    from pipeline.ingest import ingest_paths, new_run_id, write_outputs
+    from flows.engine import ingest_items
+    from pipeline.ingest import fetch_paths, new_run_id, write_outputs
 
     started = dt.datetime.now(dt.UTC)
-    options = _options(config)
-    processed, failures = ingest_paths(targets, options=options, out_dir=out)
+    options = _with_engine(_options(config), workers, dask_address)
+    items, failures = fetch_paths(targets, options=options)
+    incidents: list[str] = []
+    processed = []
+    for done, more in ingest_items(items, options=options, out_dir=out, incidents=incidents):
+        processed.extend(done)
+        failures.extend(more)
     result = write_outputs(
         processed,
         failures,
@@ -111,6 +152,7 @@ def ingest(
         run_id=new_run_id(started),
         started=started,
         keep_previous=lambda doc: True,  # earlier ad-hoc ingests into OUT stay
+        incidents=incidents,
     )
     print_summary(result)
     if failures and not processed:

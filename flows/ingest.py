@@ -13,15 +13,16 @@ from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.context import FlowRunContext
 
+from flows import engine
 from pipeline import ingest
-from pipeline.config import Options, config_path, load_options
+from pipeline.config import EngineOptions, Options, config_path, load_options
 from pipeline.errors import SourceError
 from pipeline.fetch import TransientFetchError
 from pipeline.ingest import Failure, Item, Processed, RunResult
 from pipeline.sources import Source, load_manifest, project_root
 
-BATCH_SIZE = 8
 FETCH_RETRY_DELAYS: list[float] = [2, 10, 30]
 
 
@@ -65,6 +66,7 @@ def write_outputs(
     out_dir: Path,
     run_id: str,
     started: dt.datetime,
+    incidents: list[str] | None = None,
 ) -> RunResult:
     failed = {failure.source for failure in failures}
     return ingest.write_outputs(
@@ -73,21 +75,80 @@ def write_outputs(
         out_dir=out_dir,
         run_id=run_id,
         started=started,
+        incidents=incidents or [],
         # a source that failed this time keeps its last good document
         keep_previous=lambda doc: doc.source.source_id in failed,
     )
 
 
+def _process_in_order(items: list[Item], options: Options, out: Path, incidents: list[str]) -> Any:
+    """Batches through the flow's task runner, outcomes in batch order: on a
+    ``DaskTaskRunner`` (``osintdesk run --workers N``) the batches run on the cluster's
+    workers; otherwise each batch runs here, one after the other."""
+    context = FlowRunContext.get()
+    runner = context.task_runner if context else None
+    client = engine.dask_client_of(runner)
+    if client is None:
+        return engine.ordered_outcomes(
+            items,
+            len(items),
+            engine=options.engine,
+            width=1,
+            submit=lambda batch: batch,
+            result=lambda batch: process_batch(batch.index, list(batch.items), options, out),
+            incidents=incidents,
+        )
+    return engine.ordered_outcomes(
+        items,
+        len(items),
+        engine=options.engine,
+        width=engine.client_width(client),
+        submit=lambda batch: process_batch.submit(batch.index, list(batch.items), options, out),
+        result=engine.wait_result,
+        incidents=incidents,
+    )
+
+
+def run_ingest(
+    manifest: str = "raw/sources.yaml",
+    out_dir: str = "output",
+    config: str | None = None,
+    *,
+    engine_options: EngineOptions | None = None,
+) -> RunResult:
+    """The flow on the engine the options choose: ``engine_options`` (the CLI's
+    ``--workers``/``--dask-address`` over the options file) or the options file's."""
+    if engine_options is None:
+        root = project_root(Path(manifest))
+        engine_options = load_options(config_path(Path(config) if config else None, root)).engine
+    runner = engine.task_runner(engine_options)
+    if runner is None:
+        return ingest_flow(manifest=manifest, out_dir=out_dir, config=config)
+    with engine.dask_settings():
+        return ingest_flow.with_options(task_runner=runner)(
+            manifest=manifest,
+            out_dir=out_dir,
+            config=config,
+            engine_options=engine_options.model_dump(),
+        )
+
+
 @flow(name="osintdesk-ingest", log_prints=False)
 def ingest_flow(
-    manifest: str = "raw/sources.yaml", out_dir: str = "output", config: str | None = None
+    manifest: str = "raw/sources.yaml",
+    out_dir: str = "output",
+    config: str | None = None,
+    engine_options: dict[str, Any] | None = None,
 ) -> RunResult:
     """Fetch, clean, detect language, extract and write every enabled source."""
     logger = get_run_logger()
     started = dt.datetime.now(dt.UTC)
     manifest_path = Path(manifest)
     root = project_root(manifest_path)
-    options = load_options(config_path(Path(config) if config else None, root))
+    options = load_options(
+        config_path(Path(config) if config else None, root),
+        {"engine": engine_options} if engine_options else None,
+    )
     sources = [s for s in load_manifest(manifest_path).sources if s.enabled]
     out = Path(out_dir)
 
@@ -108,13 +169,13 @@ def ingest_flow(
             failures.extend(entry_failures)
 
     processed: list[Processed] = []
-    for index, start in enumerate(range(0, len(items), BATCH_SIZE)):
-        done, batch_failures = process_batch(index, items[start : start + BATCH_SIZE], options, out)
+    incidents: list[str] = []
+    for done, batch_failures in _process_in_order(items, options, out, incidents):
         processed.extend(done)
         failures.extend(batch_failures)
 
     for failure in failures:
         logger.warning("source failed: %s", failure.line())
-    result = write_outputs(processed, failures, out, ingest.new_run_id(started), started)
+    result = write_outputs(processed, failures, out, ingest.new_run_id(started), started, incidents)
     logger.info("run %s: %s", result.run_id, result.counts)
     return result

@@ -190,12 +190,29 @@ class ExtractOptions(_Section):
     )
 
 
+class EngineOptions(_Section):
+    """Where document batches run: this process (the default), a local Dask cluster of
+    ``workers`` processes, or an existing cluster at ``dask_address``."""
+
+    workers: int = Field(1, ge=1, description="Worker processes of a local Dask cluster.")
+    dask_address: str | None = Field(
+        None,
+        pattern=r"^(tcp|tls|ucx|inproc)://\S+$",
+        description="Scheduler of an existing Dask cluster (tcp://host:8786); its workers "
+        "must see the output folder and have osintdesk installed.",
+    )
+    batch_size: int | None = Field(
+        None, ge=1, description="Documents per batch (default: sized by pipeline.batches)."
+    )
+
+
 class Options(_Section):
     # factories: the language defaults read the registry when an Options is made
     fetch: FetchOptions = Field(default_factory=FetchOptions)
     clean: CleanOptions = Field(default_factory=CleanOptions)
     language: LanguageOptions = Field(default_factory=LanguageOptions)
     extract: ExtractOptions = Field(default_factory=ExtractOptions)
+    engine: EngineOptions = Field(default_factory=EngineOptions)
 
 
 CONFIG_FILE = "osintdesk.yaml"

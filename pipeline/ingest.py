@@ -78,6 +78,7 @@ class RunResult:
     documents: list[DocumentRecord] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
+    incidents: list[str] = field(default_factory=list)  # e.g. a worker lost, its batch retried
 
     @property
     def languages(self) -> Counter[str]:
@@ -298,6 +299,13 @@ def ingest_paths(
     targets: Sequence[str], *, options: Options, out_dir: Path
 ) -> tuple[list[Processed], list[Failure]]:
     """Process ad-hoc inputs (files or URLs) without a manifest or the orchestrator."""
+    items, failures = fetch_paths(targets, options=options)
+    done, process_failures = process_items(items, options=options, out_dir=out_dir)
+    return done, failures + process_failures
+
+
+def fetch_paths(targets: Sequence[str], *, options: Options) -> tuple[list[Item], list[Failure]]:
+    """Fetch ad-hoc inputs (files or URLs); what cannot be fetched becomes a failure."""
     items: list[Item] = []
     failures: list[Failure] = []
     for target in targets:
@@ -314,8 +322,7 @@ def ingest_paths(
             continue
         failures.extend(Failure(label, failure_reason(exc)) for exc in entry_failures)
         items.extend(Item(label=label, fetched=f) for f in fetched_items)
-    done, process_failures = process_items(items, options=options, out_dir=out_dir)
-    return done, failures + process_failures
+    return items, failures
 
 
 def new_run_id(now: dt.datetime | None = None) -> str:
@@ -395,6 +402,7 @@ def write_outputs(
     run_id: str,
     started: dt.datetime,
     keep_previous: Callable[[DocumentRecord], bool] | None = None,
+    incidents: Sequence[str] = (),
 ) -> RunResult:
     """Link entities across documents, validate, and write every output file atomically.
 
@@ -437,6 +445,7 @@ def write_outputs(
     }
     result.documents = [item.record for item in ordered]
     result.failures = list(failures)
+    result.incidents = list(incidents)
     result.finished = dt.datetime.now(dt.UTC)
     write_json(
         out_dir / "runs" / f"{run_id}.json",
@@ -452,6 +461,7 @@ def write_outputs(
                 for d in result.documents
             ],
             "failures": [{"source": f.source, "reason": f.reason} for f in failures],
+            "incidents": result.incidents,
         },
     )
     return result
