@@ -17,6 +17,21 @@ LABELS = ("PERSON", "ORG", "GPE", "LOC", "WEAPON", "DATE")
 _REPLACEABLE = {"PERSON", "ORG", "GPE", "LOC"}
 
 
+_TEXT_KEY = "osintdesk.text"
+
+
+def doc_text(doc: Doc) -> str:
+    """``doc.text``, built once per Doc. spaCy rebuilds the text from every token on each
+    ``doc.text``, which made components that ask per candidate name quadratic in effect
+    (profile in docs/performance.md). A Doc's text never changes after tokenisation
+    (retokenising merges keep it), so the first answer stays right."""
+    text = doc.user_data.get(_TEXT_KEY)
+    if not isinstance(text, str):
+        text = doc.text
+        doc.user_data[_TEXT_KEY] = text
+    return text
+
+
 def register_extensions() -> None:
     """Register the attributes once; safe to call repeatedly."""
     span_attrs: dict[str, object] = {

@@ -1045,7 +1045,8 @@ class WeaponsComponent:
         load_numbers()
 
     def __call__(self, doc: Doc) -> Doc:
-        mentions = find_mentions(doc.text)
+        text = extensions.doc_text(doc)
+        mentions = find_mentions(text)
         spans: list[Span] = []
         details: list[tuple[Span, WeaponMention]] = []
         for mention in mentions:
@@ -1078,7 +1079,7 @@ class WeaponsComponent:
                 quantity = None
             else:
                 quantity = find_quantity(
-                    doc.text,
+                    text,
                     mention.outer_start,
                     mention.end,
                     lang,

@@ -33,6 +33,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline import lang as lang_registry
+from pipeline.extensions import doc_text
 from pipeline.extract.records import DocPart, DocumentExtraction
 from pipeline.people.index import adjective_forms
 from pipeline.people.normalise import parts_joined, token_key
@@ -432,7 +433,7 @@ def add_parties(result: DocumentExtraction, parts: Sequence[DocPart]) -> None:
         )
         scopes = [sentence]
         if part is not None:
-            p_start, p_end = part.offset, part.offset + len(part.doc.text)
+            p_start, p_end = part.offset, part.offset + len(doc_text(part.doc))
             in_para = [m for m in mentions if p_start <= m.start and m.end <= p_end]
             p_roles = [r for r in document.roles if p_start <= r[0].start < p_end]
             scopes.append(_Scope("paragraph", in_para, p_roles))
@@ -454,7 +455,7 @@ def _assign(event: EventRecord, scopes: Sequence[_Scope], origins: dict[str, str
 
 def _part_of(parts: Sequence[DocPart], offset: int) -> DocPart | None:
     for part in parts:
-        if part.offset <= offset < part.offset + len(part.doc.text):
+        if part.offset <= offset < part.offset + len(doc_text(part.doc)):
             return part
     return None
 

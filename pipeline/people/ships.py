@@ -14,6 +14,7 @@ from functools import lru_cache
 from spacy.tokens import Doc
 
 from pipeline import lang as lang_registry
+from pipeline.extensions import doc_text
 from pipeline.people.models import name_patterns
 
 _QUOTES = "\\s\"'“”«»„‘’「」『』"
@@ -31,7 +32,7 @@ class ShipCues:
 
     def is_ship(self, doc: Doc, start_char: int, end_char: int) -> bool:
         """Whether the name at doc.text[start_char:end_char] is a ship's name."""
-        text = doc.text
+        text = doc_text(doc)
         if self.hull is not None and self.hull.match(text, start_char, end_char):
             return True
         # one character more than the cues need, so a word boundary is seen
@@ -47,7 +48,7 @@ class ShipCues:
         """Whether only a list joiner ("and", "và", ",") separates two names."""
         if self.joiner is None or previous_end < 0 or previous_end > start_char:
             return False
-        return bool(self.joiner.fullmatch(doc.text[previous_end:start_char]))
+        return bool(self.joiner.fullmatch(doc_text(doc)[previous_end:start_char]))
 
 
 @lru_cache(maxsize=8)
