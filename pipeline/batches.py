@@ -22,10 +22,11 @@ T = TypeVar("T")
 R = TypeVar("R")
 F = TypeVar("F")
 
-# Measured (docs/performance.md, "Batches"): one Prefect task on a local Dask cluster costs
-# about 0.1 s of scheduling and state reporting; a sample document takes 0.1-0.3 s to process.
-TASK_OVERHEAD_S = 0.1
-DOCUMENT_S = 0.1
+# Measured in one session (docs/performance.md, "Batch size"; load 14 on 2 cores, so both are
+# slow, but their ratio is what sizes a batch): an empty Prefect task on a local
+# DaskTaskRunner cost 1.6 s of worker time; an English sample document about 1.0 s.
+TASK_OVERHEAD_S = 1.6
+DOCUMENT_S = 1.0
 MAX_OVERHEAD_SHARE = 0.05
 BATCHES_PER_WORKER = 4
 

@@ -137,11 +137,11 @@ def scale_benchmark(n: int, *, rounds: int = 2, language: str | None = None) -> 
                 "run": name,
                 "documents": docs,
                 "words": words,
-                "wall s": round(run.wall_s, 1),
-                "docs/s": round(docs / run.wall_s, 1),
+                "wall s": f"{run.wall_s:.1f}",
+                "docs/s": f"{docs / run.wall_s:.2f}",
                 "words/s": round(words / run.wall_s),
                 "peak RSS MB": round(run.peak_rss_mb),
-                "ratio to bare (same round)": round(ratios[name], 2),
+                "ratio to bare (same round)": f"{ratios[name]:.2f}",
             }
         )
     report.notes.append(
