@@ -126,6 +126,23 @@ class DocumentRecord(_Record):
     extractor: Extractor | None = None
 
 
+PartyBasis = Literal["sentence", "paragraph", "document", "origin", "reviewer"]
+
+
+class Party(_Model):
+    """A country's part in a transfer, and what says so."""
+
+    country: str = Field(pattern=r"^[A-Z]{2}$", description="ISO 3166 alpha-2 code.")
+    basis: PartyBasis = Field(
+        description="Where the text states it: the event's sentence, its paragraph, the "
+        "document; 'origin': not stated, the system's country of origin; 'reviewer': set "
+        "by a reviewer."
+    )
+    cue: str | None = Field(
+        None, description="The words that gave the role ('from', 'received'), when any."
+    )
+
+
 class Mention(_Model):
     document_id: str
     text: str = Field(description="The mention exactly as written: text[start:end].")
@@ -133,6 +150,12 @@ class Mention(_Model):
     end: int = Field(ge=0)
     language: str
     quantity: int | None = Field(None, description="Units mentioned with a weapons system.")
+    supplier: Party | None = Field(
+        None, description="Of a weapons system mentioned in an arms event: who supplies it."
+    )
+    recipient: Party | None = Field(
+        None, description="Of a weapons system mentioned in an arms event: who receives it."
+    )
 
 
 class PersonRecord(_Record):
@@ -166,23 +189,6 @@ class DateInfo(_Model):
     end: int = Field(ge=0)
     precision: DatePrecision = "unknown"
     anchored: bool = Field(False, description="Relative date resolved against publication date.")
-
-
-PartyBasis = Literal["sentence", "paragraph", "document", "origin", "reviewer"]
-
-
-class Party(_Model):
-    """A country's part in a transfer, and what says so."""
-
-    country: str = Field(pattern=r"^[A-Z]{2}$", description="ISO 3166 alpha-2 code.")
-    basis: PartyBasis = Field(
-        description="Where the text states it: the event's sentence, its paragraph, the "
-        "document; 'origin': not stated, the system's country of origin; 'reviewer': set "
-        "by a reviewer."
-    )
-    cue: str | None = Field(
-        None, description="The words that gave the role ('from', 'received'), when any."
-    )
 
 
 class EventWeapon(_Model):

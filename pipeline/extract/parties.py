@@ -438,6 +438,7 @@ def add_parties(result: DocumentExtraction, parts: Sequence[DocPart]) -> None:
             scopes.append(_Scope("paragraph", in_para, p_roles))
         scopes.append(document)
         _assign(event, scopes, origins)
+    _mark_mentions(result, events)
 
 
 def _assign(event: EventRecord, scopes: Sequence[_Scope], origins: dict[str, str | None]) -> None:
@@ -450,6 +451,19 @@ def _assign(event: EventRecord, scopes: Sequence[_Scope], origins: dict[str, str
         event.supplier, event.recipient = weapons[0].supplier, weapons[0].recipient
     else:
         event.supplier, event.recipient = _parties(scopes, None)
+
+
+def _mark_mentions(result: DocumentExtraction, events: Sequence[EventRecord]) -> None:
+    """Each weapons mention inside an arms event's sentence carries that system's parties."""
+    for mention in result.weapons:
+        at = mention.mention
+        for event in events:
+            if not event.evidence.start <= at.start < event.evidence.end:
+                continue
+            weapon = next((w for w in event.weapons if w.id == mention.id), None)
+            if weapon is not None:
+                at.supplier, at.recipient = weapon.supplier, weapon.recipient
+                break
 
 
 def _part_of(parts: Sequence[DocPart], offset: int) -> DocPart | None:
