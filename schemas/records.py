@@ -28,6 +28,17 @@ EventType = Literal[
     "other",
 ]
 
+# Where an event's date was read: the trigger's own clause or sentence, the previous
+# sentence, an earlier sentence of the paragraph, the headline, or, when the text
+# gives none, the publication date (the event is dated by when it was reported).
+DateBasis = Literal[
+    "clause", "sentence", "previous_sentence", "paragraph", "headline", "reported_by"
+]
+
+# Where a document's publication date was read: the page's metadata, or the text's own
+# header line or dateline.
+PublishedBasis = Literal["metadata", "dateline"]
+
 DatePrecision = Literal[
     "day", "month", "season", "quarter", "year", "decade", "century", "range", "unknown"
 ]
@@ -109,6 +120,11 @@ class DocumentRecord(_Record):
     author: str | None = None
     site: str | None = None
     published: dt.date | None = Field(None, description="Publication date, when known.")
+    published_basis: PublishedBasis | None = Field(
+        None,
+        description="Where the publication date was read: the page's metadata (HTML, through "
+        "trafilatura/htmldate) or a header line or dateline of the text. Never the run date.",
+    )
     language: str = Field(description="Main language of the document (ISO 639-1).")
     languages: dict[str, int] = Field(
         default_factory=dict, description="Characters of cleaned text per detected language."
@@ -164,6 +180,13 @@ class DateInfo(_Model):
     end: int = Field(ge=0)
     precision: DatePrecision = "unknown"
     anchored: bool = Field(False, description="Relative date resolved against publication date.")
+    basis: DateBasis | None = Field(
+        None,
+        description="For an event's date, where it was read: 'clause' or 'sentence' (the "
+        "trigger's own), 'previous_sentence', 'paragraph', 'headline', or 'reported_by' (the "
+        "publication date, when the text dates the event nowhere; offsets are then 0). "
+        "None on date mentions.",
+    )
 
 
 class EventWeapon(_Model):

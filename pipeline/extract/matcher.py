@@ -25,6 +25,7 @@ class _CompiledTrigger:
     priority: int
     requires: frozenset[str]
     subsumes: frozenset[str]
+    undated: bool
     pattern: re.Pattern[str]
 
 
@@ -38,6 +39,7 @@ class TriggerMatch:
     priority: int
     requires: frozenset[str]
     subsumes: frozenset[str]
+    undated: bool
     start: int
     end: int
 
@@ -83,6 +85,7 @@ def _compiled(lang: str) -> tuple[tuple[_CompiledTrigger, ...], tuple[re.Pattern
                     priority=type_spec.priority,
                     requires=frozenset(type_spec.requires),
                     subsumes=frozenset(type_spec.subsumes),
+                    undated=type_spec.undated,
                     pattern=_compile(text, spec),
                 )
             )
@@ -139,6 +142,7 @@ def find_triggers(text: str, lang: str) -> list[TriggerMatch]:
                     priority=trig.priority,
                     requires=trig.requires,
                     subsumes=trig.subsumes,
+                    undated=trig.undated,
                     start=start,
                     end=end,
                 )

@@ -39,6 +39,8 @@ class EventTypeLexicon(BaseModel):
     priority: int = 0
     requires: list[Label] = Field(default_factory=list)
     subsumes: list[EventType] = Field(default_factory=list)
+    # an event of this type needs no date of its own: it takes the governing one
+    undated: bool = False
     triggers: dict[str, dict[str, float]] = Field(default_factory=dict)
 
     @model_validator(mode="after")
