@@ -638,12 +638,29 @@ def _weekday_from_anchor(weekday: int, relmod: int | None, anchor: dt.date) -> D
     return DateValue(when.isoformat(), "day", True)
 
 
+def _day_from_anchor(day: int, anchor: dt.date) -> DateValue | None:
+    """A day of the month alone ("8日"): the latest such day on or before the anchor."""
+    year, month = anchor.year, anchor.month
+    if day > anchor.day:
+        year, month = _shift_month(year, month, -1)
+    try:
+        return DateValue(dt.date(year, month, day).isoformat(), "day", True)
+    except ValueError:
+        return None
+
+
 def _resolve_from_anchor(p: _Parsed, anchor: dt.date | None) -> DateValue | None:
-    """A month, season, quarter or weekday without a year: placed by the anchor."""
-    if p.month is None and p.season is None and p.quarter is None and p.weekday is None:
+    """A month, season, quarter, weekday or day of the month without a year: placed by
+    the anchor."""
+    only_day = p.day is not None and p.month is None and p.weekday is None
+    placed = (p.month, p.season, p.quarter, p.weekday)
+    if all(part is None for part in placed) and not only_day:
         return None
     if anchor is None:
         return UNRESOLVED
+    if only_day:
+        assert p.day is not None
+        return _day_from_anchor(p.day, anchor)
     if p.month is not None:
         return _month_from_anchor(p, anchor)
     if p.season is not None:

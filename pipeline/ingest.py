@@ -185,7 +185,7 @@ def process_fetched(
     if not body:
         raise CleanError(label, "no text left after cleaning")
     language, sizes = document_language(paragraphs)
-    published, basis, dateline = publication(cleaned.published, paragraphs)
+    published, basis, dateline = publication(cleaned.published, paragraphs, language)
     doc_id = hash_id("document", fetched.location, fetched.sha256)
     extractor = extractor_info()
     extraction = load_cached_extraction(out_dir, doc_id, extractor)
@@ -230,7 +230,7 @@ def process_fetched(
 
 
 def publication(
-    from_metadata: dt.date | None, paragraphs: Sequence[Paragraph]
+    from_metadata: dt.date | None, paragraphs: Sequence[Paragraph], language: str | None = None
 ) -> tuple[dt.date | None, PublishedBasis | None, tuple[int, int] | None]:
     """The publication date, where it was read, and the dateline's span in the text.
 
@@ -239,7 +239,7 @@ def publication(
     The dateline's span (document offsets) is returned even when the metadata gave the
     date, so that it dates no event.
     """
-    stated = stated_publication_date([(p.text, p.language) for p in paragraphs])
+    stated = stated_publication_date([(p.text, p.language) for p in paragraphs], language)
     span = None
     if stated is not None:
         offset = paragraphs[stated.paragraph].start
@@ -397,6 +397,7 @@ def previous_documents(out_dir: Path, keep: Callable[[DocumentRecord], bool]) ->
             _, _, dateline = publication(
                 record.published if record.published_basis == "metadata" else None,
                 record.paragraphs,
+                record.language,
             )
             extraction = extract_document(
                 record.id,

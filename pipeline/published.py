@@ -84,19 +84,30 @@ def _has_cue(text: str, mention: DateMention, cues: re.Pattern[str] | None) -> b
     return bool(cues.search(before) or cues.search(after))
 
 
-def stated_publication_date(paragraphs: Sequence[tuple[str, str]]) -> StatedDate | None:
+def _in_language(text: str, lang: str) -> tuple[dt.date, DateMention] | None:
+    mentions = find_dates(text, lang, None)
+    for mention in mentions:
+        day = _day(mention)
+        if day is None or mention.start > LEAD_CHARS:
+            continue
+        if _has_cue(text, mention, dateline_cues(lang)) or _header_line(text, mentions, lang):
+            return day, mention
+    return None
+
+
+def stated_publication_date(
+    paragraphs: Sequence[tuple[str, str]], main_language: str | None = None
+) -> StatedDate | None:
     """The publication date the first paragraphs state, or None.
 
-    ``paragraphs`` are (text, language code) pairs in document order.
+    ``paragraphs`` are (text, language code) pairs in document order. A short header
+    line is often given another language than its document ("AFP 04 May 2021" looks
+    Vietnamese to a detector), so ``main_language`` is tried after the paragraph's own.
     """
     for index, (text, lang) in enumerate(paragraphs[:HEADER_PARAGRAPHS]):
-        mentions = [m for m in find_dates(text, lang, None) if m.start <= LEAD_CHARS]
-        for mention in mentions:
-            day = _day(mention)
-            if day is None:
-                continue
-            if _has_cue(text, mention, dateline_cues(lang)) or _header_line(
-                text, find_dates(text, lang, None), lang
-            ):
+        for code in dict.fromkeys(c for c in (lang, main_language) if c):
+            found = _in_language(text, code)
+            if found is not None:
+                day, mention = found
                 return StatedDate(day, index, mention.start, mention.end, mention.text)
     return None

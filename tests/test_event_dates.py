@@ -192,3 +192,11 @@ def test_plain_text_document_gets_its_stated_date_and_the_dateline_dates_no_even
     assert order.date is not None and order.date.basis == "reported_by"
     assert order.date.value == "2025-04-24"
     assert json.loads(record.model_dump_json())["published_basis"] == "dateline"
+
+
+def test_header_line_given_another_language_is_read_in_the_documents() -> None:
+    # a detector calls the short line Vietnamese; the document is English
+    lines = [("Egypt orders jets", "en"), ("AFP 04 May 2021", "vi")]
+    assert stated_publication_date(lines) is None
+    stated = stated_publication_date(lines, "en")
+    assert stated is not None and stated.date == dt.date(2021, 5, 4)
