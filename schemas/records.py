@@ -207,6 +207,27 @@ class Extractor(_Model):
     version: str
 
 
+class ClusterMention(_Model):
+    """One mention of a real-world event: an event record of one document."""
+
+    event_id: str
+    document_id: str
+    start: int = Field(ge=0, description="Sentence offset in the document text.")
+    end: int = Field(ge=0)
+    language: str
+
+
+class EventCluster(_Model):
+    """The real-world event an event record tells, with every record that tells it
+    (one event, many sources, as ACLED and GDELT count them)."""
+
+    id: str = Field(description="cluster:<hash of the member event id that sorts first>.")
+    mentions: list[ClusterMention] = Field(description="Every mention, by document and offset.")
+    num_mentions: int = Field(ge=1, description="Event records in the cluster (GDELT NumMentions).")
+    num_sources: int = Field(ge=1, description="Distinct documents (GDELT NumSources).")
+    languages: list[str] = Field(default_factory=list, description="Languages of the mentions.")
+
+
 class EventRecord(_Record):
     id: str = Field(description="event:<hash of document id, sentence span and type>.")
     type: EventType
@@ -219,6 +240,11 @@ class EventRecord(_Record):
     evidence: Evidence
     confidence: float = Field(ge=0.0, le=1.0)
     extractor: Extractor
+    cluster: EventCluster | None = Field(
+        None,
+        description="The real-world event this record tells, shared with the records of other "
+        "sentences, documents and languages that tell the same one (set by linking).",
+    )
 
 
 DocumentRecord.model_rebuild()
