@@ -200,3 +200,15 @@ def test_header_line_given_another_language_is_read_in_the_documents() -> None:
     assert stated_publication_date(lines) is None
     stated = stated_publication_date(lines, "en")
     assert stated is not None and stated.date == dt.date(2021, 5, 4)
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        ("en", "Russian arms exports to Vietnam fell to 10 % of the 1989 level."),
+        ("ru", "Российский экспорт вооружений во Вьетнам упал до 10 % от уровня 1989 года."),
+    ],
+)
+def test_a_point_of_comparison_dates_no_event(lang: str, text: str) -> None:
+    dates = [e.date.value for e in _extract(text, lang).events if e.date is not None]
+    assert "1989" not in dates

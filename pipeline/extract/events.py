@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from spacy.tokens import Span
 
 from pipeline.config import ExtractOptions
-from pipeline.extract.matcher import TriggerMatch, clause_words, find_triggers
+from pipeline.extract.matcher import TriggerMatch, clause_words, find_triggers, is_comparison
 from pipeline.extract.records import (
     DocPart,
     WeaponMention,
@@ -231,8 +231,9 @@ def sentence_dates(sent: Span, part: DocPart) -> list[DateInfo]:
 
 def _dated(ents: Sequence[Span], part: DocPart) -> list[DateInfo]:
     """The sentence's DATE spans that carry a value or were anchored, less the
-    document's dateline."""
+    document's dateline and points of comparison ("10 % of the 1989 level")."""
     skip = part.skip
+    text = part.doc.text
     return [
         d
         for e in ents
@@ -240,6 +241,11 @@ def _dated(ents: Sequence[Span], part: DocPart) -> list[DateInfo]:
         and (d := date_info(e, part.offset)) is not None
         and (d.value is not None or d.anchored)
         and (skip is None or not (d.start < skip[1] and skip[0] < d.end))
+        and not is_comparison(
+            text[max(0, e.start_char - 40) : e.start_char],
+            text[e.end_char : e.end_char + 40],
+            part.language,
+        )
     ]
 
 

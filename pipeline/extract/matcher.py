@@ -102,6 +102,26 @@ def clause_words(lang: str) -> re.Pattern[str] | None:
     return re.compile("|".join(_compile(w, spec).pattern for w in spec.clause_words), re.I)
 
 
+@lru_cache(maxsize=32)
+def _comparison(lang: str) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None]:
+    spec = load_lexicon().languages.get(lang)
+    if spec is None:
+        return None, None
+    before = "|".join(_compile(w, spec).pattern for w in spec.comparison_before)
+    after = "|".join(_compile(w, spec).pattern for w in spec.comparison_after)
+    return (
+        re.compile(f"(?:{before})\\s*$", re.IGNORECASE) if before else None,
+        re.compile(f"^\\s*(?:{after})", re.IGNORECASE) if after else None,
+    )
+
+
+def is_comparison(before: str, after: str, lang: str) -> bool:
+    """Whether the text around a date makes it a point of comparison ("the 1989 level"):
+    ``before`` ends where the date starts, ``after`` starts where it ends."""
+    head, tail = _comparison(lang)
+    return bool((head and head.search(before)) or (tail and tail.search(after)))
+
+
 def _nfc_with_offsets(text: str) -> tuple[str, list[int]]:
     """``text`` in NFC and, for each of its characters plus the end, the offset in ``text``.
 
@@ -151,5 +171,5 @@ def find_triggers(text: str, lang: str) -> list[TriggerMatch]:
     return found
 
 
-for _cached in (_compiled, clause_words):
+for _cached in (_compiled, clause_words, _comparison):
     lang_registry.on_change(_cached.cache_clear)
