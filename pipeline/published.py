@@ -28,7 +28,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pipeline.dates import DateMention, dateline_cues, find_dates
+from pipeline.dates import DateMention, dateline_cues, find_dates, supported_languages
 from pipeline.extract.matcher import find_triggers
 
 HEADER_PARAGRAPHS = 6
@@ -102,10 +102,12 @@ def stated_publication_date(
 
     ``paragraphs`` are (text, language code) pairs in document order. A short header
     line is often given another language than its document ("AFP 04 May 2021" looks
-    Vietnamese to a detector), so ``main_language`` is tried after the paragraph's own.
+    Vietnamese to a detector), so ``main_language`` is tried after the paragraph's own;
+    languages without date patterns ('und') are skipped.
     """
     for index, (text, lang) in enumerate(paragraphs[:HEADER_PARAGRAPHS]):
-        for code in dict.fromkeys(c for c in (lang, main_language) if c):
+        known = supported_languages()
+        for code in dict.fromkeys(c for c in (lang, main_language) if c in known):
             found = _in_language(text, code)
             if found is not None:
                 day, mention = found

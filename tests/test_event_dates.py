@@ -212,3 +212,10 @@ def test_header_line_given_another_language_is_read_in_the_documents() -> None:
 def test_a_point_of_comparison_dates_no_event(lang: str, text: str) -> None:
     dates = [e.date.value for e in _extract(text, lang).events if e.date is not None]
     assert "1989" not in dates
+
+
+def test_undetermined_or_unknown_language_lines_are_skipped_not_fatal() -> None:
+    lines = [("04.05.2021", "und"), ("AFP 04 May 2021", "fr")]
+    assert stated_publication_date(lines) is None
+    stated = stated_publication_date(lines, "en")
+    assert stated is not None and stated.date == dt.date(2021, 5, 4)

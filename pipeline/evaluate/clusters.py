@@ -101,8 +101,12 @@ def _fmt(ratio: Ratio | None) -> str:
 
 
 def evaluate(path: Path | None = None) -> Report:
-    """Cluster the sample corpus's events and score them against the gold."""
-    samples = sorted(p for p in (path or SAMPLES).iterdir() if p.suffix in (".txt", ".html"))
+    """Cluster the sample corpus's events and score them against the gold.
+
+    ``path`` (the shared evaluation data of the other evaluators) is not read: the
+    samples and the gold are the repository's own."""
+    del path
+    samples = sorted(p for p in SAMPLES.iterdir() if p.suffix in (".txt", ".html"))
     with tempfile.TemporaryDirectory(prefix="osintdesk-clusters-") as out:
         done, _failures = ingest_paths(
             [str(p) for p in samples], options=load_options(), out_dir=Path(out)
