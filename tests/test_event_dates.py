@@ -219,3 +219,20 @@ def test_undetermined_or_unknown_language_lines_are_skipped_not_fatal() -> None:
     assert stated_publication_date(lines) is None
     stated = stated_publication_date(lines, "en")
     assert stated is not None and stated.date == dt.date(2021, 5, 4)
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        # the deals of the next clause do not govern the tanks the sentence says were received
+        (
+            "ar",
+            "تسلّمت فيتنام الدفعة الأولى من دبابات T-90S الروسية، لتضيف حلقة جديدة إلى سلسلة "
+            "طويلة من صفقات السلاح.",
+        ),
+        ("en", "Vietnam received its first T-90S tanks, the fruit of an arms deal with Russia."),
+    ],
+)
+def test_the_trigger_in_the_weapons_clause_types_the_event(lang: str, text: str) -> None:
+    (event,) = _extract(text, lang).events
+    assert event.type == "arms_delivery"

@@ -99,6 +99,8 @@ class _Candidate:
     trigger: TriggerMatch
     date: DateInfo | None
     distance: int
+    # an arms trigger in the clause of a weapons system it needs (no clause mark between)
+    governs: bool = True
 
 
 @dataclass(frozen=True)
@@ -155,8 +157,28 @@ def _nearest_date(
     return best.model_copy(update={"basis": basis}), distance
 
 
-def _rank(c: _Candidate) -> tuple[float, int, int, int]:
-    return (c.trigger.weight, c.trigger.priority, -c.distance, -c.trigger.start)
+def _rank(c: _Candidate) -> tuple[float, bool, int, int, int]:
+    return (c.trigger.weight, c.governs, c.trigger.priority, -c.distance, -c.trigger.start)
+
+
+def _governs(
+    trigger: TriggerMatch, ents: Sequence[Span], text: str, base: int, part: DocPart
+) -> bool:
+    """Whether a trigger that needs a weapons system has one in its own clause: no clause
+    mark between them ("تسلّمت ... دبابات تي-90 إس، لتضيف ... صفقات السلاح": the receipt
+    governs the tanks, the deals of the next clause do not)."""
+    if "WEAPON" not in trigger.requires:
+        return True
+    marks = load_lexicon().clause_marks
+    for e in ents:
+        if e.label_ != "WEAPON":
+            continue
+        w_start, w_end = part.offset + e.start_char, part.offset + e.end_char
+        lo, hi = (trigger.end, w_start) if w_start >= trigger.end else (w_end, trigger.start)
+        between = text[max(lo - base, 0) : max(hi - base, 0)]
+        if not any(ch in marks for ch in between):
+            return True
+    return False
 
 
 def _clearly_another(
@@ -263,7 +285,8 @@ def _candidates(
     candidates = []
     for trig in triggers:
         date, distance = _nearest_date(trig, dates, text, start, part.language, lexicon)
-        candidates.append(_Candidate(trig, date, distance))
+        governs = _governs(trig, ents, text, start, part)
+        candidates.append(_Candidate(trig, date, distance, governs))
     return candidates
 
 
@@ -274,11 +297,12 @@ def _undated_candidates(
     each with the context's governing date."""
     labels = {e.label_ for e in ents}
     governing = context.governing()
-    return [
-        _Candidate(replace(t, start=t.start + start, end=t.end + start), governing, 0)
+    found = [
+        replace(t, start=t.start + start, end=t.end + start)
         for t in find_triggers(text, part.language)
         if t.undated and t.requires <= labels
     ]
+    return [_Candidate(t, governing, 0, _governs(t, ents, text, start, part)) for t in found]
 
 
 def _choose(candidates: Sequence[_Candidate]) -> list[_Candidate]:
