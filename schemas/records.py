@@ -30,6 +30,17 @@ EventType = Literal[
     "other",
 ]
 
+# Where an event's date was read: the trigger's own clause or sentence, the previous
+# sentence, an earlier sentence of the paragraph, the headline, or, when the text
+# gives none, the publication date (the event is dated by when it was reported).
+DateBasis = Literal[
+    "clause", "sentence", "previous_sentence", "paragraph", "headline", "reported_by"
+]
+
+# Where a document's publication date was read: the page's metadata, or the text's own
+# header line or dateline.
+PublishedBasis = Literal["metadata", "dateline"]
+
 DatePrecision = Literal[
     "day", "month", "season", "quarter", "year", "decade", "century", "range", "unknown"
 ]
@@ -111,6 +122,11 @@ class DocumentRecord(_Record):
     author: str | None = None
     site: str | None = None
     published: dt.date | None = Field(None, description="Publication date, when known.")
+    published_basis: PublishedBasis | None = Field(
+        None,
+        description="Where the publication date was read: the page's metadata (HTML, through "
+        "trafilatura/htmldate) or a header line or dateline of the text. Never the run date.",
+    )
     language: str = Field(description="Main language of the document (ISO 639-1).")
     languages: dict[str, int] = Field(
         default_factory=dict, description="Characters of cleaned text per detected language."
@@ -189,6 +205,13 @@ class DateInfo(_Model):
     end: int = Field(ge=0)
     precision: DatePrecision = "unknown"
     anchored: bool = Field(False, description="Relative date resolved against publication date.")
+    basis: DateBasis | None = Field(
+        None,
+        description="For an event's date, where it was read: 'clause' or 'sentence' (the "
+        "trigger's own), 'previous_sentence', 'paragraph', 'headline', or 'reported_by' (the "
+        "publication date, when the text dates the event nowhere; offsets are then 0). "
+        "None on date mentions.",
+    )
 
 
 class EventWeapon(_Model):
@@ -211,6 +234,27 @@ class Extractor(_Model):
     version: str
 
 
+class ClusterMention(_Model):
+    """One mention of a real-world event: an event record of one document."""
+
+    event_id: str
+    document_id: str
+    start: int = Field(ge=0, description="Sentence offset in the document text.")
+    end: int = Field(ge=0)
+    language: str
+
+
+class EventCluster(_Model):
+    """The real-world event an event record tells, with every record that tells it
+    (one event, many sources, as ACLED and GDELT count them)."""
+
+    id: str = Field(description="cluster:<hash of the member event id that sorts first>.")
+    mentions: list[ClusterMention] = Field(description="Every mention, by document and offset.")
+    num_mentions: int = Field(ge=1, description="Event records in the cluster (GDELT NumMentions).")
+    num_sources: int = Field(ge=1, description="Distinct documents (GDELT NumSources).")
+    languages: list[str] = Field(default_factory=list, description="Languages of the mentions.")
+
+
 class EventRecord(_Record):
     id: str = Field(description="event:<hash of document id, sentence span and type>.")
     type: EventType
@@ -225,6 +269,11 @@ class EventRecord(_Record):
     evidence: Evidence
     confidence: float = Field(ge=0.0, le=1.0)
     extractor: Extractor
+    cluster: EventCluster | None = Field(
+        None,
+        description="The real-world event this record tells, shared with the records of other "
+        "sentences, documents and languages that tell the same one (set by linking).",
+    )
 
 
 DealStatus = Literal["planned", "ordered", "delivering", "delivered", "cancelled"]

@@ -76,6 +76,8 @@ class DocPart:
     doc: Doc
     offset: int
     language: str
+    # document offsets of a date that dates no event (the document's dateline)
+    skip: tuple[int, int] | None = None
 
 
 def date_info(span: Span, offset: int) -> DateInfo | None:
