@@ -71,7 +71,7 @@ from pipeline import extensions
 from pipeline import lang as lang_registry
 from pipeline.errors import ConfigError
 from pipeline.ids import slug
-from pipeline.quantities import find_quantity, load_numbers
+from pipeline.quantities import find_quantity_span, load_numbers, quantity_value
 from pipeline.refdata import check_patterns, read_yaml, validate
 from schemas.records import WeaponCategory
 
@@ -1067,26 +1067,36 @@ class WeaponsComponent:
             else None
         )
         previous_end = 0
-        for span, mention in details:
+        found: list[tuple[int, int] | None] = []
+        for k, (span, mention) in enumerate(details):
             ref = resolve(mention.key)
             if not ref.known and mention.category is not None:
                 ref = dataclasses.replace(ref, category=mention.category)
             span._.canonical = ref.id
             span._.canonical_name = ref.name
             span._.weapon = ref.as_dict()
-            if mention.conjunction:
-                quantity = None
-            else:
-                quantity = find_quantity(
+            following = details[k + 1][1].outer_start if k + 1 < len(details) else None
+            quantity = None
+            if not mention.conjunction:
+                quantity = find_quantity_span(
                     doc.text,
                     mention.outer_start,
                     mention.end,
                     lang,
                     max_words=self.max_words,
                     left_limit=previous_end,
+                    right_limit=following,
                     sentences=sentences,
                 )
-            span._.quantity = quantity
+            # a count between two mentions written after the first and before the second
+            # (S-400 5套歼-10) counts the second: the number before the noun is the rule
+            earlier = found[-1] if found else None
+            if quantity is not None and earlier is not None and earlier[1] > quantity[1]:
+                details[k - 1][0]._.quantity = None
+                details[k - 1][0]._.quantity_detail = None
+            found.append((quantity[1], quantity[2]) if quantity else None)
+            span._.quantity_detail = quantity[0] if quantity else None
+            span._.quantity = quantity_value(quantity[0]) if quantity else None
             previous_end = mention.end
         if doc._.coverage is None:
             doc._.coverage = []
