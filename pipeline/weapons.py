@@ -234,6 +234,15 @@ class LanguageWeapons(BaseModel):
     merge_gap_words: MergeGapWords = MergeGapWords()
     unknown_classes: list[UnknownClassPattern] = Field(default_factory=list)
     not_class_names: list[str] = Field(default_factory=list)
+    # generic weapon classes (ids of WeaponsData.weapon_classes): patterns per class
+    weapon_classes: dict[str, list[str]] = Field(default_factory=dict)
+
+    @field_validator("weapon_classes")
+    @classmethod
+    def _class_patterns_compile(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for patterns in value.values():
+            check_patterns(patterns)
+        return value
 
 
 class WeaponsData(BaseModel):
@@ -245,8 +254,20 @@ class WeaponsData(BaseModel):
     prefixes: list[Prefix]
     suffix_letters: SuffixLetters
     merge_gap_words: MergeGapWords = MergeGapWords()  # marks of no language ("/")
+    weapon_classes: list[str] = Field(default_factory=list)
     languages: dict[str, LanguageWeapons] = Field(default_factory=dict)
     weapons: list[WeaponEntry] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _classes_are_declared(self) -> WeaponsData:
+        for code, part in self.languages.items():
+            unknown = sorted(set(part.weapon_classes) - set(self.weapon_classes))
+            if unknown:
+                raise ValueError(
+                    f"languages.{code}.weapon_classes: unknown class(es) {unknown}; "
+                    f"valid: {self.weapon_classes}"
+                )
+        return self
 
     def parts(self) -> list[LanguageWeapons]:
         """The languages' parts in code order (the grammar reads them all: a text may
@@ -1026,7 +1047,54 @@ def resolve(key: str) -> WeaponRef:
     )
 
 
-for _cache in (load_weapons, _grammar, resolve):
+@dataclass(frozen=True)
+class ClassMention:
+    """A generic weapon class named in a text (a mortar, a VBIED): not a weapon record."""
+
+    start: int
+    end: int
+    class_id: str
+    text: str
+
+
+@lru_cache(maxsize=32)
+def _class_regex(lang: str) -> tuple[re.Pattern[str], tuple[str, ...]] | None:
+    """One regex for the language's class words; group ``c<k>`` is the k-th class id."""
+    part = load_weapons().languages.get(lang.split("-")[0].lower())
+    if part is None or not part.weapon_classes:
+        return None
+    ids: list[str] = []
+    groups: list[str] = []
+    for class_id in sorted(part.weapon_classes):
+        patterns = part.weapon_classes[class_id]
+        # longer patterns first: "vehicle-borne IED" before "IED"
+        body = "|".join(f"(?:{p})" for p in sorted(patterns, key=len, reverse=True))
+        groups.append(f"(?P<c{len(ids)}>{body})")
+        ids.append(class_id)
+    alternatives = "|".join(groups)
+    regex = re.compile(f"{_NOT_BEFORE_WORD}(?:{alternatives}){_NOT_AFTER_WORD}", re.IGNORECASE)
+    return regex, tuple(ids)
+
+
+# a class word stands alone, except in Chinese, which runs on without spaces
+_NOT_BEFORE_WORD = r"(?:(?<![^\W\d_])|(?<=[\u3400-\u9fff]))"
+_NOT_AFTER_WORD = r"(?:(?![^\W\d_])|(?<=[\u3400-\u9fff]))"
+
+
+def find_weapon_classes(text: str, lang: str) -> list[ClassMention]:
+    """Generic weapon classes the text names in language ``lang``, left to right."""
+    compiled = _class_regex(lang)
+    if compiled is None:
+        return []
+    regex, ids = compiled
+    found = []
+    for match in regex.finditer(text):
+        group = next(name for name, value in match.groupdict().items() if value is not None)
+        found.append(ClassMention(match.start(), match.end(), ids[int(group[1:])], match.group()))
+    return found
+
+
+for _cache in (load_weapons, _grammar, resolve, _class_regex):
     lang_registry.on_change(_cache.cache_clear)
 
 
@@ -1098,6 +1166,9 @@ class WeaponsComponent:
             span._.quantity_detail = quantity[0] if quantity else None
             span._.quantity = quantity_value(quantity[0]) if quantity else None
             previous_end = mention.end
+        doc._.weapon_classes = [
+            (c.start, c.end, c.class_id) for c in find_weapon_classes(doc.text, self.lang)
+        ]
         if doc._.coverage is None:
             doc._.coverage = []
         doc._.coverage.append(self.name)

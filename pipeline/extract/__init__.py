@@ -60,6 +60,7 @@ from pipeline.extract.triggers import (
     load_lexicon,
 )
 from pipeline.extract.parties import add_parties
+from pipeline.extract.classes import add_weapon_classes, class_mentions
 from schemas.records import Extractor, Paragraph
 
 log = logging.getLogger(__name__)
@@ -144,6 +145,8 @@ def extract_parts(
                 sentence_events(sent, part, doc_id=doc_id, extractor=extractor, options=options)
             )
     add_parties(result, parts)
+    result.weapon_classes = class_mentions(parts, doc_id)
+    add_weapon_classes(result.events, result.weapon_classes)
     return result
 
 

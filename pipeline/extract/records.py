@@ -63,6 +63,16 @@ class WeaponMention(BaseModel):
     known: bool = False
 
 
+class ClassMention(BaseModel):
+    """A generic weapon class named in a document (a mortar, a VBIED): never a weapon
+    record; events carry its id (see :mod:`pipeline.extract.classes`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    class_id: str = Field(description="Id from pipeline/data/weapons.yaml weapon_classes.")
+    mention: Mention
+
+
 class DocumentExtraction(BaseModel):
     """Everything extracted from one document, in document offsets."""
 
@@ -74,6 +84,9 @@ class DocumentExtraction(BaseModel):
     dates: list[DateInfo] = Field(default_factory=list)
     events: list[EventRecord] = Field(default_factory=list)
     coverage: dict[str, list[str]] = Field(default_factory=dict)
+    weapon_classes: list[ClassMention] = Field(
+        default_factory=list, description="Generic weapon classes named (not weapon records)."
+    )
 
 
 @dataclass(frozen=True)
