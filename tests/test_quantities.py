@@ -449,3 +449,42 @@ def test_the_record_keeps_the_quantity_as_stated() -> None:
     )
     assert k2.mention.quantity is None
     assert k2.mention.quantity_detail == Quantity(value=8, high=12, qualifier="range", text="8-12")
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "expected"),
+    [
+        (
+            "en",
+            "Egypt ordered 30 Rafale jets and about 12 Su-35 fighters.",
+            [("Rafale", 30, "exact"), ("Su-35", 12, "approximate")],
+        ),
+        (
+            "en",
+            "It bought Su-30MK2 (12 units) and 8 Yak-130 trainers.",
+            [("Su-30MK2", 12, "exact"), ("Yak-130", 8, "exact")],
+        ),
+        (
+            "ru",
+            "Алжир получил более 20 Су-30МКА и две С-400.",
+            [("Су-30МКА", 20, "at_least"), ("С-400", 2, "exact")],
+        ),
+        (
+            "zh",
+            "巴基斯坦订购歼-10CE战斗机36架和约10套红旗-9。",
+            [("歼-10CE", 36, "exact"), ("红旗-9", 10, "approximate")],
+        ),
+    ],
+)
+def test_each_system_gets_its_own_quantity(
+    lang: str, text: str, expected: list[tuple[str, int, str]]
+) -> None:
+    nlp = blank(lang)
+    nlp.add_pipe("osintdesk_weapons")
+    doc = nlp(text)
+    found = [
+        (e.text, e._.quantity, e._.quantity_detail.qualifier if e._.quantity_detail else None)
+        for e in doc.ents
+        if e.label_ == "WEAPON"
+    ]
+    assert found == expected
