@@ -654,11 +654,13 @@ class _Grammar:
                     context.append(name)
         prefixes = _alternation(re.escape(p) for p in self.ship_country)
         word = r"[A-Z][\w'’.\-]*"
+        # the name starts with a capitalised word, not an all-capital one ("ITS FIRST ...")
+        first = r"[A-Z][a-z\u00c0-\u024f'’\-][\w'’.\-]*"
         joint = r"(?:de|del|da|do|di|la|le|of|the|van|von|y)"
         hull = r"[A-Z]{1,4}[\s\-]?[0-9]{1,4}"
         self.ship_prefix_re = (
             re.compile(
-                f"(?<![\\w])(?P<prefix>{prefixes})\\s+(?P<name>{word}(?:\\s+(?:{joint}\\s+)?{word}){{0,3}})"
+                f"(?<![\\w])(?P<prefix>{prefixes})\\s+(?P<name>{first}(?:\\s+(?:{joint}\\s+)?{word}){{0,3}})"
                 f"(?:\\s*[(（]\\s*(?P<hull>{hull})\\s*[)）])?"
             )
             if prefixes

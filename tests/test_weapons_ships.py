@@ -92,6 +92,7 @@ def test_a_ship_record_has_its_class_category_and_the_navy_origin() -> None:
         # a prefix needs a capitalised name; one-letter pennant numbers alone are not ships
         "USS and HMS were mentioned; the D32 road and form F78.",
         "uss hopper in lower case.",
+        "BRP SAYS NAVY ORDERS TWO FRIGATES",
     ],
 )
 def test_no_ship_where_a_reader_sees_none(text: str) -> None:
