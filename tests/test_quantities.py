@@ -488,3 +488,19 @@ def test_each_system_gets_its_own_quantity(
         if e.label_ == "WEAPON"
     ]
     assert found == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "expected"),
+    [
+        # "trên" is also "on": a count, not a bound
+        ("Nga triển khai trên 2 tàu hộ vệ Gepard 3.9.", "vi", (2, "exact")),
+        ("India got them under 36 Rafale contracts.", "en", (36, "exact")),
+        ("France handed over 12 Rafale jets.", "en", (12, "exact")),
+        ("Egypt flies well over 20 Rafale jets.", "en", (20, "at_least")),
+        ("巴基斯坦最近5架歼-10CE抵达。", "zh", (5, "exact")),
+    ],
+)
+def test_words_that_are_not_always_bounds(text: str, lang: str, expected: tuple[int, str]) -> None:
+    [(_, found)] = stated(text, lang)
+    assert found is not None and (found[0], found[2]) == expected
