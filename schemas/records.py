@@ -159,6 +159,31 @@ class Party(_Model):
     )
 
 
+QuantityQualifier = Literal["exact", "approximate", "at_least", "at_most", "range"]
+
+
+class Quantity(_Model):
+    """A number of units as the text states it: exact, approximate, bounded or a range,
+    with the batch it belongs to ("the second batch of 12": value 12, batch 2)."""
+
+    value: int = Field(ge=0, description="The number stated (the low end of a range).")
+    high: int | None = Field(None, ge=0, description="The high end of a range (8-12: 12).")
+    qualifier: QuantityQualifier = Field(
+        "exact",
+        description="exact; approximate ('about 30', 'около 30'); at_least ('more than 20', "
+        "'понад 200', '逾百'); at_most ('up to 30'); range ('8 to 12', value and high).",
+    )
+    batch: int | None = Field(
+        None, ge=1, description="Ordinal of the batch the units belong to, when stated."
+    )
+    text: str | None = Field(None, description="The quantity expression as written.")
+
+    @property
+    def approximate(self) -> bool:
+        """Whether the text states the number other than exactly."""
+        return self.qualifier != "exact"
+
+
 class Mention(_Model):
     document_id: str
     text: str = Field(description="The mention exactly as written: text[start:end].")
@@ -171,6 +196,11 @@ class Mention(_Model):
     )
     recipient: Party | None = Field(
         None, description="Of a weapons system mentioned in an arms event: who receives it."
+    )
+    quantity_detail: Quantity | None = Field(
+        None,
+        description="The quantity as stated (qualifier, range, batch); `quantity` is its value, "
+        "none for a range.",
     )
 
 
@@ -217,6 +247,9 @@ class DateInfo(_Model):
 class EventWeapon(_Model):
     id: str
     quantity: int | None = None
+    quantity_detail: Quantity | None = Field(
+        None, description="The quantity as stated (qualifier, range, batch)."
+    )
     supplier: Party | None = Field(None, description="Who supplies this system, in arms events.")
     recipient: Party | None = Field(None, description="Who receives it, in arms events.")
 
@@ -263,6 +296,11 @@ class EventRecord(_Record):
     weapons: list[EventWeapon] = Field(default_factory=list)
     countries: list[str] = Field(default_factory=list, description="ISO 3166 alpha-2 codes.")
     places: list[str] = Field(default_factory=list, description="Places as written or canonical.")
+    weapon_classes: list[str] = Field(
+        default_factory=list,
+        description="Generic weapon classes the sentence names (mortar, vbied, manpads, "
+        "ballistic_missile ...): typed mentions, not weapon records.",
+    )
     trigger: str | None = Field(None, description="Trigger word that typed the event.")
     supplier: Party | None = Field(None, description="Supplying country of an arms event.")
     recipient: Party | None = Field(None, description="Receiving country of an arms event.")

@@ -41,6 +41,7 @@ from spacy.tokens import Doc, Span
 from pipeline import extensions as _extensions
 from pipeline.config import ExtractOptions
 from pipeline.errors import ConfigError, ExtractError
+from pipeline.extract.classes import add_weapon_classes, class_mentions
 from pipeline.extract.events import (
     DATE_SCORE,
     DateContext,
@@ -173,6 +174,8 @@ def extract_parts(
             earlier.extend(previous)
             previous = sentence_dates(sent, part)
     add_parties(result, parts)
+    result.weapon_classes = class_mentions(parts, doc_id)
+    add_weapon_classes(result.events, result.weapon_classes)
     return result
 
 

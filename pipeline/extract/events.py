@@ -39,6 +39,7 @@ from schemas.records import (
     EventWeapon,
     Evidence,
     Extractor,
+    Quantity,
 )
 
 _COUNTRY_CODE = re.compile(r"^[A-Z]{2}$")
@@ -237,12 +238,16 @@ def unique(items: Iterable[str]) -> list[str]:
 
 def _event_weapons(weapons: Sequence[WeaponMention]) -> list[EventWeapon]:
     """One entry per (system, quantity); a quantity-less entry only if none has one."""
-    pairs = dict.fromkeys((w.id, w.mention.quantity) for w in weapons)
-    counted = {wid for wid, qty in pairs if qty is not None}
+    pairs: dict[tuple[str, int | None], Quantity | None] = {}
+    for w in weapons:
+        key = (w.id, w.mention.quantity)
+        if pairs.get(key) is None:
+            pairs[key] = w.mention.quantity_detail
+    counted = {wid for (wid, qty), detail in pairs.items() if qty is not None or detail}
     return [
-        EventWeapon(id=wid, quantity=qty)
-        for wid, qty in pairs
-        if qty is not None or wid not in counted
+        EventWeapon(id=wid, quantity=qty, quantity_detail=detail)
+        for (wid, qty), detail in pairs.items()
+        if qty is not None or detail is not None or wid not in counted
     ]
 
 
