@@ -122,7 +122,8 @@ def test_arms_transfers_follow_the_trade_register_shape(
 def test_ftm_entities_reload_and_validate(
     reviewed: tuple[Store, dict[str, str]], tmp_path: Path
 ) -> None:
-    from followthemoney import model
+    # an optional extra (osintdesk[ftm]); installed by `make test`
+    model = pytest.importorskip("followthemoney").model
 
     store, ids = reviewed
     export(store, "ftm", tmp_path / "f", accepted_only=False)
