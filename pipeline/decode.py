@@ -295,7 +295,7 @@ _WORD_BREAKS = frozenset(" \t\n\r\u3000\u3001\u3002\uff0c\uff0e\u060c\u061f\u06d
 _NOT_TEXT = frozenset(("Cc", "Cn", "Co", "Cs"))
 _MIN_BREAK_RATIO = 0.01
 _MAX_ODD_RATIO = 0.001
-#: at most one NUL per this many bytes is "stray" (random binary has one per 256)
+#: one NUL, plus one per this many bytes, is "stray" (random binary has one per 256)
 _STRAY_NUL_EVERY = 1000
 
 
@@ -379,7 +379,7 @@ def decode_bytes(
             logger.info("%s: %s without a byte-order mark", source, found[1])
             return Decoded(*found)
     dropped = 0
-    if nuls and nuls * _STRAY_NUL_EVERY <= max(len(data), _STRAY_NUL_EVERY * 4):
+    if nuls and nuls <= 1 + len(data) // _STRAY_NUL_EVERY:
         stripped = data.replace(b"\x00", b"")
         if _binary_reason(stripped) is None:
             logger.warning("%s: dropped %d stray NUL bytes", source, nuls)
