@@ -240,7 +240,8 @@ def schemas(
 @one_line_errors
 def evaluate(
     what: Annotated[
-        str, typer.Argument(help="boilerplate, langid, dates, ner, gold, or all.")
+        str,
+        typer.Argument(help="boilerplate, langid, dates, ner, gold, heldout, clusters, or all."),
     ] = "all",
     path: Annotated[
         Path | None, typer.Option(help="Evaluation data (default ../shared/eval).")

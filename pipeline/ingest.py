@@ -33,6 +33,7 @@ from pipeline.fetch import FeedResult, Fetched, fetch_with_retries
 from pipeline.ids import hash_id
 from pipeline.language import LanguageDetector, get_detector
 from pipeline.link import link_all
+from pipeline.published import stated_publication_date
 from pipeline.review.overrides import apply_overrides, load_overrides
 from pipeline.snapshot import save_snapshot
 from pipeline.sources import Source, resolve_file
@@ -46,6 +47,7 @@ from schemas import (
     Paragraph,
     SourceRef,
 )
+from schemas.records import PublishedBasis
 
 log = logging.getLogger(__name__)
 
@@ -185,6 +187,7 @@ def process_fetched(
     if not body:
         raise CleanError(label, "no text left after cleaning")
     language, sizes = document_language(paragraphs)
+    published, basis, dateline = publication(cleaned.published, paragraphs, language)
     doc_id = hash_id("document", fetched.location, fetched.sha256)
     extractor = extractor_info()
     extraction = load_cached_extraction(out_dir, doc_id, extractor)
@@ -193,9 +196,10 @@ def process_fetched(
             doc_id,
             body,
             paragraphs,
-            published=cleaned.published,
+            published=published,
             options=options.extract,
             extractor=extractor,
+            dateline=dateline,
         )
         save_cached_extraction(out_dir, extraction, extractor)
     record = DocumentRecord(
@@ -214,7 +218,8 @@ def process_fetched(
         title=cleaned.title,
         author=cleaned.author,
         site=cleaned.site,
-        published=cleaned.published,
+        published=published,
+        published_basis=basis,
         language=language,
         languages=sizes,
         text=body,
@@ -229,6 +234,28 @@ def process_fetched(
         extractor=extractor,
     )
     return Processed(record=record, extraction=extraction)
+
+
+def publication(
+    from_metadata: dt.date | None, paragraphs: Sequence[Paragraph], language: str | None = None
+) -> tuple[dt.date | None, PublishedBasis | None, tuple[int, int] | None]:
+    """The publication date, where it was read, and the dateline's span in the text.
+
+    The page's metadata wins; else the header line or dateline the text states
+    (:func:`pipeline.published.stated_publication_date`); else None, never the run date.
+    The dateline's span (document offsets) is returned even when the metadata gave the
+    date, so that it dates no event.
+    """
+    stated = stated_publication_date([(p.text, p.language) for p in paragraphs], language)
+    span = None
+    if stated is not None:
+        offset = paragraphs[stated.paragraph].start
+        span = (offset + stated.start, offset + stated.end)
+    if from_metadata is not None:
+        return from_metadata, "metadata", span
+    if stated is not None:
+        return stated.date, "dateline", span
+    return None, None, None
 
 
 @dataclass(frozen=True)
@@ -376,6 +403,11 @@ def previous_documents(out_dir: Path, keep: Callable[[DocumentRecord], bool]) ->
             continue
         extraction = load_cached_extraction(out_dir, record.id, extractor)
         if extraction is None:
+            _, _, dateline = publication(
+                record.published if record.published_basis == "metadata" else None,
+                record.paragraphs,
+                record.language,
+            )
             extraction = extract_document(
                 record.id,
                 record.text,
@@ -383,6 +415,7 @@ def previous_documents(out_dir: Path, keep: Callable[[DocumentRecord], bool]) ->
                 published=record.published,
                 options=ExtractOptions(),
                 extractor=extractor,
+                dateline=dateline,
             )
             save_cached_extraction(out_dir, extraction, extractor)
             record = record.model_copy(

@@ -96,6 +96,42 @@ def make_label_map(
     return LabelMap(name, mapping, keep_dates, source)
 
 
+SENTENCE_GUARD = "osintdesk_sentence_guard"
+
+
+class SentenceGuard:
+    """Takes back the punctuation sentencizer's boundaries that cut a number or follow an
+    abbreviation: "3.75亿" (a decimal point between digits, no space around it) and the
+    language's ``sentence_abbreviations`` ("г.", "рр.", "tr.", "TS."), whether the
+    tokenizer kept the full stop on the word or split it off."""
+
+    def __init__(self, name: str, abbreviations: list[str]) -> None:
+        self.name = name
+        self.abbreviations = frozenset(abbreviations)
+
+    def _keeps_going(self, doc: Doc, i: int) -> bool:
+        prev = doc[i - 1]
+        if prev.text in self.abbreviations:
+            return True
+        if prev.text != "." or i < 2 or doc[i - 2].whitespace_:
+            return False
+        before = doc[i - 2]
+        if not prev.whitespace_ and before.text[-1:].isdigit() and doc[i].text[:1].isdigit():
+            return True
+        return before.text + "." in self.abbreviations
+
+    def __call__(self, doc: Doc) -> Doc:
+        for i in range(1, len(doc)):
+            if doc[i].is_sent_start and self._keeps_going(doc, i):
+                doc[i].is_sent_start = False
+        return doc
+
+
+@Language.factory(SENTENCE_GUARD, default_config={"abbreviations": []})
+def make_sentence_guard(nlp: Language, name: str, abbreviations: list[str]) -> SentenceGuard:
+    return SentenceGuard(name, abbreviations)
+
+
 @cache
 def _own_components() -> tuple[str, ...]:
     """Import the modules of osintdesk's own components; a missing one is an error."""
@@ -156,6 +192,7 @@ def _base(spec: registry.LanguageSpec) -> Language:
     nlp = blank(spec.code)
     punct = {"punct_chars": settings.sentence_punct} if settings.sentence_punct else {}
     nlp.add_pipe("sentencizer", config=punct)
+    nlp.add_pipe(SENTENCE_GUARD, config={"abbreviations": settings.sentence_abbreviations})
     return nlp
 
 

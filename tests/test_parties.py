@@ -76,9 +76,16 @@ def roles(text: str, lang: str, countries: dict[str, str]) -> dict[str, str]:
         ),
         (
             "zh",
-            "韩国向波兰交付了首批K2坦克。",
+            "韩国向波兰出售了首批K2坦克。",
             {"韩国": "KR", "波兰": "PL"},
             {"KR": "supplier", "PL": "recipient"},
+        ),
+        # 交付 is as often passive ("Vietnam's sixth submarine delivered"): no subject
+        (
+            "zh",
+            "越南第六艘基洛级潜艇交付。",
+            {"越南": "VN"},
+            {},
         ),
         (
             "vi",
@@ -220,3 +227,12 @@ def test_arms_events_and_their_mentions_carry_the_parties() -> None:
     assert parties["weapon:s-400"] == ("RU", "origin", "IN", "sentence")
     mention = next(w.mention for w in result.weapons if w.id == "weapon:mh-60r")
     assert mention.supplier is not None and mention.supplier.country == "US"
+
+
+def test_a_demonym_before_a_passive_verb_is_no_subject() -> None:
+    text = "Russian S-400 systems were delivered to Turkey in July 2019."
+    mentions = [CountryMention(0, 7, "RU", adjective=True)]
+    start = text.index("Turkey")
+    mentions.append(CountryMention(start, start + len("Turkey"), "TR"))
+    found = {m.code: role for m, role, _ in sentence_roles(text, 0, mentions, "en")}
+    assert found == {"TR": "recipient"}

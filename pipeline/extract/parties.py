@@ -92,6 +92,7 @@ class CountryMention:
     start: int
     end: int
     code: str
+    adjective: bool = False  # a demonym: it may qualify a system, not stand as a subject
 
 
 @dataclass(frozen=True)
@@ -172,7 +173,7 @@ def country_mentions(parts: Sequence[DocPart]) -> list[CountryMention]:
             code = adjectives.get(token_key(token.text))
             if code and token.i not in taken:
                 start = part.offset + token.idx
-                found.append(CountryMention(start, start + len(token.text), code))
+                found.append(CountryMention(start, start + len(token.text), code, True))
     return sorted(found, key=lambda m: m.start)
 
 
@@ -225,9 +226,17 @@ def _glued_prefix(text: str, start: int, prefixes: Sequence[str]) -> str | None:
 
 
 def _verb_role(
-    text: str, span: tuple[int, int], others: Sequence[tuple[int, int]], c: _Cues
+    text: str,
+    span: tuple[int, int],
+    others: Sequence[tuple[int, int]],
+    c: _Cues,
+    adjective: bool = False,
 ) -> tuple[Role, str] | None:
-    """The role a supply/acquire verb gives the country at ``span`` as its subject."""
+    """The role a supply/acquire verb gives the country at ``span`` as its subject.
+
+    Before a passive verb the subject is the other side ("Egypt was sold"); a demonym
+    there qualifies the system, not the subject ("Russian S-400 were delivered"): no role.
+    """
     start, end = span
     found: list[tuple[int, Role, str]] = []
     verbs: tuple[tuple[Role, re.Pattern[str] | None], ...] = (
@@ -242,9 +251,11 @@ def _verb_role(
             # "Slovakia confirmed, that it handed over": a comma may stand between
             words = _words_between(text[end : match.start()], c.joined, commas=True)
             if 0 <= words <= c.words.max_subject_words:
-                if _preceded_by(text, match.start(), c.passive, 0, c.joined):
-                    role = "recipient" if role == "supplier" else "supplier"
-                found.append((words, role, match.group(0)))
+                cue = match.group(0)
+                if not _preceded_by(text, match.start(), c.passive, 0, c.joined):
+                    found.append((words, role, cue))
+                elif not adjective:
+                    found.append((words, "recipient" if role == "supplier" else "supplier", cue))
         if c.words.subject_after_verb:
             before = [
                 m
@@ -316,7 +327,7 @@ def sentence_roles(
     unplaced = [i for i in range(len(mentions)) if i not in roles]
     for i in unplaced:
         others = [local[j] for j in unplaced if j != i]
-        found = _verb_role(text, local[i], others, c)
+        found = _verb_role(text, local[i], others, c, mentions[i].adjective)
         if found:
             roles[i] = (mentions[i], found[0], found[1])
             continue

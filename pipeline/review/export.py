@@ -75,6 +75,9 @@ EVENT_COLUMNS = [
     "document_title",
     "source_url",
     "sentence",
+    "date_basis",
+    "cluster_id",
+    "cluster_sources",
 ]
 PERSON_COLUMNS = [
     "id",
@@ -217,6 +220,9 @@ def _event_row(
         "document_title": (doc or {}).get("title") or "",
         "source_url": _source_url(doc),
         "sentence": evidence["sentence"],
+        "date_basis": date.get("basis") or "",
+        "cluster_id": (data.get("cluster") or {}).get("id", ""),
+        "cluster_sources": (data.get("cluster") or {}).get("num_sources", ""),
     }
 
 
