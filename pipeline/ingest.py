@@ -26,7 +26,7 @@ from pipeline import __version__
 from pipeline.clean import clean
 from pipeline.config import ExtractOptions, Options
 from pipeline.deals import build_deals
-from pipeline.decode import decode
+from pipeline.decode import decode_bytes
 from pipeline.errors import CleanError, DecodeError, SourceError
 from pipeline.extract import DocumentExtraction, extract_document
 from pipeline.fetch import FeedResult, Fetched, fetch_with_retries
@@ -174,14 +174,14 @@ def process_fetched(
         raise DecodeError(label, "empty file")
     snapshot = save_snapshot(out_dir, fetched)
     is_html = _is_html(fetched)
-    text, encoding = decode(
+    decoded = decode_bytes(
         fetched.data,
         source=label,
         declared_charset=_declared_charset(fetched.content_type),
         is_html=is_html,
     )
     cleaned = clean(
-        text, source=label, is_html=is_html, options=options.clean, url=fetched.final_url
+        decoded.text, source=label, is_html=is_html, options=options.clean, url=fetched.final_url
     )
     body, paragraphs = layout_paragraphs(cleaned.paragraphs, detector_for(options), language_hint)
     if not body:
@@ -224,7 +224,12 @@ def process_fetched(
         languages=sizes,
         text=body,
         paragraphs=paragraphs,
-        cleaning=Cleaning(method=cleaned.method, removed=dict(cleaned.removed), encoding=encoding),
+        cleaning=Cleaning(
+            method=cleaned.method,
+            removed=dict(cleaned.removed)
+            | ({"nul_bytes": decoded.nul_bytes} if decoded.nul_bytes else {}),
+            encoding=decoded.encoding,
+        ),
         coverage=extraction.coverage,
         extractor=extractor,
     )

@@ -105,12 +105,13 @@ class Paragraph(_Model):
 
 
 class Cleaning(_Model):
-    method: Literal["trafilatura", "text-filter", "none"] = Field(
+    method: Literal["trafilatura", "text-filter", "tag-strip", "none"] = Field(
         description="How the main text was obtained."
     )
     removed: dict[str, int] = Field(
         default_factory=dict,
-        description="Paragraphs (or footnote markers) removed, counted per reason.",
+        description="Paragraphs (or footnote markers, or stray NUL bytes: nul_bytes) removed, "
+        "counted per reason.",
     )
     encoding: str | None = Field(None, description="Character encoding used to decode the bytes.")
 

@@ -173,7 +173,8 @@ def test_a_rejected_report_is_no_source_of_the_deal(
 def test_ftm_entities_reload_and_validate(
     reviewed: tuple[Store, dict[str, str]], tmp_path: Path
 ) -> None:
-    from followthemoney import model
+    # an optional extra (osintdesk[ftm]); installed by `make test`
+    model = pytest.importorskip("followthemoney").model
 
     store, ids = reviewed
     export(store, "ftm", tmp_path / "f", accepted_only=False)

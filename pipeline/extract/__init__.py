@@ -224,6 +224,31 @@ def _pipeline(
         return None
 
 
+_CHUNK_BREAKS = (
+    re.compile(r"\n"),
+    re.compile(r"[.!?;。！？；؟۔]['\"»”)\]]*\s"),
+    re.compile(r"\s"),
+)
+
+
+def chunks(start: int, end: int, text: str, limit: int) -> list[tuple[int, int]]:
+    """``text[start:end]`` cut into spans of at most ``limit`` characters: at a line break,
+    else after a sentence end, else at a space, else hard (a paragraph longer than the
+    pipeline's ``max_length`` is processed in pieces, each keeping its document offset)."""
+    spans: list[tuple[int, int]] = []
+    while end - start > limit:
+        cut = start + limit
+        for pattern in _CHUNK_BREAKS:
+            found = [m.end() for m in pattern.finditer(text, start + limit // 2, cut)]
+            if found:
+                cut = found[-1]
+                break
+        spans.append((start, cut))
+        start = cut
+    spans.append((start, end))
+    return spans
+
+
 def _process(
     doc_id: str,
     text: str,
@@ -231,22 +256,27 @@ def _process(
     group: Sequence[Paragraph],
     nlp: Language,
     published: dt.date | None,
-) -> list[Doc]:
-    """The paragraphs of one language, piped through its pipeline together."""
+) -> list[tuple[int, Doc]]:
+    """The paragraphs of one language, piped through its pipeline together, with the
+    document offset of each Doc (a paragraph over ``nlp.max_length`` gives several)."""
+    offsets: list[int] = []
     docs = []
     for para in group:
         if para.end > len(text) or para.start > para.end:
             raise ExtractError(doc_id, f"paragraph {para.start}-{para.end} outside the text")
-        try:
-            doc = nlp.make_doc(text[para.start : para.end])
-        except ValueError as exc:
-            raise ExtractError(doc_id, f"{lang} tokenizer failed: {exc}") from exc
-        doc._.published = published
-        docs.append(doc)
+        for start, end in chunks(para.start, para.end, text, nlp.max_length):
+            try:
+                doc = nlp.make_doc(text[start:end])
+            except ValueError as exc:
+                raise ExtractError(doc_id, f"{lang} tokenizer failed: {exc}") from exc
+            doc._.published = published
+            docs.append(doc)
+            offsets.append(start)
     try:
-        return list(nlp.pipe(docs))
+        done = list(nlp.pipe(docs))
     except ValueError as exc:
         raise ExtractError(doc_id, f"{lang} pipeline failed: {exc}") from exc
+    return list(zip(offsets, done, strict=True))
 
 
 def extract_document(
@@ -279,11 +309,10 @@ def extract_document(
         if nlp is None:
             coverage.setdefault(lang, [])
             continue
-        processed = _process(doc_id, text, lang, group, nlp, published)
-        for para, doc in zip(group, processed, strict=True):
-            inside = dateline is not None and para.start <= dateline[0] < para.end
+        for offset, doc in _process(doc_id, text, lang, group, nlp, published):
+            inside = dateline is not None and offset <= dateline[0] < offset + len(doc.text)
             skip = dateline if inside else None
-            parts.append(DocPart(doc=doc, offset=para.start, language=lang, skip=skip))
+            parts.append(DocPart(doc=doc, offset=offset, language=lang, skip=skip))
             # components note themselves in Doc._.coverage; none noted means no model
             ran = doc._.coverage if isinstance(doc._.coverage, list) else []
             coverage[lang] = unique([*coverage.get(lang, []), *(str(c) for c in ran)])
