@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 # Prefect keeps its local database inside the project unless the user set one.
 export PREFECT_HOME ?= $(CURDIR)/.prefect
 
-.PHONY: run test install install-dev lint typecheck pytest schemas evaluate bench clean
+.PHONY: run test install install-dev lint typecheck pytest schemas evaluate bench clean train-ar-ner
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' \
@@ -49,6 +49,12 @@ evaluate: install
 
 bench: install
 	$(BIN)/osintdesk bench
+
+# the Arabic NER model (pipeline/lang/ar/model): data paths are arguments, never copied
+WIKIFANE ?= ../shared/train/ar_wikifane_gold
+WOJOOD   ?= ../shared/eval/ner/ar_wojood_sample
+train-ar-ner: install
+	nice -n 10 $(BIN)/osintdesk train-ner ar --wikifane $(WIKIFANE) --wojood $(WOJOOD)
 
 clean:
 	rm -rf $(VENV) .prefect .mypy_cache .ruff_cache .pytest_cache
