@@ -194,7 +194,7 @@ def test_soviet_union_keeps_its_own_code() -> None:
 def test_wojood_arabic_scores_stay_above_floor() -> None:
     from pipeline.evaluate.ner import evaluate
 
-    report = evaluate()
+    report = evaluate()[0]
     rows = {(r["system"], r["class"]): r for r in report.rows}
     ours, base = rows[("ar pipeline", "PERS")], rows[("gazetteer only (baseline)", "PERS")]
     assert float(str(ours["f1"])) >= 0.4
