@@ -54,7 +54,7 @@ bench: install
 WIKIFANE ?= ../shared/train/ar_wikifane_gold
 WOJOOD   ?= ../shared/eval/ner/ar_wojood_sample
 train-ar-ner: install
-	nice -n 10 $(BIN)/osintdesk train-ner ar --wikifane $(WIKIFANE) --wojood $(WOJOOD)
+	nice -n 10 $(BIN)/osintdesk train ar --wikifane $(WIKIFANE) --wojood $(WOJOOD)
 
 clean:
 	rm -rf $(VENV) .prefect .mypy_cache .ruff_cache .pytest_cache

@@ -267,7 +267,7 @@ def bench(
     typer.echo(benchmark(files or [], repeat=repeat).to_markdown())
 
 
-@app.command("train-ner")
+@app.command("train")
 @one_line_errors
 def train_ner(
     lang: Annotated[str, typer.Argument(help="Language with a ner.cfg in its registry folder.")],
