@@ -13,7 +13,8 @@ LOCK_DEV := requirements/lock-dev.txt
 UV_COMPILE = $(BIN)/uv pip compile pyproject.toml --quiet --generate-hashes --universal \
 	--python-version 3.11
 
-.PHONY: run test install install-dev lint typecheck pytest schemas evaluate bench clean lock
+.PHONY: run test install install-dev lint typecheck pytest schemas evaluate bench clean lock \
+	train-ar-ner
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' \
@@ -65,6 +66,12 @@ lock: | $(BIN)/python
 	$(BIN)/pip install --quiet 'uv>=0.5,<1'
 	$(UV_COMPILE) $(UPGRADE) -o $(LOCK)
 	$(UV_COMPILE) $(UPGRADE) --extra dev -o $(LOCK_DEV)
+
+# the Arabic NER model (pipeline/lang/ar/model): data paths are arguments, never copied
+WIKIFANE ?= ../shared/train/ar_wikifane_gold
+WOJOOD   ?= ../shared/eval/ner/ar_wojood_sample
+train-ar-ner: install
+	nice -n 10 $(BIN)/osintdesk train ar --wikifane $(WIKIFANE) --wojood $(WOJOOD)
 
 clean:
 	rm -rf $(VENV) .prefect .mypy_cache .ruff_cache .pytest_cache

@@ -28,7 +28,7 @@ from spacy.tokens import Doc, Span
 from spacy.util import compile_infix_regex, compile_prefix_regex, compile_suffix_regex
 
 from pipeline import lang as registry
-from pipeline import ner_ru, ner_rules, ner_zh, people
+from pipeline import ner_model, ner_ru, ner_rules, ner_zh, people
 from pipeline.errors import ConfigError
 from pipeline.extensions import LABELS, note_coverage, register_extensions
 from pipeline.models import load_model
@@ -45,6 +45,7 @@ OWN_COMPONENTS = ((WEAPONS_COMPONENT, "pipeline.weapons"), (DATES_COMPONENT, "pi
 # components whose work is finding or linking entities (what coverage reports)
 ENTITY_COMPONENTS = (
     "ner",
+    ner_model.MODEL_COMPONENT,
     ner_ru.NATASHA_COMPONENT,
     ner_zh.LAC_COMPONENT,
     ner_rules.RULE_COMPONENT,
