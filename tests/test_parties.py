@@ -76,9 +76,16 @@ def roles(text: str, lang: str, countries: dict[str, str]) -> dict[str, str]:
         ),
         (
             "zh",
-            "韩国向波兰交付了首批K2坦克。",
+            "韩国向波兰出售了首批K2坦克。",
             {"韩国": "KR", "波兰": "PL"},
             {"KR": "supplier", "PL": "recipient"},
+        ),
+        # 交付 is as often passive ("Vietnam's sixth submarine delivered"): no subject
+        (
+            "zh",
+            "越南第六艘基洛级潜艇交付。",
+            {"越南": "VN"},
+            {},
         ),
         (
             "vi",
@@ -184,3 +191,48 @@ def test_a_passive_verb_turns_its_subject_into_the_recipient() -> None:
     )
     assert found == {"EG": "recipient"}
     assert roles("Taiwan was sold 66 F-16V jets.", "en", {"Taiwan": "TW"}) == {"TW": "recipient"}
+
+
+def test_arms_events_and_their_mentions_carry_the_parties() -> None:
+    """The whole extraction on a small English document (en_core_web_sm)."""
+    import datetime as dt
+
+    from pipeline.config import ExtractOptions
+    from pipeline.extract import extract_document
+    from schemas.records import Extractor, Paragraph
+
+    first = "In 2019 the United States sold 24 MH-60R helicopters to India."
+    second = "India received the first S-400 squadron in December 2021."
+    text = f"{first}\n\n{second}"
+    paragraphs = [
+        Paragraph(text=first, language="en", start=0, end=len(first)),
+        Paragraph(text=second, language="en", start=len(first) + 2, end=len(text)),
+    ]
+    result = extract_document(
+        "document:t",
+        text,
+        paragraphs,
+        published=dt.date(2024, 5, 1),
+        options=ExtractOptions(),
+        extractor=Extractor(version="test"),
+    )
+    parties = {
+        w.id: (w.supplier.country, w.supplier.basis, w.recipient.country, w.recipient.basis)
+        for e in result.events
+        for w in e.weapons
+        if w.supplier and w.recipient
+    }
+    assert parties["weapon:mh-60r"] == ("US", "sentence", "IN", "sentence")
+    # no supplier in the text: the system's origin, said so
+    assert parties["weapon:s-400"] == ("RU", "origin", "IN", "sentence")
+    mention = next(w.mention for w in result.weapons if w.id == "weapon:mh-60r")
+    assert mention.supplier is not None and mention.supplier.country == "US"
+
+
+def test_a_demonym_before_a_passive_verb_is_no_subject() -> None:
+    text = "Russian S-400 systems were delivered to Turkey in July 2019."
+    mentions = [CountryMention(0, 7, "RU", adjective=True)]
+    start = text.index("Turkey")
+    mentions.append(CountryMention(start, start + len("Turkey"), "TR"))
+    found = {m.code: role for m, role, _ in sentence_roles(text, 0, mentions, "en")}
+    assert found == {"TR": "recipient"}

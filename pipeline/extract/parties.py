@@ -93,6 +93,7 @@ class CountryMention:
     start: int
     end: int
     code: str
+    adjective: bool = False  # a demonym: it may qualify a system, not stand as a subject
 
 
 @dataclass(frozen=True)
@@ -173,7 +174,7 @@ def country_mentions(parts: Sequence[DocPart]) -> list[CountryMention]:
             code = adjectives.get(token_key(token.text))
             if code and token.i not in taken:
                 start = part.offset + token.idx
-                found.append(CountryMention(start, start + len(token.text), code))
+                found.append(CountryMention(start, start + len(token.text), code, True))
     return sorted(found, key=lambda m: m.start)
 
 
@@ -226,9 +227,17 @@ def _glued_prefix(text: str, start: int, prefixes: Sequence[str]) -> str | None:
 
 
 def _verb_role(
-    text: str, span: tuple[int, int], others: Sequence[tuple[int, int]], c: _Cues
+    text: str,
+    span: tuple[int, int],
+    others: Sequence[tuple[int, int]],
+    c: _Cues,
+    adjective: bool = False,
 ) -> tuple[Role, str] | None:
-    """The role a supply/acquire verb gives the country at ``span`` as its subject."""
+    """The role a supply/acquire verb gives the country at ``span`` as its subject.
+
+    Before a passive verb the subject is the other side ("Egypt was sold"); a demonym
+    there qualifies the system, not the subject ("Russian S-400 were delivered"): no role.
+    """
     start, end = span
     found: list[tuple[int, Role, str]] = []
     verbs: tuple[tuple[Role, re.Pattern[str] | None], ...] = (
@@ -243,9 +252,11 @@ def _verb_role(
             # "Slovakia confirmed, that it handed over": a comma may stand between
             words = _words_between(text[end : match.start()], c.joined, commas=True)
             if 0 <= words <= c.words.max_subject_words:
-                if _preceded_by(text, match.start(), c.passive, 0, c.joined):
-                    role = "recipient" if role == "supplier" else "supplier"
-                found.append((words, role, match.group(0)))
+                cue = match.group(0)
+                if not _preceded_by(text, match.start(), c.passive, 0, c.joined):
+                    found.append((words, role, cue))
+                elif not adjective:
+                    found.append((words, "recipient" if role == "supplier" else "supplier", cue))
         if c.words.subject_after_verb:
             before = [
                 m
@@ -317,7 +328,7 @@ def sentence_roles(
     unplaced = [i for i in range(len(mentions)) if i not in roles]
     for i in unplaced:
         others = [local[j] for j in unplaced if j != i]
-        found = _verb_role(text, local[i], others, c)
+        found = _verb_role(text, local[i], others, c, mentions[i].adjective)
         if found:
             roles[i] = (mentions[i], found[0], found[1])
             continue
@@ -439,6 +450,7 @@ def add_parties(result: DocumentExtraction, parts: Sequence[DocPart]) -> None:
             scopes.append(_Scope("paragraph", in_para, p_roles))
         scopes.append(document)
         _assign(event, scopes, origins)
+    _mark_mentions(result, events)
 
 
 def _assign(event: EventRecord, scopes: Sequence[_Scope], origins: dict[str, str | None]) -> None:
@@ -451,6 +463,19 @@ def _assign(event: EventRecord, scopes: Sequence[_Scope], origins: dict[str, str
         event.supplier, event.recipient = weapons[0].supplier, weapons[0].recipient
     else:
         event.supplier, event.recipient = _parties(scopes, None)
+
+
+def _mark_mentions(result: DocumentExtraction, events: Sequence[EventRecord]) -> None:
+    """Each weapons mention inside an arms event's sentence carries that system's parties."""
+    for mention in result.weapons:
+        at = mention.mention
+        for event in events:
+            if not event.evidence.start <= at.start < event.evidence.end:
+                continue
+            weapon = next((w for w in event.weapons if w.id == mention.id), None)
+            if weapon is not None:
+                at.supplier, at.recipient = weapon.supplier, weapon.recipient
+                break
 
 
 def _part_of(parts: Sequence[DocPart], offset: int) -> DocPart | None:
