@@ -39,9 +39,15 @@ class PeopleLinker:
         self.people = people_forms(self.lang, tokenizer, self.people_path)
         self.places = place_forms(self.lang, tokenizer, self.countries_path)
         self.index = person_index(self.people_path)
-        self.geo_words = {
-            token_key(w) for w in name_patterns().for_lang(self.lang).geo_features if " " not in w
-        }
+        patterns = name_patterns().for_lang(self.lang)
+        self.parts_joined = patterns.name_parts_joined
+        self.geo_words = {token_key(w) for w in patterns.geo_features if " " not in w}
+        # joined scripts (Chinese): only a feature of two or more characters, as the
+        # name's last part, may turn a PERSON into a place; one character (江, 海, 山)
+        # is too common inside given names (江泽民, 张海丽, 郑海霞)
+        self.geo_suffixes = tuple(
+            w for w in patterns.geo_features if self.parts_joined and len(w) >= 2
+        )
         self.demonyms = set(adjective_forms(self.lang, self.countries_path))
 
     def _link_person(self, span: Span) -> None:
@@ -103,11 +109,20 @@ class PeopleLinker:
         place = lookup_place(span.text, self.lang)
         if place is not None:
             return place_info(place, self.countries_path).label
-        if set(words) & self.geo_words:
+        if self._has_geo_feature(span, words):
             return "LOC"
         if words[-1] in self.demonyms:
             return "drop"
         return None
+
+    def _has_geo_feature(self, span: Span, words: list[str]) -> bool:
+        """Whether the span names a geographic feature: a feature word among its words,
+        or, where name parts are joined, a feature of two or more characters ending it
+        (never a single character: the statistical model's PERSON stands)."""
+        if self.parts_joined:
+            text = span.text.strip()
+            return any(text.endswith(w) and len(text) > len(w) for w in self.geo_suffixes)
+        return bool(set(words) & self.geo_words)
 
     def _known_names(self, doc: Doc) -> list[Span]:
         """Known person forms in ``doc``, except those inside a longer known place
