@@ -36,6 +36,9 @@ def register_extensions() -> None:
             Span.set_extension(name, default=default)
     if not Doc.has_extension("coverage"):
         Doc.set_extension("coverage", default=None)
+    if not Doc.has_extension("credits"):
+        # who the text's bylines and credits name (pipeline.people.credits): authors
+        Doc.set_extension("credits", default=None)
     if not Doc.has_extension("published"):
         # publication date (datetime.date) used to anchor relative dates
         Doc.set_extension("published", default=None)

@@ -211,6 +211,10 @@ def process_fetched(
         ),
         title=cleaned.title,
         author=cleaned.author,
+        # the page's own author field first (trafilatura's metadata), then the text's credits
+        authors=list(
+            dict.fromkeys([*([cleaned.author] if cleaned.author else []), *extraction.authors])
+        ),
         site=cleaned.site,
         published=cleaned.published,
         language=language,

@@ -107,6 +107,11 @@ class DocumentRecord(_Record):
     source: SourceRef
     title: str | None = None
     author: str | None = None
+    authors: list[str] = Field(
+        default_factory=list,
+        description="Who the document's bylines and photo or editor credits name, in text "
+        "order; document metadata, never people records.",
+    )
     site: str | None = None
     published: dt.date | None = Field(None, description="Publication date, when known.")
     language: str = Field(description="Main language of the document (ISO 639-1).")

@@ -111,6 +111,8 @@ def sentences(doc: Doc) -> list[Span]:
 def _add_mentions(result: DocumentExtraction, part: DocPart) -> None:
     """The part's PERSON, WEAPON and DATE spans, as records, added to ``result``."""
     doc_id = result.document_id
+    credits = part.doc._.credits if isinstance(part.doc._.credits, list) else []
+    result.authors.extend(str(c) for c in credits if str(c) not in result.authors)
     for ent in part.doc.ents:
         if ent.label_ == "PERSON":
             person = person_mention(ent, part, doc_id)

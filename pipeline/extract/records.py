@@ -67,6 +67,9 @@ class DocumentExtraction(BaseModel):
     dates: list[DateInfo] = Field(default_factory=list)
     events: list[EventRecord] = Field(default_factory=list)
     coverage: dict[str, list[str]] = Field(default_factory=dict)
+    authors: list[str] = Field(
+        default_factory=list, description="Names in bylines and credits, in text order."
+    )
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from pipeline.extensions import merge_ents, note_coverage, register_extensions
+from pipeline.people.credits import find_credits
 from pipeline.people.index import adjective_forms, people_forms, person_index, place_forms
 from pipeline.people.models import name_patterns
 from pipeline.people.normalise import token_key
@@ -25,6 +26,11 @@ from pipeline.people.ships import is_country_abbreviation, ship_cues
 register_extensions()
 
 PEOPLE_COMPONENT = "osintdesk_people"
+
+
+def _inside(span: Span, regions: list[tuple[int, int]]) -> bool:
+    """Whether ``span`` overlaps one of the character ``regions``."""
+    return any(start < span.end_char and span.start_char < end for start, end in regions)
 
 
 class PeopleLinker:
@@ -172,8 +178,24 @@ class PeopleLinker:
                 return self._link_place(Span(doc, ent.start, ent.end, label=verdict))
         return ent
 
+    @staticmethod
+    def _drop_credited(doc: Doc, lang: str) -> list[tuple[int, int]]:
+        """Bylines and credits are the document's authors: names inside them are
+        neither people nor organisations of the story (``Doc._.credits`` keeps them)."""
+        credits = find_credits(doc.text, lang)
+        doc._.credits = [c.who for c in credits]
+        regions = [(c.start, c.end) for c in credits]
+        if regions:
+            doc.ents = [
+                ent
+                for ent in doc.ents
+                if ent.label_ not in ("PERSON", "ORG") or not _inside(ent, regions)
+            ]
+        return regions
+
     def __call__(self, doc: Doc) -> Doc:
-        known = self._known_names(doc)
+        credits = self._drop_credited(doc, self.lang)
+        known = [k for k in self._known_names(doc) if not _inside(k, credits)]
         self._drop_partial_overlaps(doc, known)
         merge_ents(doc, known, replace=True)
         ships = ship_cues(self.lang)

@@ -101,6 +101,11 @@ class LanguagePatterns(_Data):
     # whether names start with a capital letter; in a script without case, any word of
     # the language's script may be a name word
     names_capitalised: bool = True
+    # credits: labels followed by a colon ("Photo Credit:", "Фото:", "图："), and words
+    # that start a byline without one ("By", "بقلم", "记者"); what follows is an author
+    # or a credit of the document, never a person of the story
+    credit_labels: list[str] = Field(default_factory=list)
+    byline_words: list[str] = Field(default_factory=list)
 
     _regex_fragments = field_validator("ship_cues_before", "ship_cues_after")(check_patterns)
 
@@ -112,6 +117,11 @@ class NamePatterns(_Data):
     min_stem: int = Field(3, ge=1)
     latin_fold: dict[str, str] = Field(default_factory=dict)
     chinese_name_dots: list[str] = Field(default_factory=list)
+    # a credit starts a paragraph or follows one of these; it runs to the next one or
+    # the paragraph's end, and holds at most credit_max_words words
+    credit_separators: list[str] = Field(default_factory=list)
+    credit_ends: list[str] = Field(default_factory=list)
+    credit_max_words: int = Field(8, ge=1)
 
     @field_validator("hull_number")
     @classmethod
