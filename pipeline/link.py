@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from pipeline.extract import DocumentExtraction, PersonMention, WeaponMention
 from pipeline.people import REFERENCE_LANGUAGE, person_index, person_key
-from schemas.records import EventRecord, Mention, PersonRecord, WeaponRecord
+from schemas.records import EventRecord, Mention, NameBasis, PersonRecord, WeaponRecord
 
 log = logging.getLogger(__name__)
 
@@ -76,16 +76,38 @@ def _person_id_map(people: Sequence[PersonMention]) -> dict[str, str]:
     return mapping
 
 
+def _latin_name(group: Sequence[PersonMention]) -> tuple[str, NameBasis] | None:
+    """The record's Latin name: the reference name, else the text's own Latin spelling,
+    else a transliteration (most frequent, then the most words, then the shortest: the
+    nominative of a Cyrillic name is its shortest case form)."""
+    bases: tuple[NameBasis, ...] = ("reference", "as_written", "transliteration")
+    for basis in bases:
+        names = Counter(
+            p.canonical_name for p in group if p.name_basis == basis and p.canonical_name
+        )
+        if names:
+            best = min(names, key=lambda n: (-names[n], -len(n.split()), len(n), n))
+            return best, basis
+    return None
+
+
 def _person_record(pid: str, group: Sequence[PersonMention]) -> PersonRecord:
     forms = [p.mention.text for p in group]
     known = any(p.known for p in group)
     canonical = _most_frequent(p.canonical_name for p in group if p.known and p.canonical_name)
-    latin = _most_frequent(f for f in forms if is_latin(f))
-    name = canonical or latin or _most_frequent(forms) or pid
+    latin = _latin_name(group)
+    basis: NameBasis | None = None
+    if canonical:
+        name, basis = canonical, "reference"
+    elif latin is not None:
+        name, basis = latin
+    else:
+        name = _most_frequent(f for f in forms if is_latin(f)) or _most_frequent(forms) or pid
     aliases = sorted({f for f in forms if f != name})
     return PersonRecord(
         id=pid,
         name=name,
+        name_basis=basis,
         aliases=aliases,
         known=known,
         roles=_roles(pid) if known else [],

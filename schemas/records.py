@@ -28,6 +28,10 @@ EventType = Literal[
     "other",
 ]
 
+# how a person's Latin name was obtained: the people reference data, a transliteration
+# from another script (pipeline/people/latin.py), or the text's own Latin spelling
+NameBasis = Literal["reference", "transliteration", "as_written"]
+
 DatePrecision = Literal[
     "day", "month", "season", "quarter", "year", "decade", "century", "range", "unknown"
 ]
@@ -141,6 +145,12 @@ class Mention(_Model):
 class PersonRecord(_Record):
     id: str = Field(description="person:<slug>; canonical from reference data or normalised name.")
     name: str = Field(description="Canonical display name, Latin script where known.")
+    name_basis: NameBasis | None = Field(
+        None,
+        description="Where the Latin name comes from: reference (people reference data), "
+        "transliteration (romanised from another script) or as_written (the text's own "
+        "Latin spelling); null when no Latin name could be made.",
+    )
     aliases: list[str] = Field(default_factory=list, description="Every other form seen or known.")
     known: bool = Field(False, description="True when linked to the reference data.")
     roles: list[str] = Field(default_factory=list)

@@ -64,3 +64,77 @@ def test_credited_names_are_authors_not_people() -> None:
     assert not any("Photo" in p for p in people)
     assert "Lloyd Austin" in people
     assert ex.authors == ["John Smith", "Anna Brown"]
+
+
+@pytest.mark.parametrize(
+    ("name", "lang", "nominative"),
+    [
+        ("Реджепа Тайипа Эрдогана", "ru", "Реджеп Тайип Эрдоган"),
+        ("Марии Захаровой", "ru", "Мария Захарова"),
+        ("Дмитрию Шугаеву", "ru", "Дмитрий Шугаев"),
+        ("Михеевым", "ru", "Михеев"),
+        ("Сергей Шойгу", "ru", "Сергей Шойгу"),
+        ("Анджея Дуди", "uk", "Анджей Дуда"),
+        ("Олафа Шольца", "uk", "Олаф Шольц"),
+        ("Ллойдом Остином", "uk", "Ллойд Остин"),
+    ],
+)
+def test_russian_and_ukrainian_names_go_to_the_nominative(
+    name: str, lang: str, nominative: str
+) -> None:
+    from pipeline.people.inflection import nominative as to_nominative
+
+    assert to_nominative(name, lang) == nominative
+
+
+@pytest.mark.parametrize(
+    ("name", "lang", "latin", "basis"),
+    [
+        ("Реджепа Тайипа Эрдогана", "ru", "Redzhep Tayip Erdogan", "transliteration"),
+        ("Дмитрий Шугаев", "ru", "Dmitriy Shugaev", "transliteration"),
+        ("Григорія Сковороди", "uk", "Hryhoriy Skovoroda", "transliteration"),
+        ("كونستانتين ماكيينكو", "ar", "Konstantin Makiynku", "transliteration"),
+        ("محمد بن سلمان", "ar", "Mohammed bin Salman", "transliteration"),
+        ("عبد الفتاح السيسي", "ar", "Abdel Fattah al-Sisi", "transliteration"),
+        ("佩斯科夫", "zh", "Peskov", "transliteration"),  # Xinhua syllables, not pinyin
+        ("拉夫罗夫", "zh", "Lavrov", "transliteration"),
+        ("弗洛朗絲·帕利", "zh", "Florans Pali", "transliteration"),
+        ("江泽民", "zh", "Jiang Zemin", "transliteration"),  # a Chinese name: pinyin
+        ("Abdel Fattah al-Sisi", "en", "Abdel Fattah al-Sisi", "as_written"),
+        ("(SSB)Халук Гёргун", "ru", "Khaluk Gergun", "transliteration"),
+    ],
+)
+def test_any_name_gets_a_latin_name_with_its_basis(
+    name: str, lang: str, latin: str, basis: str
+) -> None:
+    from pipeline.people.latin import latin_name
+
+    assert latin_name(name, lang) == (latin, basis)
+
+
+def test_partial_mentions_join_the_full_name_in_the_same_document() -> None:
+    """ "Михеев" and "Александр Михеев", "Austin" and "Lloyd Austin" stayed two records."""
+    ex = _extract(
+        [
+            ("ru", "Генеральный директор Рособоронэкспорта Александр Михеев прибыл в Дели."),
+            ("ru", "По словам Михеева, контракт будет подписан."),
+            ("en", "US Defense Secretary Lloyd Austin arrived in Manila."),
+            ("en", "Austin said the missiles would arrive soon."),
+        ]
+    )
+    ids = {p.mention.text: (p.id, p.canonical_name, p.name_basis) for p in ex.people}
+    assert ids["Михеева"] == ids["Александр Михеев"]
+    assert ids["Михеева"][1:] == ("Aleksandr Mikheev", "transliteration")
+    assert ids["Austin"] == ids["Lloyd Austin"]
+    assert ids["Austin"][1:] == ("Lloyd Austin", "reference")
+
+
+def test_a_part_shared_by_two_full_names_stays_apart() -> None:
+    ex = _extract(
+        [
+            ("en", "Lloyd Austin met Harold Austin in Manila."),
+            ("en", "Austin said the missiles would arrive soon."),
+        ]
+    )
+    ids = {p.mention.text: p.id for p in ex.people}
+    assert ids["Austin"] not in (ids["Lloyd Austin"], ids["Harold Austin"])

@@ -41,6 +41,7 @@ from pipeline import extensions as _extensions
 from pipeline.config import ExtractOptions
 from pipeline.errors import ConfigError, ExtractError
 from pipeline.extract.events import DATE_SCORE, event_confidence, sentence_events, unique
+from pipeline.extract.identity import link_partial_mentions
 from pipeline.extract.matcher import TriggerMatch, find_triggers
 from pipeline.extract.records import (
     DocPart,
@@ -144,6 +145,10 @@ def extract_parts(
             result.events.extend(
                 sentence_events(sent, part, doc_id=doc_id, extractor=extractor, options=options)
             )
+    mapping = link_partial_mentions(result.people)
+    if mapping:
+        for event in result.events:
+            event.people = unique(mapping.get(pid, pid) for pid in event.people)
     return result
 
 

@@ -16,7 +16,15 @@ from spacy.tokens import Doc, Span
 
 from pipeline.ids import slug
 from pipeline.people import person_key
-from schemas.records import DateInfo, DatePrecision, EventRecord, Mention, WeaponCategory
+from pipeline.people.latin import latin_name
+from schemas.records import (
+    DateInfo,
+    DatePrecision,
+    EventRecord,
+    Mention,
+    NameBasis,
+    WeaponCategory,
+)
 
 _WEAPON_CATEGORIES: tuple[str, ...] = get_args(WeaponCategory)
 _PRECISIONS: tuple[str, ...] = get_args(DatePrecision)
@@ -37,7 +45,12 @@ class PersonMention(BaseModel):
 
     id: str = Field(description="person:<slug>: canonical id, else of the name key.")
     mention: Mention
-    canonical_name: str | None = None
+    canonical_name: str | None = Field(
+        None,
+        description="Latin name: the reference name when known, else a transliteration or "
+        "the Latin form as written (name_basis says which).",
+    )
+    name_basis: NameBasis | None = None
     key: str = Field(description="Normalised key of the form as written.")
     known: bool = False
 
@@ -118,10 +131,17 @@ def person_mention(span: Span, part: DocPart, doc_id: str) -> PersonMention | No
     pid = person_id(canonical, key)
     if pid is None:
         return None
+    name: str | None = span._.canonical_name if canonical else None
+    basis: NameBasis | None = "reference" if name else None
+    if name is None:
+        latin = latin_name(span.text, part.language)
+        if latin is not None:
+            name, basis = latin
     return PersonMention(
         id=pid,
         mention=_mention(span, part, doc_id),
-        canonical_name=span._.canonical_name if canonical else None,
+        canonical_name=name,
+        name_basis=basis,
         key=key,
         known=canonical is not None,
     )

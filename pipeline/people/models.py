@@ -105,6 +105,19 @@ class LanguagePatterns(_Data):
     # that start a byline without one ("By", "بقلم", "记者"); what follows is an author
     # or a credit of the document, never a person of the story
     credit_labels: list[str] = Field(default_factory=list)
+    # names in Latin script (pipeline/people/latin.py): the pymorphy3 dictionary that
+    # puts a name in the nominative first ("ru", "uk"); letters romanised before (or,
+    # for Arabic, instead of) anyascii's table; usual Latin spellings of
+    # common given names (محمد → Mohammed); characters of foreign-name transcriptions
+    # with their Latin sounds (Xinhua's table: 斯 → s, 科 → ko); native family names,
+    # with their reading as a family name, which tell a native name (pinyin) from a
+    # transcription; letters that write a long vowel after a consonant (Arabic و → u)
+    morphology: str | None = None
+    romanise_letters: dict[str, str] = Field(default_factory=dict)
+    latin_given_names: dict[str, str] = Field(default_factory=dict)
+    transcription_syllables: dict[str, str] = Field(default_factory=dict)
+    native_surnames: dict[str, str] = Field(default_factory=dict)
+    vowel_letters: dict[str, str] = Field(default_factory=dict)
     byline_words: list[str] = Field(default_factory=list)
 
     _regex_fragments = field_validator("ship_cues_before", "ship_cues_after")(check_patterns)
