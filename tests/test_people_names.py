@@ -3,6 +3,8 @@ canonical names, case forms, partial mentions within a document."""
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from pipeline.config import ExtractOptions
@@ -138,3 +140,59 @@ def test_a_part_shared_by_two_full_names_stays_apart() -> None:
     )
     ids = {p.mention.text: p.id for p in ex.people}
     assert ids["Austin"] not in (ids["Lloyd Austin"], ids["Harold Austin"])
+
+
+def _person(doc: str, text: str, lang: str, latin: str) -> object:
+    from pipeline.extract import PersonMention
+    from pipeline.extract.records import person_id
+    from pipeline.people import person_key
+    from schemas.records import Mention
+
+    key = person_key(text, lang)
+    return PersonMention(
+        id=person_id(None, key) or "",
+        mention=Mention(document_id=doc, text=text, start=0, end=len(text), language=lang),
+        canonical_name=latin,
+        name_basis="as_written" if lang in ("en", "vi") else "transliteration",
+        key=key,
+    )
+
+
+def test_unknown_names_link_across_documents_and_scripts_by_spelling() -> None:
+    """ "Дмитрий Шугаев" (romanised Dmitriy Shugaev) and "Dmitry Shugayev" are one person;
+    "Sergey Shoygu" is the reference Sergei Shoigu; two different people stay apart."""
+    from pipeline.extract import DocumentExtraction
+    from pipeline.link import link_all
+
+    docs = [
+        DocumentExtraction(
+            document_id="document:a",
+            people=[_person("document:a", "Дмитрий Шугаев", "ru", "Dmitriy Shugaev")],  # type: ignore[list-item]
+        ),
+        DocumentExtraction(
+            document_id="document:b",
+            people=[
+                _person("document:b", "Dmitry Shugayev", "en", "Dmitry Shugayev"),  # type: ignore[list-item]
+                _person("document:b", "Sergey Shoygu", "en", "Sergey Shoygu"),  # type: ignore[list-item]
+                _person("document:b", "Dmitry Peskov", "en", "Dmitry Peskov"),  # type: ignore[list-item]
+            ],
+        ),
+    ]
+    linked = link_all(docs)
+    names = {r.name: r for r in linked.people}
+    assert set(names) == {"Dmitry Shugayev", "Sergei Shoigu", "Dmitry Peskov"}
+    assert names["Sergei Shoigu"].id == "person:sergei-shoigu"
+    assert names["Sergei Shoigu"].known and names["Sergei Shoigu"].name_basis == "reference"
+    assert {m.text for m in names["Dmitry Shugayev"].mentions} == {
+        "Дмитрий Шугаев",
+        "Dmitry Shugayev",
+    }
+
+
+def test_fuzzy_matching_never_merges_two_reference_people() -> None:
+    from pipeline.people.fuzzy import same_person
+    from pipeline.people.index import person_index
+
+    names = sorted(p.name for p in person_index().people.values())
+    merged = [(a, b) for a, b in itertools.combinations(names, 2) if same_person(a, b)]
+    assert merged == []
