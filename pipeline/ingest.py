@@ -427,6 +427,7 @@ def write_outputs(
     result.counts = {
         "documents": len(ordered),
         "people": write_jsonl(out_dir / "people.jsonl", people),
+        "organisations": write_jsonl(out_dir / "organisations.jsonl", linked.organisations),
         "weapons": write_jsonl(out_dir / "weapons.jsonl", weapons),
         "events": write_jsonl(out_dir / "events.jsonl", events),
         "failures": len(failures),

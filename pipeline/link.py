@@ -11,7 +11,8 @@ match, else to each other; two reference people are never merged. Weapons group 
 their ``weapon:<slug>`` id.
 
 Output is deterministic: records sorted by id, mentions by document id and
-offsets, aliases sorted; the same input always gives the same ids.
+offsets, aliases sorted; the same input always gives the same ids. Organisations
+group by id: the reference id, else ``organisation:<slug of the name key>``.
 """
 
 from __future__ import annotations
@@ -25,11 +26,24 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from pipeline import lang as lang_registry
-from pipeline.extract import DocumentExtraction, PersonMention, WeaponMention
+from pipeline.extract import (
+    DocumentExtraction,
+    OrganisationMention,
+    PersonMention,
+    WeaponMention,
+)
 from pipeline.people import REFERENCE_LANGUAGE, person_index, person_key
 from pipeline.people.fuzzy import comparable, same_person
 from pipeline.people.latin import latin_name
-from schemas.records import EventRecord, Mention, NameBasis, PersonRecord, WeaponRecord
+from pipeline.people.organisations import organisations_by_id, producer_values
+from schemas.records import (
+    EventRecord,
+    Mention,
+    NameBasis,
+    OrganisationRecord,
+    PersonRecord,
+    WeaponRecord,
+)
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +53,7 @@ class Linked:
     """Linked records, the events with person ids remapped, and the id map used."""
 
     people: list[PersonRecord] = field(default_factory=list)
+    organisations: list[OrganisationRecord] = field(default_factory=list)
     weapons: list[WeaponRecord] = field(default_factory=list)
     events: list[EventRecord] = field(default_factory=list)
     person_ids: dict[str, str] = field(default_factory=dict)
@@ -193,6 +208,24 @@ def _roles(pid: str) -> list[str]:
     return list(dict.fromkeys(role.title for role in person.roles))
 
 
+def _organisation_record(oid: str, group: Sequence[OrganisationMention]) -> OrganisationRecord:
+    """One organisation: the reference entry's name, kind and country when known; the
+    weapons catalogue's producer values it stands for."""
+    reference = organisations_by_id().get(oid)
+    forms = [o.mention.text for o in group]
+    name = reference.name if reference else (_most_frequent(forms) or oid)
+    return OrganisationRecord(
+        id=oid,
+        name=name,
+        aliases=sorted({f for f in forms if f != name}),
+        kind=reference.kind if reference else "other",
+        country=reference.country if reference else None,
+        known=reference is not None,
+        producers=producer_values().get(oid, []),
+        mentions=_sorted_mentions(o.mention for o in group),
+    )
+
+
 def _weapon_record(wid: str, group: Sequence[WeaponMention]) -> WeaponRecord:
     known_group = [w for w in group if w.known] or list(group)
     name = _most_frequent(w.name for w in known_group) or wid
@@ -225,6 +258,10 @@ def link_all(extractions: Sequence[DocumentExtraction]) -> Linked:
             by_person[new].extend(by_person.pop(old))
         mapping = {pid: fuzzy.get(target, target) for pid, target in mapping.items()}
         mapping.update({old: new for old, new in fuzzy.items() if old not in mapping})
+    by_organisation: dict[str, list[OrganisationMention]] = defaultdict(list)
+    for ex in extractions:
+        for org in ex.organisations:
+            by_organisation[org.id].append(org)
     by_weapon: dict[str, list[WeaponMention]] = defaultdict(list)
     for ex in extractions:
         for w in ex.weapons:
@@ -237,6 +274,9 @@ def link_all(extractions: Sequence[DocumentExtraction]) -> Linked:
     events.sort(key=lambda e: (e.evidence.document_id, e.evidence.start, e.id))
     return Linked(
         people=[_person_record(pid, by_person[pid]) for pid in sorted(by_person)],
+        organisations=[
+            _organisation_record(oid, by_organisation[oid]) for oid in sorted(by_organisation)
+        ],
         weapons=[_weapon_record(wid, by_weapon[wid]) for wid in sorted(by_weapon)],
         events=events,
         person_ids=dict(sorted(mapping.items())),

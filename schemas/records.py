@@ -32,6 +32,18 @@ EventType = Literal[
 # from another script (pipeline/people/latin.py), or the text's own Latin spelling
 NameBasis = Literal["reference", "transliteration", "as_written"]
 
+# what an organisation is (pipeline/data/organisations.yaml); "other" for an organisation
+# the reference data does not know
+OrganisationKind = Literal[
+    "arms_maker",
+    "arms_exporter",
+    "ministry",
+    "government_agency",
+    "armed_forces",
+    "international",
+    "other",
+]
+
 DatePrecision = Literal[
     "day", "month", "season", "quarter", "year", "decade", "century", "range", "unknown"
 ]
@@ -170,6 +182,22 @@ class WeaponRecord(_Record):
     mentions: list[Mention] = Field(default_factory=list)
 
 
+class OrganisationRecord(_Record):
+    id: str = Field(
+        description="organisation:<slug>: of the reference name, else of the normalised name."
+    )
+    name: str = Field(description="Canonical name (the reference data's English name when known).")
+    aliases: list[str] = Field(default_factory=list, description="Every other form seen.")
+    kind: OrganisationKind = "other"
+    country: str | None = Field(None, description="ISO 3166 alpha-2; null for international.")
+    known: bool = Field(False, description="True when linked to the reference data.")
+    producers: list[str] = Field(
+        default_factory=list,
+        description="The weapons catalogue's producer values this organisation stands for.",
+    )
+    mentions: list[Mention] = Field(default_factory=list)
+
+
 class DateInfo(_Model):
     text: str = Field(description="The date expression as written.")
     value: str | None = Field(
@@ -204,6 +232,9 @@ class EventRecord(_Record):
     type: EventType
     date: DateInfo | None
     people: list[str] = Field(default_factory=list, description="Person record ids.")
+    organisations: list[str] = Field(
+        default_factory=list, description="Organisation record ids named in the sentence."
+    )
     weapons: list[EventWeapon] = Field(default_factory=list)
     countries: list[str] = Field(default_factory=list, description="ISO 3166 alpha-2 codes.")
     places: list[str] = Field(default_factory=list, description="Places as written or canonical.")
@@ -218,6 +249,7 @@ DocumentRecord.model_rebuild()
 RECORD_MODELS: dict[str, type[BaseModel]] = {
     "document": DocumentRecord,
     "person": PersonRecord,
+    "organisation": OrganisationRecord,
     "weapon": WeaponRecord,
     "event": EventRecord,
 }

@@ -46,9 +46,11 @@ from pipeline.extract.matcher import TriggerMatch, find_triggers
 from pipeline.extract.records import (
     DocPart,
     DocumentExtraction,
+    OrganisationMention,
     PersonMention,
     WeaponMention,
     date_info,
+    organisation_mention,
     person_id,
     person_mention,
     weapon_mention,
@@ -73,6 +75,7 @@ __all__ = [
     "EventTypeLexicon",
     "Label",
     "LanguageLexicon",
+    "OrganisationMention",
     "PersonMention",
     "PipelineGetter",
     "TriggerLexicon",
@@ -119,6 +122,10 @@ def _add_mentions(result: DocumentExtraction, part: DocPart) -> None:
             person = person_mention(ent, part, doc_id)
             if person is not None:
                 result.people.append(person)
+        elif ent.label_ == "ORG":
+            org = organisation_mention(ent, part, doc_id)
+            if org is not None:
+                result.organisations.append(org)
         elif ent.label_ == "WEAPON":
             weapon = weapon_mention(ent, part, doc_id)
             if weapon is not None:

@@ -20,6 +20,11 @@ from pipeline.people.credits import find_credits
 from pipeline.people.index import adjective_forms, people_forms, person_index, place_forms
 from pipeline.people.models import name_patterns
 from pipeline.people.normalise import token_key
+from pipeline.people.organisations import (
+    lookup_organisation,
+    organisation_forms,
+    organisations_by_id,
+)
 from pipeline.people.places import lookup_place, place_info
 from pipeline.people.ships import is_country_abbreviation, ship_cues
 
@@ -45,6 +50,7 @@ class PeopleLinker:
         self.people = people_forms(self.lang, tokenizer, self.people_path)
         self.places = place_forms(self.lang, tokenizer, self.countries_path)
         self.index = person_index(self.people_path)
+        self.orgs = organisation_forms(self.lang, tokenizer)
         patterns = name_patterns().for_lang(self.lang)
         self.parts_joined = patterns.name_parts_joined
         self.geo_words = {token_key(w) for w in patterns.geo_features if " " not in w}
@@ -83,6 +89,31 @@ class PeopleLinker:
         if start == span.start or end - start >= 2:
             return Span(span.doc, start, end, label="PERSON")
         return span
+
+    def _link_organisation(self, span: Span) -> Span | None:
+        """The span as a linked ORG when its whole text is a known organisation, else None."""
+        oid = lookup_organisation(span.text, self.lang)
+        if oid is None:
+            found = list(self.orgs.scan(span.doc, span.start, span.end))
+            if len(found) == 1 and (found[0][0], found[0][1]) == (span.start, span.end):
+                oid = found[0][2]
+        if oid is None:
+            return None
+        org = Span(span.doc, span.start, span.end, label="ORG")
+        org._.canonical = oid
+        org._.canonical_name = organisations_by_id()[oid].name
+        return org
+
+    @staticmethod
+    def _is_weapon(span: Span) -> bool:
+        """Whether the weapons catalogue names exactly this span ("Bayraktar TB2")."""
+        from pipeline.weapons import find_mentions, lookup
+
+        text = span.text.strip()
+        return any(
+            m.start == 0 and m.end == len(text) and lookup(m.key) is not None
+            for m in find_mentions(text)
+        )
 
     def _link_place(self, span: Span) -> Span:
         value = lookup_place(span.text, self.lang)
@@ -164,10 +195,17 @@ class PeopleLinker:
         return value is not None and value.startswith("country:")
 
     def _person(self, ent: Span) -> Span | None:
-        """The PERSON span trimmed and linked, turned into a place, or None to drop it."""
+        """The PERSON span trimmed and linked, turned into a place or an organisation, or
+        None to drop it (a weapons system: "Bayraktar TB2")."""
         doc = ent.doc
-        if self.index.lookup(ent.text) is None and lookup_place(ent.text, self.lang):
-            return self._link_place(Span(doc, ent.start, ent.end, label="GPE"))
+        if self.index.lookup(ent.text) is None:
+            if lookup_place(ent.text, self.lang):
+                return self._link_place(Span(doc, ent.start, ent.end, label="GPE"))
+            org = self._link_organisation(ent)
+            if org is not None:
+                return org
+            if self._is_weapon(ent):
+                return None
         ent = self._trim(ent)
         self._link_person(ent)
         if ent._.canonical is None:
@@ -198,6 +236,12 @@ class PeopleLinker:
         known = [k for k in self._known_names(doc) if not _inside(k, credits)]
         self._drop_partial_overlaps(doc, known)
         merge_ents(doc, known, replace=True)
+        orgs = [
+            Span(doc, start, end, label="ORG")
+            for start, end, _ in self.orgs.scan(doc)
+            if not _inside(doc[start:end], credits)
+        ]
+        merge_ents(doc, orgs, replace=True)
         ships = ship_cues(self.lang)
         ents: list[Span] = []
         ship_end = -1  # end char of the last ship name, for lists of ships
@@ -216,6 +260,11 @@ class PeopleLinker:
                 if person is not None:
                     ents.append(person)
                 continue
+            if ent.label_ == "ORG":
+                org = self._link_organisation(ent)
+                if org is not None:
+                    ents.append(org)
+                    continue
             if ent.label_ in ("GPE", "LOC", "ORG"):
                 ent = self._link_place(ent)
             ents.append(ent)

@@ -25,12 +25,13 @@ from pipeline.review.layout import (
 from pipeline.review.state import Reviewed, review_state
 from pipeline.review.store import Store, output_fingerprint
 from pipeline.write import atomic_write_bytes
-from schemas.records import EventRecord, PersonRecord, WeaponRecord
+from schemas.records import EventRecord, OrganisationRecord, PersonRecord, WeaponRecord
 
 log = logging.getLogger(__name__)
 
-_MODEL_FOR: dict[str, type[PersonRecord | WeaponRecord | EventRecord]] = {
+_MODEL_FOR: dict[str, type[PersonRecord | OrganisationRecord | WeaponRecord | EventRecord]] = {
     "person": PersonRecord,
+    "organisation": OrganisationRecord,
     "weapon": WeaponRecord,
     "event": EventRecord,
 }

@@ -55,7 +55,7 @@ CREATE TABLE IF NOT EXISTS documents (
 );
 CREATE TABLE IF NOT EXISTS records (
     id TEXT PRIMARY KEY,
-    type TEXT NOT NULL CHECK (type IN ('person', 'weapon', 'event')),
+    type TEXT NOT NULL CHECK (type IN ('person', 'organisation', 'weapon', 'event')),
     json TEXT NOT NULL,
     evidence_hash TEXT NOT NULL,
     first_seen_run TEXT NOT NULL REFERENCES runs(id),
@@ -105,7 +105,9 @@ def record_type(record_id: str) -> str:
     """``person``, ``weapon`` or ``event`` from an id prefix; ReviewError otherwise."""
     prefix = record_id.split(":", 1)[0]
     if prefix not in RECORD_FILES:
-        raise ReviewError(f"{record_id}: not a reviewable record id (person:, weapon:, event:)")
+        raise ReviewError(
+            f"{record_id}: not a reviewable record id ({', '.join(p + ':' for p in RECORD_FILES)})"
+        )
     return prefix
 
 
@@ -263,6 +265,30 @@ class Store:
         self._conn.execute("PRAGMA foreign_keys=ON")
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.executescript(_SCHEMA)
+        self._widen_record_types()
+
+    def _widen_record_types(self) -> None:
+        """A store made before organisations were records only allows person, weapon
+        and event rows: rebuild its ``records`` table once with the current check."""
+        row = self._conn.execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'records'"
+        ).fetchone()
+        if row is None or "'organisation'" in row["sql"]:
+            return
+        create = _SCHEMA.split("CREATE TABLE IF NOT EXISTS records (", 1)[1].split(");", 1)[0]
+        # foreign keys off while the table is swapped, or dropping it would cascade
+        self._conn.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with self.transaction() as conn:
+                conn.execute(f"CREATE TABLE records_widened ({create})")
+                conn.execute("INSERT INTO records_widened SELECT * FROM records")
+                conn.execute("DROP TABLE records")
+                conn.execute("ALTER TABLE records_widened RENAME TO records")
+                conn.execute(
+                    "CREATE INDEX IF NOT EXISTS records_type ON records(type, last_seen_run)"
+                )
+        finally:
+            self._conn.execute("PRAGMA foreign_keys=ON")
 
     # -- plumbing -----------------------------------------------------------------
     def close(self) -> None:
