@@ -196,3 +196,10 @@ def test_fuzzy_matching_never_merges_two_reference_people() -> None:
     names = sorted(p.name for p in person_index().people.values())
     merged = [(a, b) for a, b in itertools.combinations(names, 2) if same_person(a, b)]
     assert merged == []
+
+
+def test_regression_an_ocean_is_a_place_not_a_person() -> None:
+    """"Thái Bình Dương" (the Pacific) came out as a person: three capitalised
+    syllables look like a Vietnamese name."""
+    ex = _extract([("vi", "Tàu chiến Mỹ tuần tra ở Thái Bình Dương ngày 5/10/2023.")])
+    assert not [p for p in ex.people if "Thái Bình Dương" in p.mention.text]
