@@ -4,7 +4,8 @@ Two spellings of one name ("Dmitriy Shugaev" romanised from Russian, "Dmitry
 Shugayev" in an English text) differ in letters that stand for one sound. Names are
 compared through a *sound key*: ASCII-folded, lower case, letters only, the
 ``sound_folds`` spelling pairs of ``name_patterns.yaml`` applied in order and
-doubled letters written once; then scored with rapidfuzz's ``ratio`` (0-100). Only
+doubled letters written once; then scored with rapidfuzz's ``ratio`` (0-100), the
+whole key and, for names of as many words, word by word (the lower counts). Only
 names of two or more words are compared: a lone surname is too common to link
 across documents by spelling.
 """
@@ -40,10 +41,19 @@ def comparable(name: str) -> bool:
 
 
 def name_score(a: str, b: str) -> float:
-    """Similarity of two Latin names, 0-100 (0 when either is not comparable)."""
+    """Similarity of two Latin names, 0-100 (0 when either is not comparable): the
+    ratio of the whole keys and, for names of as many words, of their weakest word
+    pair, whichever is lower (siblings "Khalid bin Salman" and "Mohammed bin Salman"
+    share most letters but not the given name)."""
     if not (comparable(a) and comparable(b)):
         return 0.0
-    return float(fuzz.ratio(sound_key(a), sound_key(b)))
+    key_a, key_b = sound_key(a), sound_key(b)
+    score = float(fuzz.ratio(key_a, key_b))
+    words_a, words_b = key_a.split(), key_b.split()
+    if len(words_a) == len(words_b):
+        weakest = min(fuzz.ratio(x, y) for x, y in zip(words_a, words_b, strict=True))
+        score = min(score, float(weakest))
+    return score
 
 
 def same_person(a: str, b: str) -> bool:

@@ -136,7 +136,7 @@ class NamePatterns(_Data):
     credit_ends: list[str] = Field(default_factory=list)
     credit_max_words: int = Field(8, ge=1)
     sound_folds: list[tuple[str, str]] = Field(default_factory=list)
-    fuzzy_threshold: float = Field(85, ge=0, le=100)
+    fuzzy_threshold: float = Field(88, ge=0, le=100)
 
     @field_validator("hull_number")
     @classmethod
