@@ -203,3 +203,16 @@ def test_regression_an_ocean_is_a_place_not_a_person() -> None:
     syllables look like a Vietnamese name."""
     ex = _extract([("vi", "Tàu chiến Mỹ tuần tra ở Thái Bình Dương ngày 5/10/2023.")])
     assert not [p for p in ex.people if "Thái Bình Dương" in p.mention.text]
+
+
+def test_ukrainian_given_name_from_the_dictionary_starts_a_name() -> None:
+    """Ukrainian has no NER model: a name without a title ("Про це заявив Олексій
+    Петренко") was missed; the pymorphy3 dictionary knows Олексій as a given name."""
+    from pipeline.nlp import get_nlp
+
+    doc = get_nlp("uk")(
+        "Про це заявив Олексій Петренко у середу. Київ отримав Leopard 2. Інженерів готує "
+        "Київський політехнічний інститут імені Ігоря Сікорського."
+    )
+    people = [e.text for e in doc.ents if e.label_ == "PERSON"]
+    assert people == ["Олексій Петренко"]  # a name after імені belongs to the institute

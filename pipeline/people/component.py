@@ -13,11 +13,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from spacy.language import Language
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc, Span, Token
 
 from pipeline.extensions import merge_ents, note_coverage, register_extensions
 from pipeline.people.credits import find_credits
 from pipeline.people.index import adjective_forms, people_forms, person_index, place_forms
+from pipeline.people.inflection import is_given_name
 from pipeline.people.models import name_patterns
 from pipeline.people.normalise import token_key
 from pipeline.people.organisations import (
@@ -31,6 +32,12 @@ from pipeline.people.ships import is_country_abbreviation, ship_cues
 register_extensions()
 
 PEOPLE_COMPONENT = "osintdesk_people"
+
+
+def _name_word(token: Token) -> bool:
+    """A capitalised word (hyphenated parts allowed) that may continue a name."""
+    text = token.text
+    return text[:1].isupper() and all(part.isalpha() for part in text.split("-") if part)
 
 
 def _inside(span: Span, regions: list[tuple[int, int]]) -> bool:
@@ -53,6 +60,8 @@ class PeopleLinker:
         self.orgs = organisation_forms(self.lang, tokenizer)
         patterns = name_patterns().for_lang(self.lang)
         self.parts_joined = patterns.name_parts_joined
+        self.dictionary_names = patterns.dictionary_names
+        self.named_after = {w.casefold() for w in patterns.named_after}
         self.geo_words = {token_key(w) for w in patterns.geo_features if " " not in w}
         # joined scripts (Chinese): only a feature of two or more characters, as the
         # name's last part, may turn a PERSON into a place; one character (江, 海, 山)
@@ -161,6 +170,29 @@ class PeopleLinker:
             return any(text.endswith(w) and len(text) > len(w) for w in self.geo_suffixes)
         return bool(set(words) & self.geo_words)
 
+    def _dictionary_names(self, doc: Doc) -> list[Span]:
+        """PERSON spans for a given name the morphology dictionary knows followed by one
+        or two capitalised words ("Штеффен Хебештрайт", "Анджея Дуди"), where the
+        language has ``dictionary_names``; existing entities are left alone."""
+        if not self.dictionary_names:
+            return []
+        spans: list[Span] = []
+        i = 0
+        while i < len(doc) - 1:
+            if not (doc[i].is_alpha and doc[i].text[:1].isupper()) or not is_given_name(
+                doc[i].text, self.lang
+            ):
+                i += 1
+                continue
+            end = i + 1
+            while end < len(doc) and end - i < 3 and _name_word(doc[end]):
+                end += 1
+            after = i > 0 and doc[i - 1].text.casefold() in self.named_after
+            if end - i >= 2 and not after:
+                spans.append(Span(doc, i, end, label="PERSON"))
+            i = end
+        return spans
+
     def _known_names(self, doc: Doc) -> list[Span]:
         """Known person forms in ``doc``, except those inside a longer known place
         ("Ho Chi Minh" in "Ho Chi Minh City", "胡志明" in "胡志明市")."""
@@ -233,6 +265,8 @@ class PeopleLinker:
 
     def __call__(self, doc: Doc) -> Doc:
         credits = self._drop_credited(doc, self.lang)
+        found = [s for s in self._dictionary_names(doc) if not _inside(s, credits)]
+        merge_ents(doc, found)
         known = [k for k in self._known_names(doc) if not _inside(k, credits)]
         self._drop_partial_overlaps(doc, known)
         merge_ents(doc, known, replace=True)

@@ -69,6 +69,18 @@ def _restore_case(written: str, word: str) -> str:
     return "-".join(out)
 
 
+def is_given_name(word: str, lang: str) -> bool:
+    """Whether the language's dictionary reads ``word`` as a given name (a "Name")."""
+    code = name_patterns().for_lang(lang).morphology
+    if not code or len(word) < 2:
+        return False
+    return any(_is_name_tag(p, "Name") for p in _analyser(code).parse(word))
+
+
+def _is_name_tag(parse: Any, tag: str) -> bool:
+    return tag in parse.tag.grammemes
+
+
 def nominative(name: str, lang: str) -> str:
     """``name`` with every word in the nominative, for a language with a ``morphology``;
     else ``name`` unchanged. Initials and words the dictionary does not read keep their

@@ -113,6 +113,13 @@ class LanguagePatterns(_Data):
     # with their reading as a family name, which tell a native name (pinyin) from a
     # transcription; letters that write a long vowel after a consonant (Arabic و → u)
     morphology: str | None = None
+    # find names without a title: a word the morphology dictionary reads as a given
+    # name, followed by one or two capitalised words (for a language whose pipeline has
+    # no statistical PERSON model: Ukrainian "Штеффен Хебештрайт" after a long title)
+    dictionary_names: bool = False
+    # words after which a name belongs to an institution named after the person
+    # ("інститут імені Ігоря Сікорського"): such a name is not a dictionary PERSON
+    named_after: list[str] = Field(default_factory=list)
     romanise_letters: dict[str, str] = Field(default_factory=dict)
     latin_given_names: dict[str, str] = Field(default_factory=dict)
     transcription_syllables: dict[str, str] = Field(default_factory=dict)
