@@ -286,8 +286,9 @@ class Store:
         self._conn.executescript(_SCHEMA)
 
     def _upgrade_record_types(self) -> None:
-        """A store made before a record type existed (deals) takes it: SQLite cannot change
-        a CHECK constraint, so the records table is rebuilt, rows and ids unchanged."""
+        """A store made before a record type existed (organisations, deals) takes it: SQLite
+        cannot change a CHECK constraint, so the records table is rebuilt, rows and ids
+        unchanged."""
         row = self._conn.execute(
             "SELECT sql FROM sqlite_master WHERE type='table' AND name='records'"
         ).fetchone()
