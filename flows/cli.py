@@ -73,11 +73,30 @@ def run(
     load_manifest(manifest)
     _options(config, manifest)
 
-    from flows.ingest import ingest_flow
+    from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    result = ingest_flow(
-        manifest=str(manifest), out_dir=str(out), config=str(config) if config else None
-    )
+    from flows.ingest import ingest_flow
+    from flows.prefect_server import local_server
+    from flows.schedule import configured_api_url
+    from pipeline.sources import project_root
+
+    def _flow() -> Any:
+        return ingest_flow(
+            manifest=str(manifest),
+            out_dir=str(out),
+            config=str(config) if config else None,
+        )
+
+    if configured_api_url():  # the user's own Prefect server records the run
+        result = _flow()
+    else:
+        # our own short-lived server, not Prefect's ephemeral one: it cannot outlive this
+        # process, and a server left by a killed earlier run is found and stopped
+        with (
+            local_server(project_root(manifest)) as server,
+            temporary_settings(updates={PREFECT_API_URL: server.api_url}),
+        ):
+            result = _flow()
     print_summary(result)
     _index_for_review(out, result)
 
@@ -211,15 +230,22 @@ def lang(
 def serve(
     cron: Annotated[str, typer.Option(help="Cron schedule for the ingest flow.")] = "0 6 * * *",
     with_server: Annotated[
-        bool, typer.Option("--with-server", help="Start a local Prefect server for the schedule.")
+        bool,
+        typer.Option(
+            "--with-server", help="Start a local Prefect server (and UI) for the schedule."
+        ),
     ] = False,
+    port: Annotated[
+        int | None,
+        typer.Option(help="Port of the --with-server server and UI (default 4200).", min=1),
+    ] = None,
     manifest: Annotated[Path, typer.Option(help="Sources manifest.")] = DEFAULT_MANIFEST,
     out: Annotated[Path, typer.Option("--out", help="Output folder.")] = DEFAULT_OUT,
 ) -> None:
     """Serve the ingest flow as a Prefect deployment on a cron schedule."""
     from flows.schedule import serve_ingest
 
-    serve_ingest(cron=cron, with_server=with_server, manifest=manifest, out=out)
+    serve_ingest(cron=cron, with_server=with_server, port=port, manifest=manifest, out=out)
 
 
 @app.command()
