@@ -45,6 +45,9 @@ class Source(BaseModel):
     language: str | None = Field(None, pattern=r"^[a-z]{2,3}$", description="Language hint.")
     tags: list[str] = Field(default_factory=list)
     enabled: bool = True
+    max_items: int | None = Field(
+        None, ge=1, description="For a feed: entries taken from it (default fetch.max_feed_items)."
+    )
 
     @model_validator(mode="after")
     def _check_location(self) -> Source:
@@ -55,6 +58,8 @@ class Source(BaseModel):
                     f"{self.kind} source {self.id!r} has scheme {scheme or 'none'!r}; "
                     "only http and https are allowed"
                 )
+        if self.max_items is not None and self.kind != "feed":
+            raise ValueError(f"source {self.id!r}: max_items applies to feeds only")
         return self
 
 
@@ -109,8 +114,9 @@ def load_manifest(path: Path) -> Manifest:
 def save_manifest(path: Path, manifest: Manifest) -> None:
     data = manifest.model_dump(mode="json", exclude_defaults=False)
     for entry in data["sources"]:
-        if entry["language"] is None:
-            del entry["language"]
+        for optional in ("language", "max_items"):
+            if entry[optional] is None:
+                del entry[optional]
     body = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)
     atomic_write_text(path, MANIFEST_HEADER + body)
 
@@ -141,6 +147,7 @@ def add_source(
     language: str | None = None,
     feed: bool = False,
     copy: bool = False,
+    max_items: int | None = None,
 ) -> Source:
     """Validate ``target`` and append it to the manifest; refuse with one clear line otherwise."""
     manifest = load_manifest(manifest_path) if manifest_path.exists() else Manifest()
@@ -188,6 +195,7 @@ def add_source(
         location=location,
         language=language,
         tags=sorted(set(tags or [])),
+        max_items=max_items,
     )
     manifest.sources.append(source)
     save_manifest(manifest_path, manifest)
