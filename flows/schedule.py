@@ -25,7 +25,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from flows.prefect_server import api_healthy, local_server
+from flows.prefect_server import DEFAULT_PORT, api_healthy, local_server
 from pipeline.errors import ConfigError
 from pipeline.sources import project_root
 
@@ -58,7 +58,7 @@ def serve_ingest(
     check_cron(cron)
     params = {"manifest": str(manifest.resolve()), "out_dir": str(out.resolve())}
     if with_server:
-        with local_server(project_root(manifest), port=port or 4200, ui=True) as server:
+        with local_server(project_root(manifest), port=port or DEFAULT_PORT, ui=True) as server:
             _say(f"Prefect server and UI at {server.ui_url} (API {server.api_url})")
             serve_on(server.api_url, cron, params)
         return

@@ -10,7 +10,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from flows.cli import app
-from flows.progress import Lines, Silent, reporter_for
+from flows.progress import Bar, Lines, Silent, reporter_for
 
 
 def test_lines_report_done_total_rate_and_failures() -> None:
@@ -61,3 +61,19 @@ def test_ingest_progress_and_quiet(tmp_path: Path) -> None:
     assert data["counts"]["failures"] == 1
     assert "link_write" in data["timings"]
     assert data["failures"][0]["reason"].startswith("fetch failed")
+
+
+def test_bar_on_a_terminal_shows_counts_and_failures() -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    stream = Terminal()
+    bar = reporter_for(False, stream)
+    assert isinstance(bar, Bar)
+    bar.stage("fetch", 3, "sources")
+    bar.advance(1)
+    bar.advance(1, failed=1)
+    bar.close()
+    shown = stream.getvalue()
+    assert "2/3" in shown and "sources" in shown and "1 failed" in shown and "ETA" in shown
