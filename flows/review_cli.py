@@ -53,12 +53,14 @@ class TypeChoice(StrEnum):
     event = "event"
     person = "person"
     weapon = "weapon"
+    deal = "deal"
 
 
 class ExportFormat(StrEnum):
     jsonl = "jsonl"
     csv = "csv"
     ftm = "ftm"
+    register = "register"
 
 
 @contextmanager
@@ -165,7 +167,9 @@ def edit(
         typer.Option(
             "--set",
             help="field=value; events: date, date_precision, type, quantity; people: name,"
-            " canonical, known, roles; weapons: name, canonical, category, family, origin.",
+            " canonical, known, roles; weapons: name, canonical, category, family, origin;"
+            " deals: status, number_ordered, order_date, number_delivered, supplier,"
+            " recipient, comments.",
         ),
     ],
     reviewer: Reviewer = "cli",
@@ -261,14 +265,17 @@ def serve(
 
 
 def export_command(
-    fmt: Annotated[ExportFormat, typer.Option("--format", help="jsonl, csv or ftm.")],
+    fmt: Annotated[
+        ExportFormat,
+        typer.Option("--format", help="jsonl, csv, ftm or register (one row per deal)."),
+    ],
     out: Annotated[Path, typer.Option("--out", help="Folder to write the export into.")],
     accepted_only: Annotated[
         bool, typer.Option("--accepted-only", help="Only records a reviewer accepted.")
     ] = False,
     out_dir: OutDir = DEFAULT_OUT,
 ) -> None:
-    """Export reviewed records as JSON Lines, CSV (+ arms transfers) or followthemoney."""
+    """Export reviewed records as JSON Lines, CSV, followthemoney or the deal register."""
     from pipeline.review import export
 
     with _store(out_dir) as store:

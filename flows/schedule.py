@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 import sys
 import threading
@@ -44,10 +45,11 @@ def check_cron(cron: str) -> None:
 
 
 def configured_api_url() -> str | None:
-    """The API address Prefect would use: ``PREFECT_API_URL`` from the environment or profile."""
+    """The API address to use: ``PREFECT_API_URL`` from the environment (read now), else
+    Prefect's current settings (its profile, or a settings context around the caller)."""
     from prefect.settings import PREFECT_API_URL
 
-    value = PREFECT_API_URL.value()
+    value = os.environ.get("PREFECT_API_URL") or PREFECT_API_URL.value()
     return str(value) if value else None
 
 

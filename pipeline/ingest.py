@@ -26,6 +26,7 @@ from pathlib import Path
 from pipeline import __version__
 from pipeline.clean import clean
 from pipeline.config import ExtractOptions, Options
+from pipeline.deals import build_deals
 from pipeline.decode import decode
 from pipeline.errors import CleanError, DecodeError, SourceError
 from pipeline.extract import DocumentExtraction, extract_document
@@ -37,6 +38,7 @@ from pipeline.review.overrides import apply_overrides, load_overrides
 from pipeline.revisit import FetchMemory
 from pipeline.snapshot import save_snapshot
 from pipeline.sources import Source, resolve_file
+from pipeline.urls import display_url
 from pipeline.write import write_json, write_jsonl
 from schemas import (
     Cleaning,
@@ -428,20 +430,22 @@ def ingest_paths(
     failures: list[Failure] = []
     for target in targets:
         kind = "url" if "://" in target else "file"
+        # a password written into a URL is never shown (the fetch refuses such URLs)
+        label = display_url(target) if kind == "url" else target
         if kind == "url" and not target.lower().startswith(("http://", "https://")):
-            failures.append(Failure(target, "refused: only http and https URLs are fetched"))
+            failures.append(Failure(label, "refused: only http and https URLs are fetched"))
             if on_item is not None:
                 on_item(False)
             continue
         try:
             fetched_items, entry_failures = fetch_all(target, kind, options, FetchMemory(out_dir))
         except SourceError as exc:
-            failures.append(Failure(target, failure_reason(exc)))
+            failures.append(Failure(label, failure_reason(exc)))
             if on_item is not None:
                 on_item(False)
             continue
-        failures.extend(Failure(target, failure_reason(exc)) for exc in entry_failures)
-        items.extend(Item(label=target, fetched=f) for f in fetched_items)
+        failures.extend(Failure(label, failure_reason(exc)) for exc in entry_failures)
+        items.extend(Item(label=label, fetched=f) for f in fetched_items)
         if on_item is not None:
             on_item(True)
     unique = merge_duplicates(items)
@@ -597,6 +601,10 @@ def write_outputs(
         "people": write_jsonl(out_dir / "people.jsonl", people),
         "weapons": write_jsonl(out_dir / "weapons.jsonl", weapons),
         "events": write_jsonl(out_dir / "events.jsonl", events),
+        "deals": write_jsonl(
+            out_dir / "deals.jsonl",
+            build_deals(events, weapons, [item.record for item in ordered]),
+        ),
         "failures": len(failures),
         "reused": sum(1 for item in processed if "reuse" in item.seconds),
         "not_modified": sum(1 for item in processed if item.record.source.status == 304),

@@ -118,7 +118,7 @@ def site() -> Iterator[tuple[Site, str]]:
 
 def _options(**fetch: object) -> Options:
     options = Options()
-    settings = {"allow_private_addresses": True, "retries": 0, "per_host_delay": 0.0, **fetch}
+    settings = {"allow_hosts": ["127.0.0.1"], "retries": 0, "per_host_delay": 0.0, **fetch}
     return options.model_copy(update={"fetch": options.fetch.model_copy(update=settings)})
 
 

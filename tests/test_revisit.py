@@ -90,7 +90,7 @@ def _options(**fetch: object) -> Options:
     return options.model_copy(
         update={
             "fetch": options.fetch.model_copy(
-                update={"allow_private_addresses": True, "retries": 0, **fetch}
+                update={"allow_hosts": ["127.0.0.1"], "retries": 0, **fetch}
             )
         }
     )

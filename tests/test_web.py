@@ -275,3 +275,24 @@ def test_timeline_places_decades_and_edited_dates(
     assert ">1994<" in html and ">2014<" in html and ">1990<" not in html
     table = html.split("<tbody>")[1]
     assert table.index("199X") < table.index("2013-11")  # ordered by date value
+
+
+def test_deal_page_lists_its_reports_and_takes_a_decision(
+    site: tuple[TestClient, Path, dict[str, str]],
+) -> None:
+    client, out_dir, ids = site
+    deal = ids["deal_Project 636.1"]
+    html = client.get(f"/record/{deal}").text
+    assert "Project 636.1: RU → VN (2009)" in html
+    for report in ("en_order", "ar_order", "en_delivery"):
+        assert ids[report] in html  # each report of the deal, linked
+    response = _post(
+        client,
+        f"/record/{deal}/decide",
+        action="accept",
+        reviewer="ana",
+        base_version=_version(out_dir, deal),
+    )
+    assert response.status_code in (302, 303), response.text
+    with open_store(out_dir) as store:
+        assert review_state(store).records[deal].status == "accepted"

@@ -11,7 +11,7 @@ module          job
 ``publish``     ``OUT/reviewed/*.jsonl`` and ``OUT/reference_overrides.yaml``
 ``runs``        opening an output dir's store, loading new runs, re-applying decisions
 ``migrate``     moving an output dir of the old layout to the current one
-``export``      JSON Lines, analyst CSV, arms transfers, followthemoney
+``export``      JSON Lines, analyst CSV, the deal register, followthemoney
 ``overrides``   reviewer aliases applied before linking (imported by the pipeline's
                 ingest; not re-exported here, as it needs the extraction modules)
 ==============  ======================================================================
@@ -19,7 +19,7 @@ module          job
 
 from pipeline.review.decisions import decide, split
 from pipeline.review.edits import EDITABLE, PRECISIONS, apply_edit
-from pipeline.review.export import FORMATS, ExportResult, arms_transfers, export, ftm_entities
+from pipeline.review.export import FORMATS, ExportResult, export, ftm_entities, register
 from pipeline.review.layout import (
     DB_NAME,
     LAYOUT,
@@ -65,7 +65,6 @@ __all__ = [
     "StoredRecord",
     "apply_decisions",
     "apply_edit",
-    "arms_transfers",
     "date_order",
     "decide",
     "event_date",
@@ -77,6 +76,7 @@ __all__ = [
     "publish",
     "published_records",
     "refresh_after_run",
+    "register",
     "review_state",
     "reviewed_dir",
     "reviewed_file",

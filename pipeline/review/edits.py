@@ -15,13 +15,23 @@ from pydantic import ValidationError
 
 from pipeline.errors import ReviewError
 from schemas.edtf import Edtf, EdtfError
-from schemas.records import RECORD_MODELS, DatePrecision
+from schemas.records import RECORD_MODELS, DatePrecision, DealStatus
 
 EDITABLE: dict[str, tuple[str, ...]] = {
     "event": ("date", "date_precision", "type", "quantity"),
     "person": ("name", "canonical", "known", "roles"),
     "weapon": ("name", "canonical", "category", "family", "origin"),
+    "deal": (
+        "status",
+        "number_ordered",
+        "order_date",
+        "number_delivered",
+        "supplier",
+        "recipient",
+        "comments",
+    ),
 }
+DEAL_STATUSES: tuple[str, ...] = get_args(DealStatus)
 PRECISIONS: tuple[str, ...] = get_args(DatePrecision)
 _TRUE, _FALSE = ("true", "yes", "1"), ("false", "no", "0")
 
@@ -69,6 +79,34 @@ def _set_quantity(rtype: str, data: dict[str, Any], name: str, value: str) -> No
     data["weapons"] = [{**weapons[0], "quantity": int(value) if value else None}]
 
 
+def _set_number(rtype: str, data: dict[str, Any], name: str, value: str) -> None:
+    if value and not value.isdigit():
+        raise ReviewError(f"{data['id']}: {name} {value!r} is not a whole number")
+    data[name] = int(value) if value else None
+
+
+def _set_order_date(rtype: str, data: dict[str, Any], name: str, value: str) -> None:
+    data[name] = parse_date(str(data["id"]), value).text if value else None
+
+
+def _set_status(rtype: str, data: dict[str, Any], name: str, value: str) -> None:
+    if value not in DEAL_STATUSES:
+        raise ReviewError(f"{data['id']}: status {value!r} not one of {', '.join(DEAL_STATUSES)}")
+    data[name] = value
+
+
+def _set_party(rtype: str, data: dict[str, Any], name: str, value: str) -> None:
+    """A country code typed by the reviewer: the party's basis becomes ``reviewer``."""
+    code = value.upper()
+    if code and not (len(code) == 2 and code.isalpha() and code.isascii()):
+        raise ReviewError(f"{data['id']}: {name} {value!r} is not an ISO 3166 alpha-2 code")
+    data[name] = {"country": code, "basis": "reviewer", "cue": None} if code else None
+
+
+def _set_text(rtype: str, data: dict[str, Any], name: str, value: str) -> None:
+    data[name] = value
+
+
 def _set_known(rtype: str, data: dict[str, Any], name: str, value: str) -> None:
     if value.lower() not in _TRUE + _FALSE:
         raise ReviewError(f"{data['id']}: known must be true or false, not {value!r}")
@@ -109,6 +147,13 @@ _SETTERS: dict[str, Setter] = {
     "name": _set_required,
     "type": _set_required,
     "category": _set_required,
+    "status": _set_status,
+    "number_ordered": _set_number,
+    "number_delivered": _set_number,
+    "order_date": _set_order_date,
+    "supplier": _set_party,
+    "recipient": _set_party,
+    "comments": _set_text,
 }
 
 

@@ -34,13 +34,23 @@ log = logging.getLogger(__name__)
 Action = Literal["accept", "reject", "edit", "merge", "split", "alias"]
 ACTIONS: tuple[str, ...] = ("accept", "reject", "edit", "merge", "split", "alias")
 
-_SCHEMA = """
+_RECORD_TYPES_CHECK = "CHECK (type IN ({}))".format(", ".join(f"'{t}'" for t in RECORD_FILES))
+_RECORDS_TABLE = f"""
+CREATE TABLE IF NOT EXISTS {{name}} (
+    id TEXT PRIMARY KEY,
+    type TEXT NOT NULL {_RECORD_TYPES_CHECK},
+    json TEXT NOT NULL,
+    evidence_hash TEXT NOT NULL,
+    first_seen_run TEXT NOT NULL REFERENCES runs(id),
+    last_seen_run TEXT NOT NULL REFERENCES runs(id)
+);"""
+_SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS runs (
     id TEXT PRIMARY KEY,
     seq INTEGER NOT NULL UNIQUE,
     started TEXT NOT NULL,
     finished TEXT,
-    counts TEXT NOT NULL DEFAULT '{}',
+    counts TEXT NOT NULL DEFAULT '{{}}',
     fingerprint TEXT
 );
 CREATE TABLE IF NOT EXISTS documents (
@@ -53,14 +63,7 @@ CREATE TABLE IF NOT EXISTS documents (
     first_seen_run TEXT NOT NULL REFERENCES runs(id),
     last_seen_run TEXT NOT NULL REFERENCES runs(id)
 );
-CREATE TABLE IF NOT EXISTS records (
-    id TEXT PRIMARY KEY,
-    type TEXT NOT NULL CHECK (type IN ('person', 'weapon', 'event')),
-    json TEXT NOT NULL,
-    evidence_hash TEXT NOT NULL,
-    first_seen_run TEXT NOT NULL REFERENCES runs(id),
-    last_seen_run TEXT NOT NULL REFERENCES runs(id)
-);
+{_RECORDS_TABLE.format(name="records")}
 CREATE INDEX IF NOT EXISTS records_type ON records(type, last_seen_run);
 CREATE TABLE IF NOT EXISTS mentions (
     record_id TEXT NOT NULL REFERENCES records(id) ON DELETE CASCADE,
@@ -78,7 +81,7 @@ CREATE TABLE IF NOT EXISTS decisions (
     record_id TEXT NOT NULL,
     action TEXT NOT NULL
         CHECK (action IN ('accept', 'reject', 'edit', 'merge', 'split', 'alias')),
-    payload TEXT NOT NULL DEFAULT '{}',
+    payload TEXT NOT NULL DEFAULT '{{}}',
     reviewer TEXT NOT NULL,
     at TEXT NOT NULL,
     evidence_hash TEXT NOT NULL,
@@ -105,7 +108,8 @@ def record_type(record_id: str) -> str:
     """``person``, ``weapon`` or ``event`` from an id prefix; ReviewError otherwise."""
     prefix = record_id.split(":", 1)[0]
     if prefix not in RECORD_FILES:
-        raise ReviewError(f"{record_id}: not a reviewable record id (person:, weapon:, event:)")
+        kinds = ", ".join(f"{p}:" for p in RECORD_FILES)
+        raise ReviewError(f"{record_id}: not a reviewable record id ({kinds})")
     return prefix
 
 
@@ -114,11 +118,27 @@ def evidence_hash(rtype: str, data: dict[str, Any]) -> str:
 
     Event: evidence sentence, document, offsets and the date text.
     Entity: the sorted (document_id, start, end, text) of its mentions.
+    Deal: its parties, system, numbers, dates and status (not its list of reports).
     """
-    if rtype == "event":
+    if rtype == "deal":
+        # the facts a reviewer judged; a new report that changes none of them keeps the decision
+        parts: object = {
+            k: data.get(k)
+            for k in (
+                "supplier",
+                "recipient",
+                "designation",
+                "number_ordered",
+                "order_date",
+                "number_delivered",
+                "delivery_dates",
+                "status",
+            )
+        }
+    elif rtype == "event":
         evidence = data.get("evidence") or {}
         date = data.get("date") or {}
-        parts: object = {
+        parts = {
             "document_id": evidence.get("document_id"),
             "sentence": evidence.get("sentence"),
             "start": evidence.get("start"),
@@ -262,7 +282,34 @@ class Store:
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA foreign_keys=ON")
         self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._upgrade_record_types()
         self._conn.executescript(_SCHEMA)
+
+    def _upgrade_record_types(self) -> None:
+        """A store made before a record type existed (deals) takes it: SQLite cannot change
+        a CHECK constraint, so the records table is rebuilt, rows and ids unchanged."""
+        row = self._conn.execute(
+            "SELECT sql FROM sqlite_master WHERE type='table' AND name='records'"
+        ).fetchone()
+        if row is None or _RECORD_TYPES_CHECK in row["sql"]:
+            return
+        log.info("%s: records table takes the record types %s", self.path, list(RECORD_FILES))
+        # foreign keys off while the table is swapped: mentions must not cascade away
+        self._conn.execute("PRAGMA foreign_keys=OFF")
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                # SQLite's recipe: a new table, copied, the old dropped, the new renamed
+                self._conn.execute(_RECORDS_TABLE.format(name="records_new"))
+                self._conn.execute("INSERT INTO records_new SELECT * FROM records")
+                self._conn.execute("DROP TABLE records")
+                self._conn.execute("ALTER TABLE records_new RENAME TO records")
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+        finally:
+            self._conn.execute("PRAGMA foreign_keys=ON")
 
     # -- plumbing -----------------------------------------------------------------
     def close(self) -> None:
