@@ -29,6 +29,18 @@ ConfigOpt = Annotated[
     Path | None, typer.Option("--config", help="Options file layered over the defaults.")
 ]
 
+QuietOpt = Annotated[
+    bool, typer.Option("--quiet", "-q", help="No progress display, only the summary.")
+]
+
+RefreshOpt = Annotated[
+    bool,
+    typer.Option(
+        "--refresh",
+        help="Fetch URLs and feeds in full, not only if changed since the last fetch.",
+    ),
+]
+
 
 def _options(config: Path | None, manifest: Path = DEFAULT_MANIFEST) -> Any:
     from pipeline.config import config_path, load_options
@@ -65,6 +77,8 @@ def run(
     manifest: Annotated[Path, typer.Option(help="Sources manifest.")] = DEFAULT_MANIFEST,
     out: Annotated[Path, typer.Option("--out", help="Output folder.")] = DEFAULT_OUT,
     config: ConfigOpt = None,
+    refresh: RefreshOpt = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Run the main job: the Prefect ingest flow over every enabled source of the manifest."""
     from pipeline.sources import load_manifest
@@ -73,11 +87,33 @@ def run(
     load_manifest(manifest)
     _options(config, manifest)
 
-    from flows.ingest import ingest_flow
+    from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    result = ingest_flow(
-        manifest=str(manifest), out_dir=str(out), config=str(config) if config else None
-    )
+    from flows.ingest import ingest_flow
+    from flows.prefect_server import local_server
+    from flows.progress import reporter_for, reporting
+    from flows.schedule import configured_api_url
+    from pipeline.sources import project_root
+
+    def _flow() -> Any:
+        return ingest_flow(
+            manifest=str(manifest),
+            out_dir=str(out),
+            config=str(config) if config else None,
+            refresh=refresh,
+        )
+
+    with reporting(reporter_for(quiet)):
+        if configured_api_url():  # the user's own Prefect server records the run
+            result = _flow()
+        else:
+            # our own short-lived server, not Prefect's ephemeral one: it cannot outlive this
+            # process, and a server left by a killed earlier run is found and stopped
+            with (
+                local_server(project_root(manifest)) as server,
+                temporary_settings(updates={PREFECT_API_URL: server.api_url}),
+            ):
+                result = _flow()
     print_summary(result)
     _index_for_review(out, result)
 
@@ -95,15 +131,29 @@ def ingest(
     targets: Annotated[list[str], typer.Argument(help="Files or http(s) URLs to ingest.")],
     out: Annotated[Path, typer.Option("--out", help="Output folder.")] = DEFAULT_OUT,
     config: ConfigOpt = None,
+    refresh: RefreshOpt = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Ingest ad-hoc files or URLs into OUT, without the orchestrator (fast for one-off files)."""
     import datetime as dt
 
+    from flows.progress import reporter_for, reporting
     from pipeline.ingest import ingest_paths, new_run_id, write_outputs
 
     started = dt.datetime.now(dt.UTC)
     options = _options(config)
-    processed, failures = ingest_paths(targets, options=options, out_dir=out)
+    if refresh:
+        options = options.model_copy(
+            update={"fetch": options.fetch.model_copy(update={"conditional": False})}
+        )
+    with reporting(reporter_for(quiet)) as report:
+        processed, failures = ingest_paths(
+            targets,
+            options=options,
+            out_dir=out,
+            on_stage=report.stage,
+            on_item=lambda ok: report.advance(1, failed=0 if ok else 1),
+        )
     result = write_outputs(
         processed,
         failures,
@@ -124,6 +174,10 @@ def add(
     tag: Annotated[list[str] | None, typer.Option("--tag", help="Tag (repeatable).")] = None,
     language: Annotated[str | None, typer.Option(help="Language hint (ISO 639-1).")] = None,
     feed: Annotated[bool, typer.Option("--feed", help="The URL is an RSS/Atom feed.")] = False,
+    max_items: Annotated[
+        int | None,
+        typer.Option("--max-items", min=1, help="For --feed: entries taken per run (default 20)."),
+    ] = None,
     copy: Annotated[
         bool, typer.Option("--copy", help="Copy a file from outside the project under raw/added/.")
     ] = False,
@@ -134,7 +188,11 @@ def add(
     """Add a source to the manifest (refuses duplicates, missing files, non-http(s) URLs)."""
     from pipeline.sources import add_source
 
-    source = add_source(manifest, target, tags=tag, language=language, feed=feed, copy=copy)
+    if max_items is not None and not feed:
+        fail("--max-items applies to --feed sources only")
+    source = add_source(
+        manifest, target, tags=tag, language=language, feed=feed, copy=copy, max_items=max_items
+    )
     typer.echo(f"added {source.id} ({source.kind}): {source.location}")
     if now:
         _ingest_now(source, manifest, out)
@@ -211,15 +269,22 @@ def lang(
 def serve(
     cron: Annotated[str, typer.Option(help="Cron schedule for the ingest flow.")] = "0 6 * * *",
     with_server: Annotated[
-        bool, typer.Option("--with-server", help="Start a local Prefect server for the schedule.")
+        bool,
+        typer.Option(
+            "--with-server", help="Start a local Prefect server (and UI) for the schedule."
+        ),
     ] = False,
+    port: Annotated[
+        int | None,
+        typer.Option(help="Port of the --with-server server and UI (default 4200).", min=1),
+    ] = None,
     manifest: Annotated[Path, typer.Option(help="Sources manifest.")] = DEFAULT_MANIFEST,
     out: Annotated[Path, typer.Option("--out", help="Output folder.")] = DEFAULT_OUT,
 ) -> None:
     """Serve the ingest flow as a Prefect deployment on a cron schedule."""
     from flows.schedule import serve_ingest
 
-    serve_ingest(cron=cron, with_server=with_server, manifest=manifest, out=out)
+    serve_ingest(cron=cron, with_server=with_server, port=port, manifest=manifest, out=out)
 
 
 @app.command()

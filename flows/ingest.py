@@ -8,6 +8,7 @@ orchestrator's per-task cost is paid per batch, not per document.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from pathlib import Path
 from typing import Any
 
@@ -15,11 +16,13 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.context import TaskRunContext
 
+from flows import progress
 from pipeline import ingest
 from pipeline.config import Options, config_path, load_options
 from pipeline.errors import SourceError
 from pipeline.fetch import TransientFetchError
 from pipeline.ingest import Failure, Item, Processed, RunResult
+from pipeline.revisit import FetchMemory
 from pipeline.sources import Source, load_manifest, project_root
 
 BATCH_SIZE = 8
@@ -44,13 +47,17 @@ def _only_transient(task: Any, task_run: Any, state: Any) -> bool:
     cache_policy=NO_CACHE,
     task_run_name="fetch-{source.id}",
 )
-def fetch_source(source: Source, root: Path, options: Options) -> tuple[list[Item], list[Failure]]:
+def fetch_source(
+    source: Source, root: Path, options: Options, out_dir: Path
+) -> tuple[list[Item], list[Failure]]:
     # The task's own retries replace the pipeline's inner retry loop.
     no_inner_retries = options.model_copy(
         update={"fetch": options.fetch.model_copy(update={"retries": 0})}
     )
     try:
-        return ingest.fetch_source(source, root=root, options=no_inner_retries)
+        return ingest.fetch_source(
+            source, root=root, options=no_inner_retries, memory=FetchMemory(out_dir)
+        )
     except TransientFetchError as exc:
         if not _last_attempt():
             raise  # Prefect retries it
@@ -82,6 +89,7 @@ def write_outputs(
     out_dir: Path,
     run_id: str,
     started: dt.datetime,
+    timings: dict[str, float] | None = None,
 ) -> RunResult:
     failed = {failure.source for failure in failures}
     return ingest.write_outputs(
@@ -92,27 +100,41 @@ def write_outputs(
         started=started,
         # a source that failed this time keeps its last good document
         keep_previous=lambda doc: doc.source.source_id in failed,
+        timings=timings,
     )
 
 
 @flow(name="osintdesk-ingest", log_prints=False)
 def ingest_flow(
-    manifest: str = "raw/sources.yaml", out_dir: str = "output", config: str | None = None
+    manifest: str = "raw/sources.yaml",
+    out_dir: str = "output",
+    config: str | None = None,
+    refresh: bool = False,
 ) -> RunResult:
-    """Fetch, clean, detect language, extract and write every enabled source."""
+    """Fetch, clean, detect language, extract and write every enabled source.
+
+    ``refresh`` fetches every URL and feed in full instead of asking "changed since?"."""
     logger = get_run_logger()
     started = dt.datetime.now(dt.UTC)
     manifest_path = Path(manifest)
     root = project_root(manifest_path)
     options = load_options(config_path(Path(config) if config else None, root))
+    if refresh:
+        options = options.model_copy(
+            update={"fetch": options.fetch.model_copy(update={"conditional": False})}
+        )
     sources = [s for s in load_manifest(manifest_path).sources if s.enabled]
     out = Path(out_dir)
 
-    futures = [(s, fetch_source.submit(s, root, options)) for s in sources]
+    report = progress.active()
+    report.stage("fetch", len(sources), "sources")
+    fetch_began = time.perf_counter()
+    futures = [(s, fetch_source.submit(s, root, options, out)) for s in sources]
     items: list[Item] = []
     failures: list[Failure] = []
     for source, future in futures:
         outcome = future.result(raise_on_failure=False)
+        report.advance(1, failed=int(isinstance(outcome, BaseException)))
         if isinstance(outcome, SourceError):
             failures.append(Failure(source.id, ingest.failure_reason(outcome)))
         elif isinstance(outcome, BaseException):
@@ -124,14 +146,26 @@ def ingest_flow(
             items.extend(fetched)
             failures.extend(entry_failures)
 
+    fetch_seconds = time.perf_counter() - fetch_began
+    items = ingest.merge_duplicates(items)  # the same bytes through several URLs: one document
     processed: list[Processed] = []
+    report.stage("process", len(items), "documents")
     for index, start in enumerate(range(0, len(items), BATCH_SIZE)):
-        done, batch_failures = process_batch(index, items[start : start + BATCH_SIZE], options, out)
+        batch = items[start : start + BATCH_SIZE]
+        done, batch_failures = process_batch(index, batch, options, out)
         processed.extend(done)
         failures.extend(batch_failures)
+        report.advance(len(batch), failed=len(batch_failures))
 
     for failure in failures:
         logger.warning("source failed: %s", failure.line())
-    result = write_outputs(processed, failures, out, ingest.new_run_id(started), started)
+    result = write_outputs(
+        processed,
+        failures,
+        out,
+        ingest.new_run_id(started),
+        started,
+        {"fetch": fetch_seconds},
+    )
     logger.info("run %s: %s", result.run_id, result.counts)
     return result

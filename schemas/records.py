@@ -111,6 +111,11 @@ class SourceRef(_Model):
     status: int | None = Field(None, description="HTTP status, for URL sources.")
     content_type: str | None = Field(None, description="Declared or sniffed content type.")
     snapshot: str | None = Field(None, description="Snapshot path relative to the output dir.")
+    also_at: list[str] = Field(
+        default_factory=list,
+        description="Other locations that gave exactly the same bytes (same sha256) in this "
+        "run: one document, not one per location. Sorted.",
+    )
 
 
 class Paragraph(_Model):
