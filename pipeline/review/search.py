@@ -1,0 +1,248 @@
+"""The queue index: search, filters and pages over the review store.
+
+Every record of the latest run has one row in the store's ``queue`` table
+(status, type, languages, sources, date bounds: what the filters read and the
+order of pages) and one in ``queue_text``, an FTS5 table with the trigram
+tokenizer over the record's searchable text: evidence sentence, names and
+aliases in every script (an event also carries the names and aliases of its
+people and weapons systems, so ``Shoigu`` finds the Russian sentence that
+says ``Шойгу``), mentions as written, trigger and countries.
+
+Index text and queries are both folded by :func:`fold`: NFKC, case folded,
+every registry language's normalisation (Arabic harakat, tatweel and letter
+variants), combining marks removed (Vietnamese and other Latin diacritics,
+й → и) and the reference data's ``latin_fold`` letters (đ → d). Trigrams
+match any substring of three characters or more in any script; a shorter
+term (a two-character Chinese name) is matched by a scan of the index text.
+
+The index is a cache: it records the run and the last decision it reflects,
+and :func:`ensure_index` brings it up to date before a page is read (all
+rows after a new run or a merge; only the records a new decision concerns
+otherwise).
+"""
+
+from __future__ import annotations
+
+import logging
+import unicodedata
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from pipeline import lang as lang_registry
+from pipeline.review.state import (
+    Reviewed,
+    ReviewedRecord,
+    evidence_text,
+    review_state,
+)
+from pipeline.review.store import Decision, QueueQuery, QueueRow, Store
+from schemas.edtf import Edtf, parse_or_none
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE = 50
+STATUS_ORDER: dict[str, int] = {"changed": 0, "pending": 1, "accepted": 2, "rejected": 3}
+# decisions whose effect reaches beyond the records they name: the whole index is rebuilt
+_WIDE = frozenset({"merge", "split", "alias"})
+
+
+@cache
+def _latin_fold() -> dict[int, str]:
+    from pipeline.people.models import name_patterns
+
+    return str.maketrans(name_patterns().latin_fold)
+
+
+def _clear() -> None:
+    _latin_fold.cache_clear()
+
+
+lang_registry.on_change(_clear)
+
+
+def fold(text: str) -> str:
+    """``text`` in search form (see the module docstring); the same for index and query."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    text = lang_registry.normalise_all(text).translate(_latin_fold())
+    text = "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
+    return " ".join(unicodedata.normalize("NFC", text).split())
+
+
+def terms(query: str) -> tuple[str, ...]:
+    """The folded words of a search box, each required (AND)."""
+    return tuple(dict.fromkeys(fold(query).split()))
+
+
+def date_bounds(value: Edtf | None) -> tuple[str | None, str | None, str | None]:
+    """(sort key, earliest day, latest day) of a date value, ISO strings; Nones when undated."""
+    if value is None:
+        return None, None, None
+    first, last = value.earliest.isoformat(), value.latest.isoformat()
+    return f"{first}|{last}|{value.text}", first, last
+
+
+def _names(rec: ReviewedRecord | None) -> list[str]:
+    if rec is None:
+        return []
+    return [str(rec.data["name"]), *map(str, rec.data.get("aliases", []))]
+
+
+def _text(rec: ReviewedRecord, entities: dict[str, ReviewedRecord]) -> str:
+    data = rec.data
+    parts: list[str] = [rec.id, str(data["id"]), evidence_text(rec.type, data)]
+    if rec.type == "event":
+        parts += [str(data["type"]), str(data.get("trigger") or "")]
+        parts += [str((data.get("date") or {}).get("value") or "")]
+        parts += [*data.get("countries", []), *data.get("places", [])]
+        for pid in data.get("people", []):
+            parts += _names(entities.get(pid))
+        for w in data.get("weapons", []):
+            parts += _names(entities.get(w["id"]))
+    else:
+        parts += _names(rec) + [str(r) for r in data.get("roles", [])]
+    return fold(" ".join(p for p in parts if p))
+
+
+def queue_row(
+    rec: ReviewedRecord, entities: dict[str, ReviewedRecord], sources: dict[str, str]
+) -> QueueRow:
+    """The index row of one record (a survivor of merges)."""
+    date_sort, earliest, latest = date_bounds(rec.date)
+    return QueueRow(
+        record_id=rec.id,
+        type=rec.type,
+        status=rec.status,
+        status_rank=STATUS_ORDER[rec.status],
+        name=rec.name,
+        languages=tuple(rec.languages),
+        sources=" ".join(sources.get(d, "") for d in rec.document_ids).lower(),
+        date_sort=date_sort,
+        date_earliest=earliest,
+        date_latest=latest,
+        text=_text(rec, entities),
+    )
+
+
+def _entities(state: Reviewed) -> dict[str, ReviewedRecord]:
+    """Entity survivors by the id events use (after merges and canonical links)."""
+    return {r.data["id"]: r for r in state.survivors() if r.type != "event"}
+
+
+def _needs_rebuild(new: list[Decision]) -> bool:
+    return any(
+        d.action in _WIDE or (d.action == "edit" and "canonical" in d.payload.get("set", {}))
+        for d in new
+    )
+
+
+def ensure_index(store: Store) -> bool:
+    """Bring the queue index up to date with the latest run and decisions.
+
+    Returns True when it changed. A full rebuild reads every record once; after a
+    decision only the records it concerns are re-read.
+    """
+    run = store.latest_run()
+    if run is None:
+        return False
+    built = store.queue_state()
+    last = store.last_seq()
+    if built is not None and built[0] == run.id and built[1] == last:
+        return False
+    new = [d for d in store.decisions() if built is not None and d.seq > built[1]]
+    sources = store.document_sources()
+    if built is None or built[0] != run.id or _needs_rebuild(new):
+        state = review_state(store)
+        entities = _entities(state)
+        rows = [queue_row(r, entities, sources) for r in state.survivors()]
+        orphaned = [d.seq for d in state.orphaned]
+        store.write_queue(rows, run_id=run.id, last_seq=last, orphaned=orphaned, replace_all=True)
+        log.info("queue index rebuilt: %s records, run %s", len(rows), run.id)
+        return True
+    touched = {s for d in new for s in d.subjects()}
+    state = review_state(store, only=touched)
+    linked = {
+        ref
+        for rid in touched
+        if rid in state.records and state.records[rid].type == "event"
+        for ref in [
+            *state.records[rid].data.get("people", []),
+            *(w["id"] for w in state.records[rid].data.get("weapons", [])),
+        ]
+    }
+    if linked - set(state.records):
+        state = review_state(store, only=touched | linked)
+    entities = _entities(state)
+    rows = [
+        queue_row(state.records[rid], entities, sources)
+        for rid in sorted(touched)
+        if rid in state.records and state.records[rid].merged_into is None
+    ]
+    store.write_queue(rows, run_id=run.id, last_seq=last, remove=touched)
+    return True
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a queue page asks for: search words and filters, combined with AND."""
+
+    q: str = ""
+    status: str = ""
+    type: str = ""
+    language: str = ""
+    source: str = ""
+    date: str = ""
+
+    def query(self, within: Edtf | None) -> QueueQuery:
+        _, earliest, latest = date_bounds(within)
+        return QueueQuery(
+            status=self.status,
+            type=self.type,
+            language=self.language,
+            source=self.source.strip(),
+            date_earliest=earliest or ("9999-12-31" if self.date else ""),
+            date_latest=latest or "",
+            terms=terms(self.q),
+        )
+
+
+@dataclass
+class Page:
+    """One page of the queue: its records in order, and where it sits among the rest."""
+
+    records: list[ReviewedRecord]
+    total: int
+    number: int
+    pages: int
+    orphaned: list[Decision] = field(default_factory=list)
+    earlier: dict[int, dict[str, Any]] = field(default_factory=dict)
+    languages: list[str] = field(default_factory=list)
+
+
+def queue_page(store: Store, filters: Filters, number: int = 1, size: int = PAGE_SIZE) -> Page:
+    """Page ``number`` (from 1) of the records matching ``filters``, in queue order.
+
+    An unparseable date filter matches nothing (the page says why).
+    """
+    ensure_index(store)
+    within = parse_or_none(filters.date)
+    ids, total = store.queue_page(
+        filters.query(within), limit=size, offset=max(number - 1, 0) * size
+    )
+    pages = max(1, -(-total // size))
+    state = review_state(store, only=ids)
+    built = store.queue_state()
+    orphan_seqs = set(built[2]) if built else set()
+    orphaned = [d for d in store.decisions() if d.seq in orphan_seqs]
+    earlier = {
+        d.seq: e for d in orphaned if (e := store.evidence_version(d.record_id, d.evidence_hash))
+    }
+    return Page(
+        records=[state.records[i] for i in ids if i in state.records],
+        total=total,
+        number=number,
+        pages=pages,
+        orphaned=orphaned,
+        earlier=earlier,
+        languages=store.queue_languages(),
+    )
