@@ -7,6 +7,10 @@ from typing import Any
 from flows.web.render import text_dir
 from flows.web.security import safe_url
 from pipeline.review import EDITABLE, Reviewed, ReviewedRecord, date_order
+from pipeline.review.diff import word_diff
+from pipeline.review.edits import field_value
+from pipeline.review.history import history
+from pipeline.review.state import evidence_text
 
 
 def evidence_view(rec: ReviewedRecord, doc: dict[str, Any] | None) -> dict[str, Any]:
@@ -139,4 +143,15 @@ def record_context(
         r.id: r.name for r in state.records.values() if r.type != "event"
     }
     build = _event_context if rec.type == "event" else _entity_context
-    return {"rec": rec, "names": names, "editable": EDITABLE[rec.type], **build(state, rec, docs)}
+    changed = None
+    if rec.status == "changed" and rec.was is not None:
+        old = evidence_text(rec.type, rec.was)
+        changed = {"diff": word_diff(old, evidence_text(rec.type, rec.data)), "old": old}
+    return {
+        "rec": rec,
+        "names": names,
+        "editable": [(f, field_value(rec.type, rec.data, f)) for f in EDITABLE[rec.type]],
+        "history": history(rec, names),
+        "changed": changed,
+        **build(state, rec, docs),
+    }

@@ -137,3 +137,25 @@ def apply_edit(rtype: str, data: dict[str, Any], changes: dict[str, str]) -> dic
         ) from exc
     validated: dict[str, Any] = model.model_dump(mode="json")
     return validated
+
+
+def field_value(rtype: str, data: dict[str, Any], name: str) -> str:
+    """The current value of editable field ``name`` as a reviewer types it (the inverse of
+    the setters above): what an edit form shows and what history says it was."""
+    date = data.get("date") or {}
+    if name == "date":
+        return str(date.get("value") or "")
+    if name == "date_precision":
+        return str(date.get("precision") or "") if data.get("date") else ""
+    if name == "quantity":
+        weapons = data.get("weapons", [])
+        quantity = weapons[0].get("quantity") if len(weapons) == 1 else None
+        return "" if quantity is None else str(quantity)
+    if name == "known":
+        return "true" if data.get("known") else "false"
+    if name == "roles":
+        return "; ".join(data.get("roles", []))
+    if name == "canonical":
+        return str(data["id"])
+    value = data.get(name)
+    return "" if value is None else str(value)

@@ -219,13 +219,15 @@ class Page:
     languages: list[str] = field(default_factory=list)
 
 
-def queue_page(store: Store, filters: Filters, number: int = 1, size: int = PAGE_SIZE) -> Page:
-    """Page ``number`` (from 1) of the records matching ``filters``, in queue order.
+def queue_page(store: Store, filters: Filters, number: int = 1, size: int | None = None) -> Page:
+    """Page ``number`` (from 1) of ``size`` (default :data:`PAGE_SIZE`) records matching
+    ``filters``, in queue order.
 
     An unparseable date filter matches nothing (the page says why).
     """
     ensure_index(store)
     within = parse_or_none(filters.date)
+    size = size or PAGE_SIZE
     ids, total = store.queue_page(
         filters.query(within), limit=size, offset=max(number - 1, 0) * size
     )
