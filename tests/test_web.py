@@ -436,3 +436,18 @@ def test_scraped_text_is_direction_isolated(
     )
     css = client.get("/static/review.css").text
     assert '"Noto Sans CJK SC"' in css and '"Noto Naskh Arabic"' in css
+
+
+def test_entity_page_lists_co_occurring_people_and_mentions_by_language(
+    site: tuple[TestClient, Path, dict[str, str]],
+) -> None:
+    client, _, ids = site
+    html = client.get("/entity/weapon:project-636-1").text
+    together = html.split('id="together"')[1].split("</section>")[0]
+    assert '<a href="/entity/person:nguyen-tan-dung"><bdi>Nguyen Tan Dung</bdi></a> (1)' in together
+    assert '<span class="lang">ar</span> 1 · <span class="lang">en</span> 1' in together
+    events = html.split('<section class="events">')[1].split("</section>")[0]
+    assert all(ids[k] in events for k in ("en_order", "ar_order", "en_delivery"))
+    assert ids["ru_visit"] not in events
+    merge = html.split('id="merge-form"')[1].split("</form>")[0]
+    assert 'value="weapon:gepard-3-9"' in merge and 'value="weapon:project-636-1"' not in merge

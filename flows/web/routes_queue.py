@@ -78,7 +78,7 @@ def queue(
         result = queue_page(st, filters, max(page, 1))
         runs = st.runs()
         batch = last_batch(st, reviewer_of(request, {}))
-    number = min(max(page, 1), result.pages)
+    number = result.number
     targets = _next_undecided(result.records)
     return render(
         request,

@@ -8,18 +8,24 @@ from fastapi.responses import HTMLResponse, Response
 from flows.web.render import desk_of, error, render
 from flows.web.views import find_record, record_context
 from pipeline.review import review_state
+from pipeline.review.search import record_scope
 
 router = APIRouter()
 
 
 def record_page(request: Request, record_id: str) -> Response:
     with desk_of(request).store() as st:
-        state = review_state(st)
-        docs = st.documents()
-    rec = find_record(state, record_id)
-    if rec is None:
-        return error(request, 404, "Not found", f"{record_id}: no such record", "/")
-    return render(request, "record.html", **record_context(state, rec, docs))
+        state = record_scope(st, record_id)
+        if record_id not in state.records:  # an id a canonical-link edit gave: look wider
+            state = review_state(st)
+        rec = find_record(state, record_id)
+        if rec is None:
+            return error(request, 404, "Not found", f"{record_id}: no such record", "/")
+        doc_ids = {d for r in state.records.values() for d in r.document_ids}
+        docs = st.documents_by_id(doc_ids)
+        targets = st.queue_names(rec.type) if rec.type != "event" else {}
+    targets.pop(rec.id, None)
+    return render(request, "record.html", **record_context(state, rec, docs, targets))
 
 
 @router.get("/record/{record_id}", response_class=HTMLResponse)

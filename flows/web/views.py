@@ -118,7 +118,7 @@ def _event_context(
 def _entity_context(
     state: Reviewed, rec: ReviewedRecord, docs: dict[str, dict[str, Any]]
 ) -> dict[str, Any]:
-    """Mentions in every language, the events it takes part in, merge targets."""
+    """Mentions by language, the events it takes part in, who and what appears with it."""
     out_id = rec.data["id"]
     events = [
         e
@@ -126,17 +126,29 @@ def _entity_context(
         if out_id in e.data.get("people", [])
         or any(w["id"] == out_id for w in e.data.get("weapons", []))
     ]
+    together: dict[str, int] = {}
+    for e in events:
+        for other in {*e.data.get("people", []), *(w["id"] for w in e.data.get("weapons", []))}:
+            if other != out_id:
+                together[other] = together.get(other, 0) + 1
+    by_language: dict[str, int] = {}
+    for m in rec.data.get("mentions", []):
+        by_language[m["language"]] = by_language.get(m["language"], 0) + 1
     return {
         "mentions": mention_views(rec.data.get("mentions", []), docs),
+        "mentions_by_language": sorted(by_language.items()),
         "events": sorted(events, key=lambda e: (date_order(e.date), e.id)),
-        "merge_targets": [r for r in state.survivors(rec.type) if r.id != rec.id],
+        "together": sorted(together.items(), key=lambda item: (-item[1], item[0])),
         "merged": [state.records[m] for m in rec.merged_from],
         "documents": {d: document_view(docs.get(d)) for d in rec.document_ids},
     }
 
 
 def record_context(
-    state: Reviewed, rec: ReviewedRecord, docs: dict[str, dict[str, Any]]
+    state: Reviewed,
+    rec: ReviewedRecord,
+    docs: dict[str, dict[str, Any]],
+    merge_targets: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Everything ``record.html`` shows for an event or an entity."""
     names = {r.data["id"]: r.name for r in state.survivors() if r.type != "event"} | {
@@ -153,5 +165,6 @@ def record_context(
         "editable": [(f, field_value(rec.type, rec.data, f)) for f in EDITABLE[rec.type]],
         "history": history(rec, names),
         "changed": changed,
+        "merge_targets": merge_targets or {},
         **build(state, rec, docs),
     }

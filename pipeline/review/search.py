@@ -24,6 +24,7 @@ otherwise).
 from __future__ import annotations
 
 import logging
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from functools import cache
@@ -47,25 +48,53 @@ STATUS_ORDER: dict[str, int] = {"changed": 0, "pending": 1, "accepted": 2, "reje
 _WIDE = frozenset({"merge", "split", "alias"})
 
 
+@dataclass(frozen=True)
+class _Folder:
+    """Every registry language's normalisation and the ``latin_fold`` letters as one
+    removal pattern and one replacement pattern (the text is scanned in C; Python
+    runs only where something is replaced)."""
+
+    remove: re.Pattern[str]
+    letters: re.Pattern[str] | None
+    table: dict[str, str]
+
+
+# the combining diacritical blocks (Latin, Greek, Cyrillic accents; Vietnamese tone marks
+# and й's breve after NFD); scripts' own marks come from the registry's normalisation
+_COMBINING = "[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]"
+
+
 @cache
-def _latin_fold() -> dict[int, str]:
+def _folder() -> _Folder:
     from pipeline.people.models import name_patterns
 
-    return str.maketrans(name_patterns().latin_fold)
+    removals = [_COMBINING]
+    table: dict[str, str] = {}
+    for code in lang_registry.codes():
+        spec = lang_registry.get(code).normalisation
+        if spec.remove:
+            removals.append(spec.remove)
+        table.update(spec.letters)
+    table.update({k.casefold(): v.casefold() for k, v in name_patterns().latin_fold.items()})
+    table = {k.casefold(): v.casefold() for k, v in table.items()}
+    keys = sorted(table, key=lambda k: (-len(k), k))
+    return _Folder(
+        remove=re.compile("|".join(f"(?:{r})" for r in removals)),
+        letters=re.compile("|".join(map(re.escape, keys))) if keys else None,
+        table=table,
+    )
 
 
-def _clear() -> None:
-    _latin_fold.cache_clear()
-
-
-lang_registry.on_change(_clear)
+lang_registry.on_change(_folder.cache_clear)
 
 
 def fold(text: str) -> str:
     """``text`` in search form (see the module docstring); the same for index and query."""
-    text = unicodedata.normalize("NFKC", text).casefold()
-    text = lang_registry.normalise_all(text).translate(_latin_fold())
-    text = "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
+    folder = _folder()
+    text = unicodedata.normalize("NFD", unicodedata.normalize("NFKC", text).casefold())
+    text = folder.remove.sub("", text)
+    if folder.letters is not None:
+        text = folder.letters.sub(lambda m: folder.table[m.group()], text)
     return " ".join(unicodedata.normalize("NFC", text).split())
 
 
@@ -96,9 +125,9 @@ def _text(rec: ReviewedRecord, entities: dict[str, ReviewedRecord]) -> str:
         parts += [str((data.get("date") or {}).get("value") or "")]
         parts += [*data.get("countries", []), *data.get("places", [])]
         for pid in data.get("people", []):
-            parts += _names(entities.get(pid))
+            parts += [pid, *_names(entities.get(pid))]
         for w in data.get("weapons", []):
-            parts += _names(entities.get(w["id"]))
+            parts += [w["id"], *_names(entities.get(w["id"]))]
     else:
         parts += _names(rec) + [str(r) for r in data.get("roles", [])]
     return fold(" ".join(p for p in parts if p))
@@ -228,10 +257,13 @@ def queue_page(store: Store, filters: Filters, number: int = 1, size: int | None
     ensure_index(store)
     within = parse_or_none(filters.date)
     size = size or PAGE_SIZE
-    ids, total = store.queue_page(
-        filters.query(within), limit=size, offset=max(number - 1, 0) * size
-    )
+    query = filters.query(within)
+    number = max(number, 1)
+    ids, total = store.queue_page(query, limit=size, offset=(number - 1) * size)
     pages = max(1, -(-total // size))
+    if number > pages:  # past the end (the queue shrank, or a typed URL): the last page
+        number = pages
+        ids, total = store.queue_page(query, limit=size, offset=(number - 1) * size)
     state = review_state(store, only=ids)
     built = store.queue_state()
     orphan_seqs = set(built[2]) if built else set()
@@ -248,3 +280,33 @@ def queue_page(store: Store, filters: Filters, number: int = 1, size: int | None
         earlier=earlier,
         languages=store.queue_languages(),
     )
+
+
+def events_linking(store: Store, entity_id: str, limit: int = 1000) -> list[str]:
+    """Ids of indexed events whose text names ``entity_id`` (a superset: callers check the
+    links exactly), at most ``limit`` in queue order."""
+    ensure_index(store)
+    query = QueueQuery(type="event", terms=(fold(entity_id),))
+    return store.queue_page(query, limit=limit, offset=0)[0]
+
+
+def record_scope(store: Store, record_id: str) -> Reviewed:
+    """Just what a record page needs, with decisions applied: the record, the people and
+    systems of an event, or the events an entity takes part in and their people and
+    systems. A page over 100,000 records reads a few dozen of them."""
+    state = review_state(store, only=[record_id])
+    rec = state.records.get(record_id)
+    if rec is None:
+        return state
+    if rec.type == "event":
+        wanted = {record_id, *_links(rec)}
+    else:
+        events = review_state(store, only=events_linking(store, str(rec.data["id"])))
+        wanted = {record_id, *rec.merged_from, *events.records}
+        for event in events.records.values():
+            wanted.update(_links(event))
+    return review_state(store, only=wanted)
+
+
+def _links(rec: ReviewedRecord) -> list[str]:
+    return [*rec.data.get("people", []), *(w["id"] for w in rec.data.get("weapons", []))]

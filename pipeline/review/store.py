@@ -96,9 +96,8 @@ CREATE TABLE IF NOT EXISTS queue (
     date_latest TEXT
 );
 CREATE INDEX IF NOT EXISTS queue_order ON queue(status_rank, type, date_sort, record_id);
-CREATE VIRTUAL TABLE IF NOT EXISTS queue_text USING fts5(
-    record_id UNINDEXED, text, tokenize = 'trigram'
-);
+-- one row per queue row, same rowid
+CREATE VIRTUAL TABLE IF NOT EXISTS queue_text USING fts5(text, tokenize = 'trigram');
 CREATE TABLE IF NOT EXISTS queue_state (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     run_id TEXT NOT NULL,
@@ -260,13 +259,11 @@ def _queue_where(query: QueueQuery) -> tuple[str, list[object]]:
         args.extend([query.date_earliest, query.date_latest])
     long_terms = [t for t in query.terms if len(t) >= MIN_TRIGRAM]
     if long_terms:
-        where.append("q.record_id IN (SELECT record_id FROM queue_text WHERE queue_text MATCH ?)")
+        where.append("q.rowid IN (SELECT rowid FROM queue_text WHERE queue_text MATCH ?)")
         args.append(" AND ".join('"' + t.replace('"', '""') + '"' for t in long_terms))
     for term in (t for t in query.terms if len(t) < MIN_TRIGRAM):
         # too short for trigrams (a two-character Chinese name): a scan of the index text
-        where.append(
-            "q.record_id IN (SELECT record_id FROM queue_text WHERE text LIKE ? ESCAPE '\\')"
-        )
+        where.append("q.rowid IN (SELECT rowid FROM queue_text WHERE text LIKE ? ESCAPE '\\')")
         args.append(_like(term))
     return (" WHERE " + " AND ".join(where)) if where else "", args
 
@@ -667,6 +664,17 @@ class Store:
         rows = self._conn.execute("SELECT id, site, location FROM documents").fetchall()
         return {r["id"]: f"{r['site'] or ''} {r['location'] or ''}".strip() for r in rows}
 
+    def documents_by_id(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """The documents with these ids (those that exist)."""
+        wanted = sorted(set(ids))
+        if not wanted:
+            return {}
+        marks = ",".join("?" * len(wanted))
+        rows = self._conn.execute(
+            f"SELECT id, json FROM documents WHERE id IN ({marks})", wanted
+        ).fetchall()
+        return {r["id"]: json.loads(r["json"]) for r in rows}
+
     def document(self, document_id: str) -> dict[str, Any] | None:
         row = self._conn.execute(
             "SELECT json FROM documents WHERE id = ?", (document_id,)
@@ -721,7 +729,7 @@ class Store:
 
     def write_queue(
         self,
-        rows: Iterable[QueueRow],
+        rows: list[QueueRow],
         *,
         run_id: str,
         last_seq: int,
@@ -734,16 +742,19 @@ class Store:
             if replace_all:
                 conn.execute("DELETE FROM queue")
                 conn.execute("DELETE FROM queue_text")
-            rows = list(rows)
-            gone = [(rid,) for rid in {*remove, *(r.record_id for r in rows)}]
             if not replace_all:
-                conn.executemany("DELETE FROM queue WHERE record_id = ?", gone)
-                conn.executemany("DELETE FROM queue_text WHERE record_id = ?", gone)
-            conn.executemany(
-                "INSERT INTO queue (record_id, type, status, status_rank, name, languages,"
-                " sources, date_sort, date_earliest, date_latest)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
+                for rid in {*remove, *(r.record_id for r in rows)}:
+                    conn.execute(
+                        "DELETE FROM queue_text WHERE rowid ="
+                        " (SELECT rowid FROM queue WHERE record_id = ?)",
+                        (rid,),
+                    )
+                    conn.execute("DELETE FROM queue WHERE record_id = ?", (rid,))
+            for r in rows:
+                cursor = conn.execute(
+                    "INSERT INTO queue (record_id, type, status, status_rank, name, languages,"
+                    " sources, date_sort, date_earliest, date_latest)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         r.record_id,
                         r.type,
@@ -755,14 +766,11 @@ class Store:
                         r.date_sort,
                         r.date_earliest,
                         r.date_latest,
-                    )
-                    for r in rows
-                ],
-            )
-            conn.executemany(
-                "INSERT INTO queue_text (record_id, text) VALUES (?, ?)",
-                [(r.record_id, r.text) for r in rows],
-            )
+                    ),
+                )
+                conn.execute(
+                    "INSERT INTO queue_text (rowid, text) VALUES (?, ?)", (cursor.lastrowid, r.text)
+                )
             previous = conn.execute("SELECT orphaned FROM queue_state WHERE id = 1").fetchone()
             kept = (
                 orphaned if orphaned is not None else json.loads(previous[0] if previous else "[]")
@@ -790,6 +798,14 @@ class Store:
             [*args, limit, offset],
         ).fetchall()
         return [r[0] for r in rows], total
+
+    def queue_names(self, rtype: str | None = None) -> dict[str, str]:
+        """Display names of the indexed records (of one type), by id, in id order."""
+        sql, args = "SELECT record_id, name FROM queue", []
+        if rtype is not None:
+            sql, args = sql + " WHERE type = ?", [rtype]
+        rows = self._conn.execute(sql + " ORDER BY record_id", args).fetchall()
+        return {r[0]: r[1] for r in rows}
 
     def queue_languages(self) -> list[str]:
         """Languages of the indexed records (for the filter list)."""
