@@ -4,7 +4,9 @@ A store of N records is generated (:mod:`pipeline.evaluate.review_store`), loade
 as one run, indexed, and then each page is fetched through the web app in
 process (FastAPI's test client: routing, the store's queries, templates; no
 network). Times are wall-clock milliseconds (median and worst of ``repeat``
-fetches after one warm-up fetch); the load average is printed with them.
+fetches after one warm-up fetch); the load average is printed with them, and the
+first row, a static file that touches no store, is the same run's baseline for the
+machine's own overhead and load.
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ def review_benchmark(records: int, repeat: int = 5, work: Path | None = None) ->
             first_event = store.queue_page(QueueQuery(type="event"), limit=1, offset=0)[0][0]
         app = create_app(out_dir, bind_host="127.0.0.1", port=8765, sync=False)
         cases = [
+            ("baseline: a static file, no store", "/static/review.css"),
             ("queue, first page", "/"),
             ("queue, page 1,000", "/?page=1000"),
             ("events in Russian, 2014", "/?type=event&language=ru&date=2014"),

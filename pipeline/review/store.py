@@ -17,6 +17,7 @@ import hashlib
 import json
 import logging
 import sqlite3
+import unicodedata
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -96,13 +97,24 @@ CREATE TABLE IF NOT EXISTS queue (
     date_latest TEXT
 );
 CREATE INDEX IF NOT EXISTS queue_order ON queue(status_rank, type, date_sort, record_id);
--- one row per queue row, same rowid
+CREATE INDEX IF NOT EXISTS queue_status ON queue(status, type);
+-- one row per queue row, same rowid: trigrams for terms of three characters or more;
+-- words (wide-script characters one word each) for shorter terms
 CREATE VIRTUAL TABLE IF NOT EXISTS queue_text USING fts5(text, tokenize = 'trigram');
+CREATE VIRTUAL TABLE IF NOT EXISTS queue_words USING fts5(
+    text, tokenize = "unicode61 remove_diacritics 0"
+);
+CREATE TABLE IF NOT EXISTS queue_lang (
+    language TEXT NOT NULL,
+    row INTEGER NOT NULL,
+    PRIMARY KEY (language, row)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS queue_state (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     run_id TEXT NOT NULL,
     last_seq INTEGER NOT NULL,
-    orphaned TEXT NOT NULL DEFAULT '[]'
+    orphaned TEXT NOT NULL DEFAULT '[]',
+    languages TEXT NOT NULL DEFAULT '[]'
 );
 """
 
@@ -240,6 +252,21 @@ def _like(term: str) -> str:
     return f"%{escaped}%"
 
 
+def _is_wide(char: str) -> bool:
+    return unicodedata.east_asian_width(char) in ("W", "F")
+
+
+def words_text(text: str) -> str:
+    """``text`` for the word index: every wide-script character a word of its own."""
+    return "".join(f" {c} " if _is_wide(c) else c for c in text)
+
+
+def _word_query(term: str) -> str:
+    if any(_is_wide(c) for c in term):
+        return '"' + " ".join(words_text(term).split()).replace('"', '""') + '"'
+    return '"' + term.replace('"', '""') + '"*'
+
+
 def _queue_where(query: QueueQuery) -> tuple[str, list[object]]:
     """The WHERE clause of a queue query and its arguments."""
     where: list[str] = []
@@ -249,8 +276,8 @@ def _queue_where(query: QueueQuery) -> tuple[str, list[object]]:
             where.append(f"q.{column} = ?")
             args.append(value)
     if query.language:
-        where.append("q.languages LIKE ? ESCAPE '\\'")
-        args.append(_like(f",{query.language},"))
+        where.append("q.rowid IN (SELECT row FROM queue_lang WHERE language = ?)")
+        args.append(query.language)
     if query.source:
         where.append("q.sources LIKE ? ESCAPE '\\'")
         args.append(_like(query.source.lower()))
@@ -261,10 +288,12 @@ def _queue_where(query: QueueQuery) -> tuple[str, list[object]]:
     if long_terms:
         where.append("q.rowid IN (SELECT rowid FROM queue_text WHERE queue_text MATCH ?)")
         args.append(" AND ".join('"' + t.replace('"', '""') + '"' for t in long_terms))
-    for term in (t for t in query.terms if len(t) < MIN_TRIGRAM):
-        # too short for trigrams (a two-character Chinese name): a scan of the index text
-        where.append("q.rowid IN (SELECT rowid FROM queue_text WHERE text LIKE ? ESCAPE '\\')")
-        args.append(_like(term))
+    short = [t for t in query.terms if len(t) < MIN_TRIGRAM]
+    if short:
+        # too short for trigrams: as a run of wide characters (a two-character Chinese
+        # name, one word per character) or as the start of a word
+        where.append("q.rowid IN (SELECT rowid FROM queue_words WHERE queue_words MATCH ?)")
+        args.append(" AND ".join(_word_query(t) for t in short))
     return (" WHERE " + " AND ".join(where)) if where else "", args
 
 
@@ -740,16 +769,19 @@ class Store:
         """Write index rows (all of them, or an update of some), in one transaction."""
         with self.transaction() as conn:
             if replace_all:
-                conn.execute("DELETE FROM queue")
-                conn.execute("DELETE FROM queue_text")
+                for table in ("queue", "queue_text", "queue_words", "queue_lang"):
+                    conn.execute(f"DELETE FROM {table}")
             if not replace_all:
                 for rid in {*remove, *(r.record_id for r in rows)}:
-                    conn.execute(
-                        "DELETE FROM queue_text WHERE rowid ="
-                        " (SELECT rowid FROM queue WHERE record_id = ?)",
-                        (rid,),
-                    )
-                    conn.execute("DELETE FROM queue WHERE record_id = ?", (rid,))
+                    found = conn.execute(
+                        "SELECT rowid FROM queue WHERE record_id = ?", (rid,)
+                    ).fetchone()
+                    if found is None:
+                        continue
+                    for table in ("queue_text", "queue_words"):
+                        conn.execute(f"DELETE FROM {table} WHERE rowid = ?", (found[0],))
+                    conn.execute("DELETE FROM queue_lang WHERE row = ?", (found[0],))
+                    conn.execute("DELETE FROM queue WHERE rowid = ?", (found[0],))
             for r in rows:
                 cursor = conn.execute(
                     "INSERT INTO queue (record_id, type, status, status_rank, name, languages,"
@@ -768,18 +800,28 @@ class Store:
                         r.date_latest,
                     ),
                 )
+                row = cursor.lastrowid
+                conn.execute("INSERT INTO queue_text (rowid, text) VALUES (?, ?)", (row, r.text))
                 conn.execute(
-                    "INSERT INTO queue_text (rowid, text) VALUES (?, ?)", (cursor.lastrowid, r.text)
+                    "INSERT INTO queue_words (rowid, text) VALUES (?, ?)", (row, words_text(r.text))
+                )
+                conn.executemany(
+                    "INSERT OR IGNORE INTO queue_lang (language, row) VALUES (?, ?)",
+                    [(code, row) for code in r.languages],
                 )
             previous = conn.execute("SELECT orphaned FROM queue_state WHERE id = 1").fetchone()
             kept = (
                 orphaned if orphaned is not None else json.loads(previous[0] if previous else "[]")
             )
+            languages = [
+                r[0] for r in conn.execute("SELECT DISTINCT language FROM queue_lang ORDER BY 1")
+            ]
             conn.execute(
-                "INSERT INTO queue_state (id, run_id, last_seq, orphaned) VALUES (1, ?, ?, ?)"
-                " ON CONFLICT(id) DO UPDATE SET run_id = excluded.run_id,"
-                " last_seq = excluded.last_seq, orphaned = excluded.orphaned",
-                (run_id, last_seq, _canonical_json(kept)),
+                "INSERT INTO queue_state (id, run_id, last_seq, orphaned, languages)"
+                " VALUES (1, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET run_id = excluded.run_id,"
+                " last_seq = excluded.last_seq, orphaned = excluded.orphaned,"
+                " languages = excluded.languages",
+                (run_id, last_seq, _canonical_json(kept), _canonical_json(languages)),
             )
 
     def queue_page(self, query: QueueQuery, *, limit: int, offset: int) -> tuple[list[str], int]:
@@ -809,10 +851,8 @@ class Store:
 
     def queue_languages(self) -> list[str]:
         """Languages of the indexed records (for the filter list)."""
-        seen: set[str] = set()
-        for (value,) in self._conn.execute("SELECT DISTINCT languages FROM queue"):
-            seen.update(code for code in str(value).split(",") if code)
-        return sorted(seen)
+        row = self._conn.execute("SELECT languages FROM queue_state WHERE id = 1").fetchone()
+        return list(json.loads(row[0])) if row else []
 
     @staticmethod
     def _decision(row: sqlite3.Row) -> Decision:
