@@ -698,3 +698,63 @@ def test_old_store_is_migrated_with_its_decisions(tmp_path: Path) -> None:
         with pytest.raises(sqlite3.IntegrityError, match="append-only"):
             store._conn.execute("DELETE FROM decisions")
         assert undo == 1
+
+
+# -- exports that hold together (item 10) -------------------------------------------------
+
+
+def _ftm_refs(path: Path) -> tuple[set[str], set[str]]:
+    """(entity ids in the file, ids that entities refer to)."""
+    rows = [json.loads(line) for line in path.read_text("utf-8").splitlines()]
+    ids = {r["id"] for r in rows}
+    refs: set[str] = set()
+    for r in rows:
+        props = r["properties"]
+        for prop in ("involved", "subject", "object"):
+            refs.update(props.get(prop, []))
+    return ids, refs
+
+
+def test_accepted_only_ftm_includes_every_referenced_entity_or_drops_and_counts(
+    desk: tuple[Store, Path, dict[str, str]], tmp_path: Path
+) -> None:
+    from pipeline.review import export
+
+    store, _, ids = desk
+    _decide(store, ids["en_order"], "accept")  # names Nguyen Tan Dung and Project 636.1
+    _decide(store, ids["ru_visit"], "accept")  # names Vladimir Putin
+    result = export(store, "ftm", tmp_path / "a", accepted_only=True)
+    entity_ids, refs = _ftm_refs(tmp_path / "a" / "entities.ftm.jsonl")
+    assert refs and refs <= entity_ids  # nothing dangles
+    assert result.dropped == 0
+    dropped = export(store, "ftm", tmp_path / "d", accepted_only=True, references="drop")
+    entity_ids, refs = _ftm_refs(tmp_path / "d" / "entities.ftm.jsonl")
+    assert refs <= entity_ids
+    assert dropped.dropped == 3  # Nguyen Tan Dung, Project 636.1 and Putin: none accepted
+    with pytest.raises(ReviewError, match="not one of include, drop"):
+        export(store, "ftm", tmp_path / "x", accepted_only=True, references="keep")
+
+
+def test_exports_and_published_files_follow_the_umask(
+    desk: tuple[Store, Path, dict[str, str]], tmp_path: Path
+) -> None:
+    import os
+    import stat
+
+    from pipeline.review import export
+    from pipeline.write import atomic_write_bytes
+
+    store, out_dir, _ = desk
+    old = os.umask(0o022)
+    try:
+        result = export(store, "csv", tmp_path / "e")
+        published = publish(store, out_dir)
+        atomic_write_bytes(tmp_path / "secret", b"x", private=True)
+        os.umask(0o027)
+        atomic_write_bytes(tmp_path / "group", b"x")
+    finally:
+        os.umask(old)
+    for path in [*result.files, *published]:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o644, path
+    assert stat.S_IMODE((tmp_path / "secret").stat().st_mode) == 0o600
+    assert stat.S_IMODE((tmp_path / "group").stat().st_mode) == 0o640
