@@ -169,7 +169,8 @@ def edit(
         list[str],
         typer.Option(
             "--set",
-            help="field=value; events: date, date_precision, type, quantity; people: name,"
+            help="field=value; events: date, date_precision, type, quantity, people, weapons"
+            " (ids separated by ;); people: name,"
             " canonical, known, roles; weapons: name, canonical, category, family, origin.",
         ),
     ],

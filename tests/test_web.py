@@ -451,3 +451,45 @@ def test_entity_page_lists_co_occurring_people_and_mentions_by_language(
     assert ids["ru_visit"] not in events
     merge = html.split('id="merge-form"')[1].split("</form>")[0]
     assert 'value="weapon:gepard-3-9"' in merge and 'value="weapon:project-636-1"' not in merge
+
+
+def test_event_links_edited_by_search(
+    scripts_site: tuple[TestClient, Path, dict[str, str]],
+) -> None:
+    client, out_dir, ids = scripts_site
+    found = client.get("/suggest", params={"type": "person", "q": "شويغو"}).json()
+    assert found == [{"id": "person:sergei-shoigu", "name": "Sergei Shoigu"}]
+    assert client.get("/suggest", params={"type": "event", "q": "x"}).status_code == 400
+    rid = ids["ru_visit"]
+    page = client.get(f"/record/{rid}").text
+    assert 'name="set_people" id="set_people" value="person:vladimir-putin"' in page
+    assert 'data-type="person" data-target="set_people"' in page
+    ok = _post(
+        client,
+        f"/record/{rid}/decide",
+        action="edit",
+        base_version="0",
+        set_people="person:vladimir-putin; person:sergei-shoigu",
+        was_people="person:vladimir-putin",
+        set_weapons="weapon:gepard-3-9",
+        was_weapons="",
+    )
+    assert ok.status_code == 303
+    with open_store(out_dir) as store:
+        data = review_state(store).records[rid].data
+    assert data["people"] == ["person:vladimir-putin", "person:sergei-shoigu"]
+    assert data["weapons"] == [{"id": "weapon:gepard-3-9", "quantity": None}]
+    history = client.get(f"/record/{rid}").text.split('id="history"')[1]
+    assert (
+        "set people to person:vladimir-putin; person:sergei-shoigu (was person:vladimir-putin)"
+        in history
+    )
+    bad = _post(
+        client,
+        f"/record/{rid}/decide",
+        action="edit",
+        base_version="1",
+        set_people="person:nobody",
+        was_people="",
+    )
+    assert bad.status_code == 400 and "no such record in the latest run: person:nobody" in bad.text

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from flows.web.render import desk_of, error, render
 from flows.web.views import find_record, record_context
 from pipeline.review import review_state
-from pipeline.review.search import record_scope
+from pipeline.review.search import record_scope, suggest
 
 router = APIRouter()
 
@@ -26,6 +26,16 @@ def record_page(request: Request, record_id: str) -> Response:
         targets = st.queue_names(rec.type) if rec.type != "event" else {}
     targets.pop(rec.id, None)
     return render(request, "record.html", **record_context(state, rec, docs, targets))
+
+
+@router.get("/suggest")
+def suggest_view(request: Request, type: str = "", q: str = "") -> Response:
+    """People or weapons systems matching ``q``, for the link fields of the edit form."""
+    if type not in ("person", "weapon"):
+        return JSONResponse({"error": "type must be person or weapon"}, status_code=400)
+    with desk_of(request).store() as st:
+        found = suggest(st, type, q[:200])
+    return JSONResponse([{"id": rid, "name": name} for rid, name in found.items()])
 
 
 @router.get("/record/{record_id}", response_class=HTMLResponse)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.errors import ReviewError
-from pipeline.review.edits import apply_edit
+from pipeline.review.edits import apply_edit, link_ids
 from pipeline.review.publish import write_reference_overrides
 from pipeline.review.state import EVIDENCE_ACTIONS, Reviewed, ReviewedRecord, review_state
 from pipeline.review.store import Decision, Store
@@ -34,6 +34,20 @@ def _edit(state: Reviewed, rec: ReviewedRecord, payload: dict[str, Any]) -> dict
     fields = {str(k): str(v) for k, v in changes.items()}
     apply_edit(rec.type, rec.data, fields)
     return {"set": fields}
+
+
+def _check_links(store: Store, record_id: str, payload: dict[str, Any]) -> None:
+    """A links edit (people, weapons) may only name records of the latest run."""
+    changes = payload.get("set") if isinstance(payload.get("set"), dict) else {}
+    named = {i for field in LINK_FIELDS for i in link_ids(str((changes or {}).get(field, "")))}
+    if not named:
+        return
+    known = {r.id for r in store.records(ids=named)} | {
+        r.data["id"] for r in store.records(ids=named)
+    }
+    unknown = sorted(named - known)
+    if unknown:
+        raise ReviewError(f"{record_id}: no such record in the latest run: {', '.join(unknown)}")
 
 
 def _merge(state: Reviewed, rec: ReviewedRecord, payload: dict[str, Any]) -> dict[str, Any]:
@@ -86,6 +100,7 @@ _CHECKS: dict[str, PayloadCheck] = {
     "undo": _undo,
 }
 BULK_ACTIONS = ("accept", "reject")
+LINK_FIELDS = ("people", "weapons")
 
 
 def decide(
@@ -115,6 +130,8 @@ def decide(
     check = _CHECKS.get(action)
     if check is None:
         raise ReviewError(f"{record_id}: unknown action {action!r}")
+    if action == "edit":
+        _check_links(store, record_id, payload)
     decision = store.append_decision(
         record_id,
         action,

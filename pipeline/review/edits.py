@@ -18,7 +18,7 @@ from schemas.edtf import Edtf, EdtfError
 from schemas.records import RECORD_MODELS, DatePrecision
 
 EDITABLE: dict[str, tuple[str, ...]] = {
-    "event": ("date", "date_precision", "type", "quantity"),
+    "event": ("date", "date_precision", "type", "quantity", "people", "weapons"),
     "person": ("name", "canonical", "known", "roles"),
     "weapon": ("name", "canonical", "category", "family", "origin"),
 }
@@ -69,6 +69,28 @@ def _set_quantity(rtype: str, data: dict[str, Any], name: str, value: str) -> No
     data["weapons"] = [{**weapons[0], "quantity": int(value) if value else None}]
 
 
+def link_ids(value: str) -> list[str]:
+    """``person:a; person:b`` as ids in order, no repeats (the form of a links edit)."""
+    return list(dict.fromkeys(part.strip() for part in value.split(";") if part.strip()))
+
+
+def _set_people(rtype: str, data: dict[str, Any], name: str, value: str) -> None:
+    ids = link_ids(value)
+    bad = [i for i in ids if not i.startswith("person:")]
+    if bad:
+        raise ReviewError(f"{data['id']}: people must be person:… ids, not {', '.join(bad)}")
+    data["people"] = ids
+
+
+def _set_weapons(rtype: str, data: dict[str, Any], name: str, value: str) -> None:
+    ids = link_ids(value)
+    bad = [i for i in ids if not i.startswith("weapon:")]
+    if bad:
+        raise ReviewError(f"{data['id']}: weapons must be weapon:… ids, not {', '.join(bad)}")
+    quantities = {w["id"]: w.get("quantity") for w in data.get("weapons", [])}
+    data["weapons"] = [{"id": i, "quantity": quantities.get(i)} for i in ids]
+
+
 def _set_known(rtype: str, data: dict[str, Any], name: str, value: str) -> None:
     if value.lower() not in _TRUE + _FALSE:
         raise ReviewError(f"{data['id']}: known must be true or false, not {value!r}")
@@ -109,6 +131,8 @@ _SETTERS: dict[str, Setter] = {
     "name": _set_required,
     "type": _set_required,
     "category": _set_required,
+    "people": _set_people,
+    "weapons": _set_weapons,
 }
 
 
@@ -157,5 +181,9 @@ def field_value(rtype: str, data: dict[str, Any], name: str) -> str:
         return "; ".join(data.get("roles", []))
     if name == "canonical":
         return str(data["id"])
+    if name == "people":
+        return "; ".join(data.get("people", []))
+    if name == "weapons":
+        return "; ".join(w["id"] for w in data.get("weapons", []))
     value = data.get(name)
     return "" if value is None else str(value)

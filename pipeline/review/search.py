@@ -310,3 +310,15 @@ def record_scope(store: Store, record_id: str) -> Reviewed:
 
 def _links(rec: ReviewedRecord) -> list[str]:
     return [*rec.data.get("people", []), *(w["id"] for w in rec.data.get("weapons", []))]
+
+
+def suggest(store: Store, rtype: str, text: str, limit: int = 12) -> dict[str, str]:
+    """People or systems whose names, aliases or mentions contain ``text`` (any script):
+    what a reviewer picks from when linking an event to them. Id → display name."""
+    ensure_index(store)
+    words = terms(text)
+    if not words:
+        return {}
+    ids, _ = store.queue_page(QueueQuery(type=rtype, terms=words), limit=limit, offset=0)
+    names = store.queue_names(ids=ids)
+    return {i: names[i] for i in ids if i in names}

@@ -841,11 +841,22 @@ class Store:
         ).fetchall()
         return [r[0] for r in rows], total
 
-    def queue_names(self, rtype: str | None = None) -> dict[str, str]:
-        """Display names of the indexed records (of one type), by id, in id order."""
-        sql, args = "SELECT record_id, name FROM queue", []
+    def queue_names(
+        self, rtype: str | None = None, ids: Iterable[str] | None = None
+    ) -> dict[str, str]:
+        """Display names of the indexed records (of one type, or with these ids), by id."""
+        where: list[str] = []
+        args: list[object] = []
         if rtype is not None:
-            sql, args = sql + " WHERE type = ?", [rtype]
+            where.append("type = ?")
+            args.append(rtype)
+        if ids is not None:
+            wanted = sorted(set(ids))
+            where.append(f"record_id IN ({','.join('?' * len(wanted))})")
+            args.extend(wanted)
+        sql = "SELECT record_id, name FROM queue" + (
+            " WHERE " + " AND ".join(where) if where else ""
+        )
         rows = self._conn.execute(sql + " ORDER BY record_id", args).fetchall()
         return {r[0]: r[1] for r in rows}
 

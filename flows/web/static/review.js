@@ -134,6 +134,39 @@
     }
     updateBulk();
   }
+  // link fields: search people or systems in any script, pick one, its id is appended
+  Array.prototype.slice.call(document.querySelectorAll("input.suggest")).forEach(function (box) {
+    var list = document.getElementById(box.getAttribute("list"));
+    var target = document.getElementById(box.getAttribute("data-target"));
+    var type = box.getAttribute("data-type");
+    var timer = null;
+    box.addEventListener("input", function () {
+      var value = box.value.trim();
+      if (value.indexOf(type + ":") === 0) {  // picked from the list: add it
+        var ids = target.value.split(";").map(function (x) { return x.trim(); }).filter(Boolean);
+        if (ids.indexOf(value) < 0) { ids.push(value); }
+        target.value = ids.join("; ");
+        box.value = "";
+        return;
+      }
+      clearTimeout(timer);
+      timer = setTimeout(function () {
+        if (!value) { return; }
+        fetch("/suggest?type=" + encodeURIComponent(type) + "&q=" + encodeURIComponent(value))
+          .then(function (r) { return r.json(); })
+          .then(function (found) {
+            list.textContent = "";
+            found.forEach(function (item) {
+              var option = document.createElement("option");
+              option.value = item.id;
+              option.textContent = item.name;  // text, never markup
+              list.appendChild(option);
+            });
+          });
+      }, 150);
+    });
+  });
+
   if (page === "record" && window.location.hash === "#edit") {
     var first = firstEditable();
     if (first) {
