@@ -493,3 +493,39 @@ def test_event_links_edited_by_search(
         was_people="",
     )
     assert bad.status_code == 400 and "no such record in the latest run: person:nobody" in bad.text
+
+
+def test_export_buttons_download_the_current_filter(
+    scripts_site: tuple[TestClient, Path, dict[str, str]],
+) -> None:
+    import csv
+    import io
+    import json
+
+    client, _, ids = scripts_site
+    html = client.get("/", params={"q": "Shoigu", "type": "event"}).text
+    href = re.search(r'href="([^"]+)" id="export-csv"', html)
+    assert href is not None
+    response = client.get(href.group(1).replace("&amp;", "&"))
+    assert response.headers["content-disposition"].startswith("attachment;")
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert sorted(r["id"] for r in rows) == sorted(
+        [ids["ru_shoigu"], ids["ar_shoigu"], ids["zh_shoigu"]]
+    )
+    assert any("绍伊古" in r["evidence"] for r in rows)
+    ftm = client.get("/export", params={"format": "ftm", "q": "Shoigu", "type": "event"})
+    entities = [json.loads(line) for line in ftm.text.splitlines()]
+    schemas = sorted({e["schema"] for e in entities})
+    assert schemas == ["Document", "Event", "Person"]
+    present = {e["id"] for e in entities}
+    involved = {i for e in entities for i in e["properties"].get("involved", [])}
+    assert involved and involved <= present  # the person the events name is in the file
+    assert sum(e["schema"] == "Event" for e in entities) == 3
+    assert client.get("/export", params={"format": "xml"}).status_code == 400
+
+
+def test_queue_csv_keeps_formulas_as_text() -> None:
+    from pipeline.review.export import _cell
+
+    assert _cell("=HYPERLINK(1)") == "'=HYPERLINK(1)" and _cell("+7") == "'+7"
+    assert _cell("Шойгу") == "Шойгу"

@@ -92,6 +92,7 @@ def queue(
         filters=filters,
         languages=result.languages,
         here=_url(filters, number),
+        export_query=urlencode({k: v for k, v in asdict(filters).items() if v}),
         orphaned=result.orphaned,
         earlier={
             seq: evidence_text(d.record_id.split(":", 1)[0], result.earlier[seq])

@@ -652,3 +652,52 @@ def export(
         write("entities.ftm.jsonl", jsonl_bytes(entities), len(entities))
     log.info("exported %s to %s: %s", fmt, out, counts)
     return ExportResult(files=files, counts=counts, dropped=dropped)
+
+
+# -- the queue's current filter, from the web page ------------------------------------------
+
+QUEUE_COLUMNS = ["id", "type", "status", "name", "date", "languages", "evidence"]
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: object) -> str:
+    """A CSV cell a spreadsheet shows as text: a leading formula character gets a quote."""
+    text = str(value)
+    return "'" + text if text.startswith(_FORMULA) else text
+
+
+def queue_csv(records: Iterable[ReviewedRecord]) -> bytes:
+    """The records of a queue filter as one CSV (scraped text never becomes a formula)."""
+    from pipeline.review.state import evidence_text
+
+    rows: list[dict[str, object]] = [
+        {
+            "id": r.id,
+            "type": r.type,
+            "status": r.status,
+            "name": _cell(r.name),
+            "date": (r.data.get("date") or {}).get("value") or "",
+            "languages": ", ".join(r.languages),
+            "evidence": _cell(evidence_text(r.type, r.data)),
+        }
+        for r in records
+    ]
+    return _csv_bytes(QUEUE_COLUMNS, rows)
+
+
+def queue_ftm(state: Reviewed, docs: dict[str, dict[str, Any]], ids: Iterable[str]) -> bytes:
+    """FtM entities of the records ``ids`` (a queue filter), with every entity they refer
+    to and the documents their events cite; rejected records are never exported."""
+    wanted = set(ids)
+    rows, _ = ftm_entities(state, docs, accepted_only=False)
+    chosen = [state.records[i] for i in wanted if i in state.records]
+    keep = {ftm_id(str(r.data["id"])) for r in chosen}
+    keep |= {ftm_id(ref) for ref in _referenced([r for r in chosen if r.type == "event"])}
+    keep |= {ftm_id(r.data["evidence"]["document_id"]) for r in chosen if r.type == "event"}
+    selected = [
+        row
+        for row in rows
+        if row["id"] in keep
+        or (row["schema"] == "UnknownLink" and row["properties"]["subject"][0] in keep)
+    ]
+    return jsonl_bytes(selected)
