@@ -529,3 +529,19 @@ def test_queue_csv_keeps_formulas_as_text() -> None:
 
     assert _cell("=HYPERLINK(1)") == "'=HYPERLINK(1)" and _cell("+7") == "'+7"
     assert _cell("Шойгу") == "Шойгу"
+
+
+def test_country_page_lists_its_events_by_year(
+    site: tuple[TestClient, Path, dict[str, str]],
+) -> None:
+    client, _, ids = site
+    html = client.get("/country/ru").text
+    body = html.split('id="country-timeline"')[1]
+    ru_events = ["en_order", "en_delivery", "ru_visit", "ar_visit", "ar_order", "ru_delivery"]
+    assert all(ids[k] in body for k in ru_events)
+    assert ids["xss_event"] not in body  # names Vietnam only
+    assert body.index("<h2>2009</h2>") < body.index("<h2>2011</h2>") < body.index("<h2>2014</h2>")
+    assert '<a href="/country/VN">VN</a> (6)' in html
+    record = client.get(f"/record/{ids['en_order']}").text
+    assert '<a href="/country/RU">RU</a>' in record
+    assert "No events." in client.get("/country/zz").text

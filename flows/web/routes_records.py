@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from flows.web.render import desk_of, error, render
 from flows.web.views import find_record, record_context
 from pipeline.review import review_state
-from pipeline.review.search import record_scope, suggest
+from pipeline.review.search import country_events, record_scope, suggest
 
 router = APIRouter()
 
@@ -36,6 +38,30 @@ def suggest_view(request: Request, type: str = "", q: str = "") -> Response:
     with desk_of(request).store() as st:
         found = suggest(st, type, q[:200])
     return JSONResponse([{"id": rid, "name": name} for rid, name in found.items()])
+
+
+@router.get("/country/{code}", response_class=HTMLResponse)
+def country(request: Request, code: str) -> Response:
+    """A country's events on a timeline: by date, with the other countries named."""
+    with desk_of(request).store() as st:
+        events = country_events(st, code)
+    code = code.upper()
+    partners: dict[str, int] = {}
+    for e in events:
+        for other in e.data.get("countries", []):
+            if other != code:
+                partners[other] = partners.get(other, 0) + 1
+    years: dict[str, list[Any]] = {}
+    for e in events:
+        years.setdefault(str(e.date.earliest.year) if e.date else "undated", []).append(e)
+    return render(
+        request,
+        "country.html",
+        code=code,
+        events=events,
+        years=list(years.items()),
+        partners=sorted(partners.items(), key=lambda item: (-item[1], item[0])),
+    )
 
 
 @router.get("/record/{record_id}", response_class=HTMLResponse)

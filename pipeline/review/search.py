@@ -34,6 +34,7 @@ from pipeline import lang as lang_registry
 from pipeline.review.state import (
     Reviewed,
     ReviewedRecord,
+    date_order,
     evidence_text,
     review_state,
 )
@@ -322,3 +323,15 @@ def suggest(store: Store, rtype: str, text: str, limit: int = 12) -> dict[str, s
     ids, _ = store.queue_page(QueueQuery(type=rtype, terms=words), limit=limit, offset=0)
     names = store.queue_names(ids=ids)
     return {i: names[i] for i in ids if i in names}
+
+
+def country_events(store: Store, code: str, limit: int = 1000) -> list[ReviewedRecord]:
+    """Events naming country ``code`` (ISO 3166 alpha-2), by date (undated first)."""
+    code = code.strip().upper()
+    if len(code) != 2 or not code.isalpha():
+        return []
+    ensure_index(store)
+    ids, _ = store.queue_page(QueueQuery(type="event", terms=(fold(code),)), limit=limit, offset=0)
+    state = review_state(store, only=ids)
+    events = [r for r in state.survivors("event") if code in r.data.get("countries", [])]
+    return sorted(events, key=lambda e: (date_order(e.date), e.id))
