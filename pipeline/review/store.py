@@ -836,7 +836,7 @@ class Store:
         )
         rows = self._conn.execute(
             f"SELECT q.record_id FROM queue AS q{where} ORDER BY q.status_rank, q.type,"
-            " q.date_sort IS NOT NULL, q.date_sort, q.record_id LIMIT ? OFFSET ?",
+            " q.date_sort, q.record_id LIMIT ? OFFSET ?",  # NULL (undated) sorts first
             [*args, limit, offset],
         ).fetchall()
         return [r[0] for r in rows], total
