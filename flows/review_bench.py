@@ -61,7 +61,7 @@ def review_benchmark(records: int, repeat: int = 5, work: Path | None = None) ->
             ("search Putin", "/?q=Putin"),
             ("search Путин", "/?q=Путин"),
             ("search بوتين", "/?q=بوتين"),
-            ("search 普京 (two characters: scanned)", "/?q=普京"),
+            ("search 普京 (two characters: word index)", "/?q=普京"),
             (
                 "search Putin + pending events in ru",
                 "/?q=Putin&status=pending&type=event&language=ru",

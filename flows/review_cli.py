@@ -53,6 +53,7 @@ class TypeChoice(StrEnum):
     event = "event"
     person = "person"
     weapon = "weapon"
+    deal = "deal"
 
 
 class References(StrEnum):
@@ -64,6 +65,7 @@ class ExportFormat(StrEnum):
     jsonl = "jsonl"
     csv = "csv"
     ftm = "ftm"
+    register = "register"
 
 
 @contextmanager
@@ -170,8 +172,9 @@ def edit(
         typer.Option(
             "--set",
             help="field=value; events: date, date_precision, type, quantity, people, weapons"
-            " (ids separated by ;); people: name,"
-            " canonical, known, roles; weapons: name, canonical, category, family, origin.",
+            " (ids separated by ;); people: name, canonical, known, roles; weapons: name,"
+            " canonical, category, family, origin; deals: status, number_ordered, order_date,"
+            " number_delivered, supplier, recipient, comments.",
         ),
     ],
     reviewer: Reviewer = "cli",
@@ -267,7 +270,10 @@ def serve(
 
 
 def export_command(
-    fmt: Annotated[ExportFormat, typer.Option("--format", help="jsonl, csv or ftm.")],
+    fmt: Annotated[
+        ExportFormat,
+        typer.Option("--format", help="jsonl, csv, ftm or register (one row per deal)."),
+    ],
     out: Annotated[Path, typer.Option("--out", help="Folder to write the export into.")],
     accepted_only: Annotated[
         bool, typer.Option("--accepted-only", help="Only records a reviewer accepted.")
@@ -282,7 +288,7 @@ def export_command(
     ] = References.include,
     out_dir: OutDir = DEFAULT_OUT,
 ) -> None:
-    """Export reviewed records as JSON Lines, CSV (+ arms transfers) or followthemoney."""
+    """Export reviewed records as JSON Lines, CSV, followthemoney or the deal register."""
     from pipeline.review import export
 
     with _store(out_dir) as store:

@@ -9,22 +9,50 @@ inside a stage.
 
 from __future__ import annotations
 
+import ipaddress
+import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from pipeline import lang as lang_registry
 from pipeline.errors import ConfigError
 from pipeline.refdata import read_yaml, validate
+from pipeline.urls import host_problem, normalize_host
 
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class HostCredentials(_Section):
+    """User name and password for one host; the password comes from the environment
+    (``password_env``) or, less safely, from the options file itself (``password``)."""
+
+    username: str = Field(min_length=1)
+    password_env: str | None = Field(
+        None, description="Name of the environment variable that holds the password."
+    )
+    password: SecretStr | None = Field(None, description="The password itself (prefer _env).")
+
+    @model_validator(mode="after")
+    def _one_password(self) -> HostCredentials:
+        if (self.password is None) == (self.password_env is None):
+            raise ValueError("give exactly one of password_env and password")
+        if self.password_env is not None:
+            # read once, where options are loaded: no stage reads the environment
+            value = os.environ.get(self.password_env)
+            if value is None:
+                raise ValueError(f"environment variable {self.password_env} is not set")
+            self.password = SecretStr(value)
+        return self
+
+
 class FetchOptions(_Section):
-    timeout: float = Field(20.0, gt=0, description="Seconds per request.")
+    timeout: float = Field(
+        20.0, gt=0, description="Seconds for each single wait: connecting, one read, one write."
+    )
     retries: int = Field(3, ge=0, description="Retries on 5xx and timeouts.")
     retry_backoff: float = Field(1.0, ge=0, description="First backoff in seconds, doubled.")
     max_bytes: int = Field(10_000_000, gt=0, description="Refuse bodies larger than this.")
@@ -39,10 +67,55 @@ class FetchOptions(_Section):
         "application/xml",
         "text/xml",
     ]
-    allow_private_addresses: bool = Field(
-        False, description="Allow loopback/private targets (tests, intranet sources)."
+    deadline_s: float = Field(
+        60.0,
+        gt=0,
+        description="Seconds for one whole fetch of a URL: connecting, headers, body and "
+        "redirects together (timeout bounds each single wait inside it).",
+    )
+    allow_hosts: list[str] = Field(
+        default_factory=list,
+        description="Host names (intranet.example) and networks (10.1.2.0/24, fd00::/8) "
+        "that may be fetched although they are not public; everything else that resolves "
+        "to a loopback, private, link-local or reserved address is refused.",
+    )
+    credentials: dict[str, HostCredentials] = Field(
+        default_factory=dict,
+        description="Basic-auth credentials per host name, sent to that host only: "
+        "{intranet.example: {username: NAME, password_env: ENV_VAR}}.",
     )
     max_feed_items: int = Field(20, ge=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _replaced_keys(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "allow_private_addresses" in data:
+            raise ValueError(
+                "allow_private_addresses was replaced by allow_hosts: list the hosts or "
+                "networks that may be fetched, e.g. allow_hosts: [intranet.example, 10.1.2.0/24]"
+            )
+        return data
+
+    @field_validator("allow_hosts")
+    @classmethod
+    def _hosts_or_networks(cls, entries: list[str]) -> list[str]:
+        cleaned = []
+        for entry in entries:
+            value = normalize_host(entry)
+            try:
+                ipaddress.ip_network(value, strict=False)
+            except ValueError:
+                if host_problem(value) is not None:
+                    raise ValueError(
+                        f"{entry!r} is neither a host name nor an IP address or network"
+                    ) from None
+            cleaned.append(value)
+        return cleaned
+
+    @field_validator("credentials")
+    @classmethod
+    def _lower_hosts(cls, value: dict[str, HostCredentials]) -> dict[str, HostCredentials]:
+        return {normalize_host(host): creds for host, creds in value.items()}
 
 
 class CleanOptions(_Section):

@@ -9,19 +9,25 @@ reason); :class:`TransientFetchError` marks the ones worth retrying (5xx,
 Safety rules for URLs (they also apply to every redirect target and to every
 link taken from a feed, since those come from scraped text):
 
-* only ``http`` and ``https``;
-* the host must resolve to public addresses only, unless
-  ``FetchOptions.allow_private_addresses`` (no loopback, private, link-local,
-  shared, multicast or reserved ranges: scraped links must not steer us into
-  the intranet or a cloud metadata endpoint);
+* only ``http`` and ``https``, well-formed (:mod:`pipeline.urls`), without
+  credentials written into them (those go in ``fetch.credentials``);
+* the host must resolve to public addresses only (no loopback, private,
+  link-local, shared, multicast or reserved ranges, nor 6to4, Teredo, NAT64 or
+  IPv4-mapped addresses wrapping one), unless the host name or the address is
+  on ``FetchOptions.allow_hosts``: scraped links must not steer us into the
+  intranet or a cloud metadata endpoint;
+* the check and the connection use the same lookup: the transport resolves
+  each host once, checks every address and connects to a checked one, so a DNS
+  server that answers differently the second time (DNS rebinding) gets nowhere;
 * redirects are followed by hand, at most ``max_redirects``, loops refused;
-* bodies are streamed and refused past ``max_bytes``;
+* one deadline (``deadline_s``) bounds the whole fetch of a URL, redirects
+  included: every socket wait is cut to the time left, so a server that sends
+  its headers one byte at a time cannot hold a run (the DNS lookup itself is
+  bounded by the system resolver's own timeout);
+* bodies are streamed and decoded here, piece by piece, and refused past
+  ``max_bytes`` of decoded bytes (stacked ``gzip, gzip`` bombs included);
 * the content type must be in ``allowed_content_types`` (sniffed from the
   first bytes when the server declares none).
-
-Known limit of the address check: the host is resolved before httpx connects
-and httpx resolves it again, so a DNS server that answers differently within
-that window (DNS rebinding) is not caught.
 
 Feeds: ``fetch(location, "feed", ...)`` returns a :class:`FeedResult`, a list
 of the entries fetched successfully that also carries ``failures`` (one
@@ -40,17 +46,27 @@ import logging
 import mimetypes
 import socket
 import time
-from collections.abc import Callable, Iterator
+import zlib
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import unquote, urljoin, urlsplit
 
+import httpcore
 import httpx
 from lxml import etree
 
 from pipeline.config import FetchOptions
 from pipeline.errors import FetchError
+from pipeline.urls import (
+    CREDENTIALS_HINT,
+    display_url,
+    has_credentials,
+    normalize_host,
+    redact_url,
+    syntax_problem,
+)
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +77,14 @@ ALLOWED_SCHEMES = ("http", "https")
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 # 4xx statuses that say "try again later" rather than "this will never work"
 TRANSIENT_CLIENT_STATUSES = (408, 425, 429)
+# content codings decoded here (and the only ones asked for in Accept-Encoding)
+CONTENT_CODINGS = ("gzip", "x-gzip", "deflate")
+MAX_CONTENT_CODINGS = 4
+# most bytes one decoding step may produce: memory stays bounded however dense the input
+DECODE_PIECE = 64 * 1024
+# networks whose addresses carry an IPv4 address in their last 32 bits (RFC 6052)
+NAT64_PREFIX = ipaddress.IPv6Network("64:ff9b::/96")
+ALLOW_HINT = "to allow it, add the host or network to fetch.allow_hosts in the options file"
 
 
 class TransientFetchError(FetchError):
@@ -155,11 +179,31 @@ def sniff_content_type(data: bytes) -> str:
     return "text/plain"
 
 
+def embedded_ipv4(address: str) -> tuple[str, ipaddress.IPv4Address] | None:
+    """The IPv4 address an IPv6 address carries, with the mechanism's name, or None.
+
+    IPv4-mapped (``::ffff:0:0/96``), 6to4 (``2002::/16``), Teredo (``2001::/32``,
+    the client address) and NAT64 (``64:ff9b::/96``) addresses all reach an IPv4
+    host, so they are judged by that host.
+    """
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if not isinstance(ip, ipaddress.IPv6Address):
+        return None
+    if ip.ipv4_mapped is not None:
+        return "IPv4-mapped", ip.ipv4_mapped
+    if ip.sixtofour is not None:
+        return "6to4", ip.sixtofour
+    if ip.teredo is not None:
+        return "Teredo", ip.teredo[1]
+    if ip in NAT64_PREFIX:
+        return "NAT64", ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
 def check_address(address: str) -> str | None:
     """Why ``address`` (an IP literal) must not be fetched, or None when it is public."""
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    embedded = embedded_ipv4(address)
+    ip = embedded[1] if embedded else ipaddress.ip_address(address.split("%", 1)[0])
     if ip.is_loopback:
         return "loopback"
     if ip.is_link_local:
@@ -173,46 +217,180 @@ def check_address(address: str) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class AddressPolicy:
+    """Which non-public addresses may be fetched: ``fetch.allow_hosts`` parsed once."""
+
+    names: frozenset[str] = frozenset()
+    networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+
+    @classmethod
+    def from_options(cls, options: FetchOptions) -> AddressPolicy:
+        names: set[str] = set()
+        networks = []
+        for entry in options.allow_hosts:
+            try:
+                networks.append(ipaddress.ip_network(entry, strict=False))
+            except ValueError:
+                names.add(entry)
+        return cls(frozenset(names), tuple(networks))
+
+    def _listed(self, host: str, address: str) -> bool:
+        if normalize_host(host) in self.names:
+            return True
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+        embedded = embedded_ipv4(address)
+        candidates = [ip] if embedded is None else [ip, embedded[1]]
+        return any(c.version == n.version and c in n for c in candidates for n in self.networks)
+
+    def refusal(self, host: str, address: str) -> str | None:
+        """Why ``host`` must not be reached at ``address``, or None when it may."""
+        why = check_address(address)
+        if why is None or self._listed(host, address):
+            return None
+        embedded = embedded_ipv4(address)
+        wrapped = f" ({embedded[0]} of {embedded[1]})" if embedded else ""
+        return f"refused {why} address {address}{wrapped} for host {host} ({ALLOW_HINT})"
+
+
+class _Refused(Exception):
+    """Raised inside the transport; :func:`_fetch_url_once` turns it into a FetchError."""
+
+    def __init__(self, reason: str, *, transient: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.transient = transient
+
+
 def _resolve(host: str, port: int) -> list[str]:
-    """All addresses ``host`` resolves to (IP literals resolve to themselves)."""
+    """All addresses ``host`` resolves to, in resolver order (IP literals resolve to themselves)."""
     try:
-        ipaddress.ip_address(host)
+        ipaddress.ip_address(host.split("%", 1)[0])
         return [host]
     except ValueError:
         pass
-    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return sorted({str(info[4][0]) for info in infos})
-
-
-def _check_url(url: str, source: str, options: FetchOptions) -> None:
-    """Refuse schemes other than http(s) and (unless allowed) non-public hosts."""
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    if scheme not in ALLOWED_SCHEMES:
-        raise FetchError(source, f"refused URL scheme {scheme or '(none)'!r} in {url}")
-    host = parts.hostname
-    if not host:
-        raise FetchError(source, f"URL has no host: {url}")
-    if options.allow_private_addresses:
-        return
     try:
-        port = parts.port or (443 if scheme == "https" else 80)
-    except ValueError as exc:
-        raise FetchError(source, f"invalid port in {url}") from exc
-    try:
-        addresses = _resolve(host, port)
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
-        if exc.errno == socket.EAI_AGAIN:
-            raise TransientFetchError(source, f"cannot resolve host {host}: {exc}") from exc
-        raise FetchError(source, f"cannot resolve host {host}: {exc}") from exc
-    for address in addresses:
-        why = check_address(address)
-        if why is not None:
-            raise FetchError(
-                source,
-                f"refused {why} address {address} for host {host} "
-                "(set fetch.allow_private_addresses to allow)",
-            )
+        transient = exc.errno == socket.EAI_AGAIN
+        raise _Refused(f"cannot resolve host {host}: {exc}", transient=transient) from exc
+    except UnicodeError as exc:
+        raise _Refused(f"malformed host name {host[:80]!r}: {exc}") from exc
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+class _Clock:
+    """The deadline of the fetch in progress; every socket wait is cut to the time left."""
+
+    def __init__(self) -> None:
+        self.at: float | None = None
+
+    def start(self, seconds: float) -> None:
+        self.at = time.monotonic() + seconds
+
+    def stop(self) -> None:
+        self.at = None
+
+    def expired(self) -> bool:
+        return self.at is not None and time.monotonic() >= self.at
+
+    def bound(self, timeout: float | None, error: type[Exception]) -> float | None:
+        if self.at is None:
+            return timeout
+        left = self.at - time.monotonic()
+        if left <= 0:
+            raise error("fetch deadline passed")
+        return left if timeout is None else min(timeout, left)
+
+
+class _BoundedStream(httpcore.NetworkStream):
+    """A socket stream whose every read, write and TLS handshake ends by the deadline."""
+
+    def __init__(self, inner: httpcore.NetworkStream, clock: _Clock) -> None:
+        self._inner = inner
+        self._clock = clock
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, self._clock.bound(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, self._clock.bound(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(
+        self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore.NetworkStream:
+        bounded = self._clock.bound(timeout, httpcore.ConnectTimeout)
+        return _BoundedStream(
+            self._inner.start_tls(ssl_context, server_hostname, bounded), self._clock
+        )
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class _PinnedBackend(httpcore.NetworkBackend):
+    """Resolves a host once, checks every address it gave, and connects to a checked one."""
+
+    def __init__(self, policy: AddressPolicy, clock: _Clock) -> None:
+        self._inner = httpcore.SyncBackend()
+        self._policy = policy
+        self._clock = clock
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        addresses = _resolve(host, port)
+        for address in addresses:
+            reason = self._policy.refusal(host, address)
+            if reason is not None:
+                raise _Refused(reason)
+        error: Exception = _Refused(f"no address for host {host}")
+        for address in addresses:
+            try:
+                bounded = self._clock.bound(timeout, httpcore.ConnectTimeout)
+                stream = self._inner.connect_tcp(
+                    address, port, bounded, local_address, socket_options
+                )
+            except httpcore.ConnectError as exc:
+                error = exc
+                continue
+            return _BoundedStream(stream, self._clock)
+        raise error
+
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+    ) -> httpcore.NetworkStream:
+        raise _Refused("unix sockets are not fetched")
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+
+def _check_url(url: str, source: str, *, redirected: bool) -> None:
+    """Refuse malformed URLs, schemes other than http(s) and URLs carrying credentials.
+
+    Addresses are checked when the transport connects (:class:`_PinnedBackend`).
+    A redirect target is named in the reason; the source's own URL already is.
+    """
+    where = f" (redirect to {display_url(url, 200)})" if redirected else ""
+    scheme = url.split(":", 1)[0].lower() if ":" in url else ""
+    if scheme not in ALLOWED_SCHEMES:
+        raise FetchError(source, f"refused URL scheme {scheme[:20] or '(none)'!r}{where}")
+    problem = syntax_problem(url)
+    if problem is not None:
+        raise FetchError(source, f"{problem}{where}")
+    if has_credentials(url):
+        raise FetchError(
+            source, f"refused URL with a user name or password{where}: {CREDENTIALS_HINT}"
+        )
 
 
 def _kept_headers(headers: httpx.Headers) -> dict[str, str]:
@@ -264,33 +442,151 @@ def fetch_file(location: str, options: FetchOptions, *, base_dir: Path | None = 
 # --------------------------------------------------------------------------- URLs
 
 
-def _client(options: FetchOptions) -> httpx.Client:
-    return httpx.Client(
-        follow_redirects=False,
-        timeout=httpx.Timeout(options.timeout),
-        headers={"User-Agent": options.user_agent, "Accept-Encoding": "gzip, deflate"},
-        # never pick up proxies or .netrc from the environment
-        trust_env=False,
+class _PinnedTransport(httpx.HTTPTransport):
+    """httpx's transport over :class:`_PinnedBackend`.
+
+    ``HTTPTransport`` takes no network backend, so its connection pool is made
+    again with ours (the DNS-rebinding test in ``tests/test_fault_injection.py``
+    fails if an httpx release stops using it).
+    """
+
+    def __init__(self, backend: _PinnedBackend) -> None:
+        context = httpx.create_ssl_context(trust_env=False)
+        super().__init__(verify=context, trust_env=False)
+        self._pool = httpcore.ConnectionPool(ssl_context=context, network_backend=backend)
+
+
+class _Session:
+    """An httpx client whose connections are pinned and bounded by one deadline clock."""
+
+    def __init__(self, options: FetchOptions) -> None:
+        self.clock = _Clock()
+        backend = _PinnedBackend(AddressPolicy.from_options(options), self.clock)
+        self.client = httpx.Client(
+            transport=_PinnedTransport(backend),
+            follow_redirects=False,
+            timeout=httpx.Timeout(options.timeout),
+            headers={"User-Agent": options.user_agent, "Accept-Encoding": "gzip, deflate"},
+            # never pick up proxies or .netrc from the environment
+            trust_env=False,
+        )
+
+    def __enter__(self) -> _Session:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.client.close()
+
+
+class _Inflater:
+    """One gzip or deflate layer that yields at most :data:`DECODE_PIECE` bytes per step."""
+
+    def __init__(self, coding: str) -> None:
+        self.coding = coding
+        # deflate is zlib-wrapped by the standard, raw by some servers: tried in that order
+        self._raw_fallback = coding == "deflate"
+        self._obj = zlib.decompressobj(zlib.MAX_WBITS | 16 if coding != "deflate" else 15)
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        pending = data
+        while not self._obj.eof:
+            try:
+                out = self._obj.decompress(pending, DECODE_PIECE)
+            except zlib.error:
+                if not self._raw_fallback:
+                    raise
+                self._raw_fallback = False
+                self._obj = zlib.decompressobj(-zlib.MAX_WBITS)
+                continue
+            if out:
+                self._raw_fallback = False
+                yield out
+            pending = self._obj.unconsumed_tail
+            # a full piece may leave output inside zlib: ask again even without input
+            if not pending and len(out) < DECODE_PIECE:
+                return
+
+    def flush(self) -> bytes:
+        return self._obj.flush() if not self._obj.eof else b""
+
+
+class _BodyDecoder:
+    """Undoes the response's content codings as the raw bytes stream in."""
+
+    def __init__(self, header: str | None, source: str) -> None:
+        self.header = (header or "")[:100]  # as shown in messages: the server's text
+        codings = [c.strip().lower() for c in (header or "").split(",") if c.strip()]
+        codings = [c for c in codings if c != "identity"]
+        if len(codings) > MAX_CONTENT_CODINGS:
+            raise FetchError(
+                source, f"refused {len(codings)} stacked content codings ({self.header})"
+            )
+        for coding in codings:
+            if coding not in CONTENT_CODINGS:
+                raise FetchError(
+                    source,
+                    f"refused content encoding {coding[:40]!r} (gzip and deflate are decoded)",
+                )
+        # applied first is decoded last
+        self.layers = [_Inflater(coding) for coding in reversed(codings)]
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        return self._through(0, data)
+
+    def flush(self) -> Iterator[bytes]:
+        for index, layer in enumerate(self.layers):
+            tail = layer.flush()
+            if tail:
+                yield from self._through(index + 1, tail)
+
+    def _through(self, index: int, data: bytes) -> Iterator[bytes]:
+        if index == len(self.layers):
+            yield data
+            return
+        for piece in self.layers[index].feed(data):
+            yield from self._through(index + 1, piece)
+
+
+def _deadline_reason(options: FetchOptions) -> str:
+    return (
+        f"no complete answer within the fetch deadline of {options.deadline_s:g} s "
+        "(fetch.deadline_s)"
     )
 
 
 def _read_body(
-    response: httpx.Response, source: str, options: FetchOptions, deadline: float
+    response: httpx.Response, source: str, options: FetchOptions, clock: _Clock
 ) -> bytes:
+    """The decoded body, refused as soon as more than ``max_bytes`` come out of the decoder."""
     declared = response.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > options.max_bytes:
         raise FetchError(
             source, f"body larger than {options.max_bytes} bytes (declared {declared})"
         )
+    decoder = _BodyDecoder(response.headers.get("content-encoding"), source)
+    encoded = f" (decoded from {decoder.header})" if decoder.layers else ""
     chunks: list[bytes] = []
-    total = 0
-    for chunk in response.iter_bytes():
-        total += len(chunk)
-        if total > options.max_bytes:
-            raise FetchError(source, f"body larger than {options.max_bytes} bytes")
-        chunks.append(chunk)
-        if time.monotonic() > deadline:
-            raise TransientFetchError(source, f"timed out after {options.timeout:g} s")
+    total = raw_total = 0
+
+    def keep(pieces: Iterator[bytes]) -> None:
+        nonlocal total
+        for piece in pieces:
+            total += len(piece)
+            if total > options.max_bytes:
+                raise FetchError(source, f"body larger than {options.max_bytes} bytes{encoded}")
+            chunks.append(piece)
+
+    try:
+        for raw in response.iter_raw():
+            raw_total += len(raw)
+            if raw_total > options.max_bytes:
+                raise FetchError(source, f"body larger than {options.max_bytes} bytes")
+            keep(decoder.feed(raw))
+            if clock.expired():
+                raise TransientFetchError(source, _deadline_reason(options))
+        keep(decoder.flush())
+    except zlib.error as exc:
+        raise FetchError(source, f"cannot decode the body ({decoder.header}): {exc}") from exc
     return b"".join(chunks)
 
 
@@ -304,78 +600,117 @@ def _check_content_type(
     return media
 
 
+def _credentials(url: str, options: FetchOptions) -> httpx.BasicAuth | None:
+    """Basic auth for the URL's host when ``fetch.credentials`` names it (that host only)."""
+    creds = options.credentials.get(normalize_host(urlsplit(url).hostname or ""))
+    if creds is None or creds.password is None:
+        return None
+    return httpx.BasicAuth(creds.username, creds.password.get_secret_value())
+
+
+def _redirect_target(url: str, target: str, source: str) -> str:
+    try:
+        return urljoin(url, target.strip())
+    except ValueError as exc:
+        raise FetchError(source, f"malformed redirect target from {url}: {exc}") from exc
+
+
 def _fetch_url_once(
-    client: httpx.Client,
+    session: _Session,
     location: str,
     options: FetchOptions,
     *,
     kind: SourceKind = "url",
     via: str | None = None,
 ) -> Fetched:
+    source = display_url(location)
+    session.clock.start(options.deadline_s)
+    try:
+        return _follow(session, location, source, options, kind=kind, via=via)
+    except _Refused as exc:
+        error = TransientFetchError if exc.transient else FetchError
+        raise error(source, exc.reason) from exc
+    except httpx.TimeoutException as exc:
+        if session.clock.expired():
+            raise TransientFetchError(source, _deadline_reason(options)) from exc
+        raise TransientFetchError(
+            source, f"timed out after {options.timeout:g} s ({type(exc).__name__})"
+        ) from exc
+    except httpx.TransportError as exc:
+        raise TransientFetchError(source, f"{type(exc).__name__}: {exc}") from exc
+    except httpx.HTTPError as exc:
+        raise FetchError(source, f"{type(exc).__name__}: {exc}") from exc
+    except (httpx.InvalidURL, UnicodeError) as exc:
+        raise FetchError(source, f"malformed URL: {exc}") from exc
+    finally:
+        session.clock.stop()
+
+
+def _follow(
+    session: _Session,
+    location: str,
+    source: str,
+    options: FetchOptions,
+    *,
+    kind: SourceKind,
+    via: str | None,
+) -> Fetched:
+    """Request ``location``, following redirects by hand under the safety rules."""
     url = location.strip()
     seen: set[str] = set()
     hops = 0
     while True:
-        _check_url(url, location, options)
+        _check_url(url, source, redirected=hops > 0)
         seen.add(url)
-        deadline = time.monotonic() + options.timeout
-        try:
-            with client.stream("GET", url) as response:
-                status = response.status_code
-                if status in REDIRECT_STATUSES:
-                    target = response.headers.get("location")
-                    if not target:
-                        raise HTTPStatusFetchError(
-                            location, f"HTTP {status} redirect without Location from {url}", status
-                        )
-                    next_url = urljoin(url, target.strip())
-                    if next_url in seen:
-                        raise FetchError(location, f"redirect loop at {next_url}")
-                    hops += 1
-                    if hops > options.max_redirects:
-                        raise FetchError(
-                            location, f"too many redirects (more than {options.max_redirects})"
-                        )
-                    log.debug("redirect", extra={"source": location, "to": next_url})
-                    url = next_url
-                    continue
-                if status >= 400:
-                    reason = f"HTTP {status} {response.reason_phrase} from {url}".strip()
-                    if status >= 500 or status in TRANSIENT_CLIENT_STATUSES:
-                        raise TransientHTTPStatusError(location, reason, status)
-                    raise HTTPStatusFetchError(location, reason, status)
-                declared = response.headers.get("content-type")
-                if _media_type(declared) is not None:
-                    # refuse a wrong declared type before reading the body
-                    _check_content_type(declared, b"", location, options)
-                data = _read_body(response, location, options, deadline)
-                content_type = _check_content_type(declared, data[:4096], location, options)
-                return Fetched(
-                    location=location,
-                    kind=kind,
-                    data=data,
-                    final_url=str(response.url),
-                    status=status,
-                    content_type=content_type,
-                    headers=_kept_headers(response.headers),
-                    fetched_at=_now(),
-                    sha256=_sha256(data),
-                    via=via,
-                )
-        except httpx.TimeoutException as exc:
-            raise TransientFetchError(
-                location, f"timed out after {options.timeout:g} s ({type(exc).__name__})"
-            ) from exc
-        except httpx.TransportError as exc:
-            raise TransientFetchError(location, f"{type(exc).__name__}: {exc}") from exc
-        except httpx.HTTPError as exc:
-            raise FetchError(location, f"{type(exc).__name__}: {exc}") from exc
+        auth = _credentials(url, options)
+        with session.client.stream("GET", url, auth=auth) as response:
+            status = response.status_code
+            if status in REDIRECT_STATUSES:
+                target = response.headers.get("location")
+                if not target:
+                    raise HTTPStatusFetchError(
+                        source, f"HTTP {status} redirect without Location from {url}", status
+                    )
+                next_url = _redirect_target(url, target, source)
+                if next_url in seen:
+                    raise FetchError(source, f"redirect loop at {next_url}")
+                hops += 1
+                if hops > options.max_redirects:
+                    raise FetchError(
+                        source, f"too many redirects (more than {options.max_redirects})"
+                    )
+                log.debug("redirect", extra={"source": source, "to": redact_url(next_url)})
+                url = next_url
+                continue
+            if status >= 400:
+                reason = f"HTTP {status} {response.reason_phrase} from {url}".strip()
+                if status >= 500 or status in TRANSIENT_CLIENT_STATUSES:
+                    raise TransientHTTPStatusError(source, reason, status)
+                raise HTTPStatusFetchError(source, reason, status)
+            declared = response.headers.get("content-type")
+            if _media_type(declared) is not None:
+                # refuse a wrong declared type before reading the body
+                _check_content_type(declared, b"", source, options)
+            data = _read_body(response, source, options, session.clock)
+            content_type = _check_content_type(declared, data[:4096], source, options)
+            return Fetched(
+                location=location,
+                kind=kind,
+                data=data,
+                final_url=str(response.url),
+                status=status,
+                content_type=content_type,
+                headers=_kept_headers(response.headers),
+                fetched_at=_now(),
+                sha256=_sha256(data),
+                via=via,
+            )
 
 
 def fetch_url(location: str, options: FetchOptions) -> Fetched:
     """Fetch one http(s) URL under the safety rules in the module docstring."""
-    with _client(options) as client:
-        return _fetch_url_once(client, location, options)
+    with _Session(options) as session:
+        return _fetch_url_once(session, location, options)
 
 
 # --------------------------------------------------------------------------- feeds
@@ -414,10 +749,19 @@ def feed_links(data: bytes, source: str, base_url: str | None = None) -> list[st
             log.warning("feed entry without link", extra={"source": source})
             continue
         if base_url:
-            link = urljoin(base_url, link)
+            link = _join(base_url, link)
         if link not in links:
             links.append(link)
     return links
+
+
+def _join(base_url: str, link: str) -> str:
+    """``link`` resolved against the feed's URL; a malformed one is kept as written, and
+    its fetch then fails with its own reason while the other entries go on."""
+    try:
+        return urljoin(base_url, link)
+    except ValueError:
+        return link
 
 
 def _entry_link(entry: etree._Element) -> str | None:
@@ -447,10 +791,10 @@ def _fetch_feed(
     base_dir: Path | None,
     attempt: Callable[[Callable[[], Fetched]], Fetched],
 ) -> FeedResult:
-    is_url = urlsplit(location).scheme.lower() in ALLOWED_SCHEMES
-    with _client(options) as client:
+    is_url = location.strip().split(":", 1)[0].lower() in ALLOWED_SCHEMES
+    with _Session(options) as session:
         if is_url:
-            feed = attempt(lambda: _fetch_url_once(client, location, options, kind="feed"))
+            feed = attempt(lambda: _fetch_url_once(session, location, options, kind="feed"))
         else:
             local = fetch_file(location, options, base_dir=base_dir)
             feed = dataclasses.replace(local, kind="feed")
@@ -465,7 +809,7 @@ def _fetch_feed(
         for link in links[: options.max_feed_items]:
             try:
                 call = functools.partial(
-                    _fetch_url_once, client, link, options, kind="url", via=location
+                    _fetch_url_once, session, link, options, kind="url", via=location
                 )
                 items.append(attempt(call))
             except FetchError as exc:

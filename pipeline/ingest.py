@@ -25,6 +25,7 @@ from pathlib import Path
 from pipeline import __version__
 from pipeline.clean import clean
 from pipeline.config import ExtractOptions, Options
+from pipeline.deals import build_deals
 from pipeline.decode import decode
 from pipeline.errors import CleanError, DecodeError, SourceError
 from pipeline.extract import DocumentExtraction, extract_document
@@ -35,6 +36,7 @@ from pipeline.link import link_all
 from pipeline.review.overrides import apply_overrides, load_overrides
 from pipeline.snapshot import save_snapshot
 from pipeline.sources import Source, resolve_file
+from pipeline.urls import display_url
 from pipeline.write import write_json, write_jsonl
 from schemas import (
     Cleaning,
@@ -300,16 +302,18 @@ def ingest_paths(
     failures: list[Failure] = []
     for target in targets:
         kind = "url" if "://" in target else "file"
+        # a password written into a URL is never shown (the fetch refuses such URLs)
+        label = display_url(target) if kind == "url" else target
         if kind == "url" and not target.lower().startswith(("http://", "https://")):
-            failures.append(Failure(target, "refused: only http and https URLs are fetched"))
+            failures.append(Failure(label, "refused: only http and https URLs are fetched"))
             continue
         try:
             fetched_items, entry_failures = fetch_all(target, kind, options)
         except SourceError as exc:
-            failures.append(Failure(target, failure_reason(exc)))
+            failures.append(Failure(label, failure_reason(exc)))
             continue
-        failures.extend(Failure(target, failure_reason(exc)) for exc in entry_failures)
-        items.extend(Item(label=target, fetched=f) for f in fetched_items)
+        failures.extend(Failure(label, failure_reason(exc)) for exc in entry_failures)
+        items.extend(Item(label=label, fetched=f) for f in fetched_items)
     done, process_failures = process_items(items, options=options, out_dir=out_dir)
     return done, failures + process_failures
 
@@ -425,6 +429,10 @@ def write_outputs(
         "people": write_jsonl(out_dir / "people.jsonl", people),
         "weapons": write_jsonl(out_dir / "weapons.jsonl", weapons),
         "events": write_jsonl(out_dir / "events.jsonl", events),
+        "deals": write_jsonl(
+            out_dir / "deals.jsonl",
+            build_deals(events, weapons, [item.record for item in ordered]),
+        ),
         "failures": len(failures),
     }
     result.documents = [item.record for item in ordered]

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from pipeline.errors import ConfigError, ManifestError
 from pipeline.refdata import read_yaml, validate
+from pipeline.urls import CREDENTIALS_HINT, display_url, has_credentials, syntax_problem
 from pipeline.write import atomic_write_text
 
 SourceKind = Literal["url", "file", "feed"]
@@ -49,12 +50,11 @@ class Source(BaseModel):
     @model_validator(mode="after")
     def _check_location(self) -> Source:
         if self.kind in ("url", "feed"):
-            scheme = urlsplit(self.location).scheme.lower()
-            if scheme not in ALLOWED_SCHEMES:
-                raise ValueError(
-                    f"{self.kind} source {self.id!r} has scheme {scheme or 'none'!r}; "
-                    "only http and https are allowed"
-                )
+            # the scheme and credentials are checked here; a malformed host fails at
+            # fetch time, in one line, without stopping the run
+            problem = _scheme_problem(self.location) or _credentials_problem(self.location)
+            if problem is not None:
+                raise ValueError(f"{self.kind} source {self.id!r}: {problem}")
         return self
 
 
@@ -129,6 +129,27 @@ def _make_id(stem: str, taken: set[str]) -> str:
     return candidate
 
 
+def url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be a url or feed source (scheme, syntax, credentials), or None.
+
+    The reason never repeats a password written into the URL.
+    """
+    return _scheme_problem(url) or _credentials_problem(url) or syntax_problem(url)
+
+
+def _scheme_problem(url: str) -> str | None:
+    scheme = url.split(":", 1)[0].lower() if ":" in url else ""
+    if scheme not in ALLOWED_SCHEMES:
+        return f"URL scheme {scheme[:20] or 'none'!r} is not allowed (only http and https)"
+    return None
+
+
+def _credentials_problem(url: str) -> str | None:
+    if has_credentials(url):
+        return f"the URL carries a user name or password: {CREDENTIALS_HINT}"
+    return None
+
+
 def _is_url(target: str) -> bool:
     return bool(re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", target))
 
@@ -148,13 +169,9 @@ def add_source(
     taken = {s.id for s in manifest.sources}
 
     if _is_url(target):
-        scheme = urlsplit(target).scheme.lower()
-        if scheme not in ALLOWED_SCHEMES:
-            raise ManifestError(
-                f"{target}: refused: URL scheme {scheme!r} is not allowed (only http, https)"
-            )
-        if not urlsplit(target).hostname:
-            raise ManifestError(f"{target}: refused: URL has no host")
+        problem = url_problem(target.strip())
+        if problem is not None:
+            raise ManifestError(f"{display_url(target)}: refused: {problem}")
         kind: SourceKind = "feed" if feed else "url"
         location = target.strip()
         parts = urlsplit(location)

@@ -13,6 +13,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from schemas.edtf import EdtfString
+
 SCHEMA_VERSION = "1.0"
 
 EventType = Literal[
@@ -124,6 +126,23 @@ class DocumentRecord(_Record):
     extractor: Extractor | None = None
 
 
+PartyBasis = Literal["sentence", "paragraph", "document", "origin", "reviewer"]
+
+
+class Party(_Model):
+    """A country's part in a transfer, and what says so."""
+
+    country: str = Field(pattern=r"^[A-Z]{2}$", description="ISO 3166 alpha-2 code.")
+    basis: PartyBasis = Field(
+        description="Where the text states it: the event's sentence, its paragraph, the "
+        "document; 'origin': not stated, the system's country of origin; 'reviewer': set "
+        "by a reviewer."
+    )
+    cue: str | None = Field(
+        None, description="The words that gave the role ('from', 'received'), when any."
+    )
+
+
 class Mention(_Model):
     document_id: str
     text: str = Field(description="The mention exactly as written: text[start:end].")
@@ -131,6 +150,12 @@ class Mention(_Model):
     end: int = Field(ge=0)
     language: str
     quantity: int | None = Field(None, description="Units mentioned with a weapons system.")
+    supplier: Party | None = Field(
+        None, description="Of a weapons system mentioned in an arms event: who supplies it."
+    )
+    recipient: Party | None = Field(
+        None, description="Of a weapons system mentioned in an arms event: who receives it."
+    )
 
 
 class PersonRecord(_Record):
@@ -169,6 +194,8 @@ class DateInfo(_Model):
 class EventWeapon(_Model):
     id: str
     quantity: int | None = None
+    supplier: Party | None = Field(None, description="Who supplies this system, in arms events.")
+    recipient: Party | None = Field(None, description="Who receives it, in arms events.")
 
 
 class Evidence(_Model):
@@ -193,9 +220,52 @@ class EventRecord(_Record):
     countries: list[str] = Field(default_factory=list, description="ISO 3166 alpha-2 codes.")
     places: list[str] = Field(default_factory=list, description="Places as written or canonical.")
     trigger: str | None = Field(None, description="Trigger word that typed the event.")
+    supplier: Party | None = Field(None, description="Supplying country of an arms event.")
+    recipient: Party | None = Field(None, description="Receiving country of an arms event.")
     evidence: Evidence
     confidence: float = Field(ge=0.0, le=1.0)
     extractor: Extractor
+
+
+DealStatus = Literal["planned", "ordered", "delivering", "delivered", "cancelled"]
+
+
+class DealSource(_Model):
+    """One report of a deal: an arms event, where it was said and in which language."""
+
+    event_id: str
+    type: EventType
+    date: str | None = Field(None, description="The event's date value, when dated.")
+    quantity: int | None = Field(None, description="Units this report gives for the system.")
+    document_id: str
+    location: str | None = Field(None, description="The document's URL or file.")
+    sentence: str
+    language: str
+
+
+class DealRecord(_Record):
+    """One arms transfer deal, shaped like a row of SIPRI's trade register.
+
+    Reports of the same transfer from any document and language are one deal: same
+    supplier, recipient and system family, compatible dates and quantities.
+    """
+
+    id: str = Field(description="deal:<hash of supplier, recipient, system and first year>.")
+    name: str = Field(description="Display name: system, supplier → recipient, year.")
+    supplier: Party | None = None
+    recipient: Party | None = None
+    weapon: str = Field(description="Weapon record id of the system.")
+    designation: str = Field(description="The system's designation.")
+    category: WeaponCategory = Field("other", description="The system's category (description).")
+    number_ordered: int | None = None
+    order_date: EdtfString | None = Field(None, description="Date (year) of the order.")
+    number_delivered: int | None = None
+    delivery_dates: list[EdtfString] = Field(
+        default_factory=list, description="Dates of the deliveries reported."
+    )
+    status: DealStatus = Field(description="The deal's own status, not the review status.")
+    comments: str = ""
+    sources: list[DealSource] = Field(default_factory=list)
 
 
 DocumentRecord.model_rebuild()
@@ -205,4 +275,5 @@ RECORD_MODELS: dict[str, type[BaseModel]] = {
     "person": PersonRecord,
     "weapon": WeaponRecord,
     "event": EventRecord,
+    "deal": DealRecord,
 }

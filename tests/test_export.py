@@ -1,4 +1,4 @@
-"""Exports: JSON Lines, analyst CSV (BOM, flat columns), followthemoney, arms transfers."""
+"""Exports: JSON Lines, analyst CSV (BOM, flat columns), followthemoney, the deal register."""
 
 from __future__ import annotations
 
@@ -11,12 +11,11 @@ import pytest
 from fixtures.review.builder import build
 
 from pipeline.errors import ReviewError
-from pipeline.review import Store, decide, open_store, review_state
+from pipeline.review import Store, decide, open_store
 from pipeline.review.export import (
     EVENT_COLUMNS,
     PERSON_COLUMNS,
-    TRANSFER_COLUMNS,
-    arms_transfers,
+    REGISTER_COLUMNS,
     export,
 )
 from schemas.records import EventRecord, PersonRecord
@@ -93,30 +92,82 @@ def test_csv_has_bom_flat_columns_and_joined_people(
     assert putin["languages"] == "ar; ru"
 
 
-def test_arms_transfers_follow_the_trade_register_shape(
+def test_register_has_one_row_per_deal_in_the_trade_register_shape(
     reviewed: tuple[Store, dict[str, str]], tmp_path: Path
 ) -> None:
-    store, ids = reviewed
-    export(store, "csv", tmp_path / "c", accepted_only=False)
-    rows = _csv(tmp_path / "c/arms_transfers.csv")
-    assert list(rows[0]) == TRANSFER_COLUMNS
+    store, _ = reviewed
+    export(store, "register", tmp_path / "r", accepted_only=False)
+    rows = _csv(tmp_path / "r/register.csv")
+    assert list(rows[0]) == REGISTER_COLUMNS
     kilo = [r for r in rows if r["designation"] == "Project 636.1"]
     # the English and Arabic reports of the 2009 order are one row, with its delivery
     assert len(kilo) == 1
     row = kilo[0]
-    assert (row["supplier"], row["recipient"], row["category"]) == ("RU", "VN", "submarine")
-    assert row["recipient_basis"] == "sentence"
-    assert (row["quantity"], row["order_date"], row["delivery_dates"]) == ("6", "2009-12", "2014")
-    assert set(row["event_ids"].split("; ")) == {
-        ids["ar_order"],
-        ids["en_order"],
-        ids["en_delivery"],
-    }
-    assert "six Project 636.1 submarines" in row["evidence_sentences"]
+    assert (row["supplier"], row["recipient"]) == ("RU", "VN")
+    assert row["description"] == "ship (submarine)"  # SIPRI's category, ours in brackets
+    assert (row["number_ordered"], row["year_of_order"]) == ("6", "2009")
+    assert (row["number_delivered"], row["years_of_delivery"]) == ("1", "2014")
+    assert row["status"] == "delivering" and row["languages"] == "ar; en"
+    assert row["sources"].count("\n") == 2  # three reports
+    assert "https://example.org/news/vietnam-kilo-submarines" in row["sources"]
+    assert "six Project 636.1 submarines" in row["sources"]
     gepard = next(r for r in rows if r["designation"] == "Gepard 3.9")
-    assert (gepard["order_date"], gepard["delivery_dates"], gepard["quantity"]) == ("", "2011", "2")
-    export(store, "csv", tmp_path / "a", accepted_only=True)
-    assert [r["designation"] for r in _csv(tmp_path / "a/arms_transfers.csv")] == ["Project 636.1"]
+    assert (gepard["year_of_order"], gepard["years_of_delivery"]) == ("", "2011")
+    assert (gepard["number_delivered"], gepard["status"]) == ("2", "delivered")
+    # the csv export carries the same register
+    export(store, "csv", tmp_path / "c", accepted_only=False)
+    assert _csv(tmp_path / "c/register.csv") == rows
+
+
+def test_deal_rows_are_reviewed_like_records(
+    reviewed: tuple[Store, dict[str, str]], tmp_path: Path
+) -> None:
+    store, ids = reviewed
+    kilo, gepard = ids["deal_Project 636.1"], ids["deal_Gepard 3.9"]
+    decide(store, kilo, "accept", reviewer="ana", base_version=0)
+    decide(store, gepard, "reject", reviewer="ana", base_version=0)
+    export(store, "register", tmp_path / "a", accepted_only=True)
+    assert [r["deal_id"] for r in _csv(tmp_path / "a/register.csv")] == [kilo]
+    export(store, "register", tmp_path / "b", accepted_only=False)
+    assert [r["deal_id"] for r in _csv(tmp_path / "b/register.csv")] == [kilo]  # rejected
+    # an edit by the reviewer: the deal's status and numbers, the party marked as theirs
+    decide(
+        store,
+        kilo,
+        "edit",
+        reviewer="ana",
+        base_version=store.version(kilo),
+        payload={"set": {"status": "delivered", "number_delivered": "6", "recipient": "vn"}},
+    )
+    export(store, "register", tmp_path / "e", accepted_only=False)
+    row = _csv(tmp_path / "e/register.csv")[0]
+    assert (row["status"], row["number_delivered"]) == ("delivered", "6")
+    assert (row["recipient"], row["recipient_basis"]) == ("VN", "reviewer")
+    with pytest.raises(ReviewError, match="status 'sold' not one of"):
+        decide(
+            store,
+            kilo,
+            "edit",
+            reviewer="ana",
+            base_version=store.version(kilo),
+            payload={"set": {"status": "sold"}},
+        )
+
+
+def test_a_rejected_report_is_no_source_of_the_deal(
+    reviewed: tuple[Store, dict[str, str]], tmp_path: Path
+) -> None:
+    store, ids = reviewed
+    decide(
+        store,
+        ids["ar_order"],
+        "reject",
+        reviewer="ana",
+        base_version=store.version(ids["ar_order"]),
+    )
+    export(store, "register", tmp_path / "r", accepted_only=False)
+    kilo = next(r for r in _csv(tmp_path / "r/register.csv") if r["designation"] == "Project 636.1")
+    assert kilo["languages"] == "en" and "وفي عام 2009" not in kilo["sources"]
 
 
 def test_ftm_entities_reload_and_validate(
@@ -155,82 +206,6 @@ def test_unknown_format_is_refused(reviewed: tuple[Store, dict[str, str]], tmp_p
     store, _ = reviewed
     with pytest.raises(ReviewError, match="not one of jsonl, csv, ftm"):
         export(store, "xml", tmp_path / "x")
-
-
-@pytest.mark.parametrize(
-    ("origin", "date", "supplier"),
-    [
-        ("RU", "1965", "SU"),
-        ("RU", "196X", "SU"),
-        ("RU", "1991-12", "SU"),
-        ("RU", "198X", "SU"),
-        ("RU", "199X", "RU"),  # mostly after 1991: not dated before 1992
-        ("RU", "1985/1991", "SU"),
-        ("RU", "2009-12", "RU"),
-        ("RU", "", "RU"),
-        ("IN", "1980", "IN"),
-    ],
-)
-def test_soviet_era_supplier(origin: str, date: str, supplier: str) -> None:
-    """SIPRI records Soviet-era transfers under the Soviet Union, not Russia."""
-    from pipeline.review.export import _supplier
-    from schemas.edtf import parse_or_none
-
-    assert _supplier(origin, parse_or_none(date)) == supplier
-
-
-@pytest.mark.parametrize(
-    ("order_date", "delivery_date", "matched"),
-    [
-        ("199X", "1995", True),  # as text "199X" > "1995": the bug this pins
-        ("19XX", "1995", True),
-        ("1996", "1995", False),
-        ("2009-12", "2009", True),  # an order in December 2009 can precede a 2009 delivery
-        ("2014-03", "2014-01", False),
-        ("1990/1994", "1995", True),
-        ("2014-21", "2014-02", False),  # spring 2014 is after February
-    ],
-)
-def test_delivery_joins_order_by_date_value_not_text(
-    tmp_path: Path, order_date: str, delivery_date: str, matched: bool
-) -> None:
-    out_dir = tmp_path / "out"
-    ids = build(out_dir, drop_gepard=True)
-    with open_store(out_dir) as store:
-        store.ingest_output(out_dir, "run-1")
-        for rid, value in ((ids["en_order"], order_date), (ids["en_delivery"], delivery_date)):
-            decide(
-                store, rid, "edit", reviewer="ana", base_version=0, payload={"set": {"date": value}}
-            )
-        decide(store, ids["ar_order"], "reject", reviewer="ana", base_version=0)
-        rows = arms_transfers(review_state(store), store.documents(), accepted_only=False)
-    kilo = [r for r in rows if r["designation"] == "Project 636.1"]
-    if matched:
-        assert len(kilo) == 1
-        assert (kilo[0]["order_date"], kilo[0]["delivery_dates"]) == (order_date, delivery_date)
-        assert set(str(kilo[0]["event_ids"]).split("; ")) == {ids["en_order"], ids["en_delivery"]}
-    else:
-        assert [(r["order_date"], r["delivery_dates"]) for r in kilo] == [
-            ("", delivery_date),
-            (order_date, ""),
-        ]
-
-
-def test_same_order_reported_twice_keeps_the_more_precise_date(
-    reviewed: tuple[Store, dict[str, str]],
-) -> None:
-    store, ids = reviewed
-    decide(
-        store,
-        ids["ar_order"],
-        "edit",
-        reviewer="ana",
-        base_version=1,
-        payload={"set": {"date": "200X"}},
-    )
-    rows = arms_transfers(review_state(store), store.documents(), accepted_only=False)
-    kilo = [r for r in rows if r["designation"] == "Project 636.1"]
-    assert len(kilo) == 1 and kilo[0]["order_date"] == "2009-12"  # 200X contains 2009-12
 
 
 def test_ftm_dates_from_date_values() -> None:

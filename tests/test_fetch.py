@@ -160,7 +160,7 @@ def base(server: tuple[str, _State]) -> str:
 
 def opts(**kwargs: object) -> FetchOptions:
     settings: dict[str, object] = {
-        "allow_private_addresses": True,
+        "allow_hosts": ["127.0.0.1"],
         "timeout": 0.5,
         "retries": 2,
         "retry_backoff": 0.01,
@@ -264,13 +264,13 @@ def test_url_source_with_other_scheme_is_refused(url: str) -> None:
 
 def test_private_address_refused_unless_allowed(base: str) -> None:
     with pytest.raises(FetchError, match=r"refused loopback address 127\.0\.0\.1"):
-        fetch(f"{base}/page", "url", opts(allow_private_addresses=False))
+        fetch(f"{base}/page", "url", opts(allow_hosts=[]))
     port = base.rsplit(":", 1)[1]
     with pytest.raises(FetchError, match="refused loopback"):
-        fetch(f"http://localhost:{port}/page", "url", opts(allow_private_addresses=False))
+        fetch(f"http://localhost:{port}/page", "url", opts(allow_hosts=[]))
     # an integer spelling of 127.0.0.1 resolves to loopback too
     with pytest.raises(FetchError, match="refused loopback"):
-        fetch(f"http://2130706433:{port}/page", "url", opts(allow_private_addresses=False))
+        fetch(f"http://2130706433:{port}/page", "url", opts(allow_hosts=[]))
     # and the same URL is fine when allowed
     assert fetch(f"{base}/page", "url", opts())[0].status == 200
 

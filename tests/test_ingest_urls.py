@@ -85,7 +85,7 @@ def test_urls_ingested_or_failed_with_reason(server: str, tmp_path: Path) -> Non
     options = Options.model_validate(
         {
             "fetch": {
-                "allow_private_addresses": True,  # the test server is on loopback
+                "allow_hosts": ["127.0.0.1"],  # the test server is on loopback
                 "timeout": 0.5,
                 "retries": 2,
                 "retry_backoff": 0,
@@ -114,4 +114,19 @@ def test_urls_ingested_or_failed_with_reason(server: str, tmp_path: Path) -> Non
 def test_private_addresses_refused_by_default(server: str, tmp_path: Path) -> None:
     processed, failures = ingest_paths([f"{server}/ok"], options=Options(), out_dir=tmp_path)
     assert not processed
-    assert len(failures) == 1 and "private" in failures[0].reason.lower()
+    assert len(failures) == 1 and "refused loopback address" in failures[0].reason
+    assert "fetch.allow_hosts" in failures[0].reason  # where to allow it
+
+
+def test_malformed_and_credential_urls_fail_alone(server: str, tmp_path: Path) -> None:
+    """Issue 12: a malformed URL raised a traceback and the good source of the same call was
+    not processed; a URL with a password showed it in the failure line."""
+    options = Options.model_validate({"fetch": {"allow_hosts": ["127.0.0.1"], "retries": 0}})
+    secret = server.replace("http://", "http://analyst:hunter2@") + "/ok"
+    targets = ["http://a..b/", "http://" + "a" * 300 + ".example/", secret, f"{server}/ok"]
+    processed, failures = ingest_paths(targets, options=options, out_dir=tmp_path)
+    assert [p.record.source.location for p in processed] == [f"{server}/ok"]
+    assert len(failures) == 3
+    assert "empty label" in failures[0].reason and "label longer than 63" in failures[1].reason
+    assert "user name or password" in failures[2].reason
+    assert all("hunter2" not in f.line() and "\n" not in f.line() for f in failures)

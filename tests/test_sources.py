@@ -5,9 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from flows.cli import app
 from pipeline.errors import ManifestError
 from pipeline.sources import Manifest, Source, add_source, load_manifest, save_manifest
+
+runner = CliRunner()
 
 
 @pytest.fixture()
@@ -43,6 +47,58 @@ def test_add_refusals_are_one_line(project: Path, target: str, reason: str) -> N
         add_source(project / "raw" / "sources.yaml", target)
     message = str(info.value)
     assert reason in message and "\n" not in message and target in message
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "https://analyst:hunter2@example.org/feed.xml",
+        "https://hunter2@example.org/feed.xml",
+        "https://analyst:hunter2@[::1/x",
+    ],
+)
+def test_add_refuses_credentials_without_showing_them(project: Path, target: str) -> None:
+    manifest = project / "raw" / "sources.yaml"
+    before = manifest.read_text("utf-8")
+    result = runner.invoke(app, ["add", target, "--feed", "--manifest", str(manifest)])
+    assert result.exit_code == 1
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and "Traceback" not in result.output
+    assert "hunter2" not in result.output
+    if "[::1" not in target:
+        assert "user name or password" in lines[0]
+        assert "fetch.credentials" in lines[0] and "password_env" in lines[0]
+    assert manifest.read_text("utf-8") == before
+
+
+@pytest.mark.parametrize(
+    ("target", "reason"),
+    [
+        ("http://a..b/", "empty label"),
+        ("http://" + "a" * 300 + ".example/", "label longer than 63"),
+        ("http://example.org/" + "a" * 70_000, "URL longer than 8192"),
+        ("http://[::1/", "Invalid IPv6 URL"),
+    ],
+)
+def test_add_refuses_malformed_urls_in_one_line(project: Path, target: str, reason: str) -> None:
+    with pytest.raises(ManifestError, match=reason) as info:
+        add_source(project / "raw" / "sources.yaml", target)
+    assert "\n" not in str(info.value) and len(str(info.value)) < 600
+
+
+def test_hand_written_credentials_in_the_manifest_are_refused_unshown(tmp_path: Path) -> None:
+    (tmp_path / "raw").mkdir()
+    path = tmp_path / "raw" / "sources.yaml"
+    path.write_text(
+        "sources:\n- {id: mirror, kind: url, location: 'https://analyst:hunter2@example.org/'}\n",
+        "utf-8",
+    )
+    with pytest.raises(ManifestError, match="user name or password") as info:
+        load_manifest(path)
+    assert "hunter2" not in str(info.value)
+    # a malformed host is the fetch's to refuse, in one line, while the run goes on
+    path.write_text("sources:\n- {id: typo, kind: url, location: 'http://a..b/'}\n", "utf-8")
+    assert [s.id for s in load_manifest(path).sources] == ["typo"]
 
 
 def test_add_refuses_duplicates(project: Path) -> None:

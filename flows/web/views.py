@@ -144,6 +144,21 @@ def _entity_context(
     }
 
 
+def _deal_context(
+    state: Reviewed, rec: ReviewedRecord, docs: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
+    """The reports the deal groups, as events, and their documents."""
+    reported = [s["event_id"] for s in rec.data.get("sources", [])]
+    events = [state.records[e] for e in reported if e in state.records]
+    return {
+        "mentions": [],
+        "events": sorted(events, key=lambda e: (date_order(e.date), e.id)),
+        "merge_targets": {},  # a deal is not merged with another
+        "merged": [],
+        "documents": {d: document_view(docs.get(d)) for d in rec.document_ids},
+    }
+
+
 def record_context(
     state: Reviewed,
     rec: ReviewedRecord,
@@ -154,7 +169,8 @@ def record_context(
     names = {r.data["id"]: r.name for r in state.survivors() if r.type != "event"} | {
         r.id: r.name for r in state.records.values() if r.type != "event"
     }
-    build = _event_context if rec.type == "event" else _entity_context
+    builders = {"event": _event_context, "deal": _deal_context}
+    build = builders.get(rec.type, _entity_context)
     changed = None
     if rec.status == "changed" and rec.was is not None:
         old = evidence_text(rec.type, rec.was)

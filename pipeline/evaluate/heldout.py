@@ -13,6 +13,11 @@ count against extraction:
 - people recall, and the share of found people given a Latin canonical name;
 - weapons recall (one gold entry per system and article), and quantity recall over gold
   entries that state a count (found with that count);
+- weapons precision: of the distinct systems extracted from an article, the share with a
+  mention overlapping a gold weapon form (what is left is read by hand: a miss of the
+  annotation, or a false weapon);
+- parties recall over gold entries that state supplier and recipient: an extracted event
+  gives the found system both, as annotated;
 - events recall: (type, date) pairs; a gold date with an unknown year (``XXXX-07-12``)
   matches any year.
 
@@ -47,7 +52,9 @@ COLUMNS = [
     "people_r",
     "latin_names",
     "weapons_r",
+    "weapons_p",
     "quantity_r",
+    "parties_r",
     "events_r",
 ]
 
@@ -69,13 +76,15 @@ class Score:
     people: Ratio = field(default_factory=Ratio)
     latin: Ratio = field(default_factory=Ratio)
     weapons: Ratio = field(default_factory=Ratio)
+    weapons_p: Ratio = field(default_factory=Ratio)
     quantity: Ratio = field(default_factory=Ratio)
+    parties: Ratio = field(default_factory=Ratio)
     events: Ratio = field(default_factory=Ratio)
 
     def merge(self, other: Score) -> None:
         self.articles += other.articles
         self.skipped += other.skipped
-        for name in ("people", "latin", "weapons", "quantity", "events"):
+        for name in ("people", "latin", "weapons", "weapons_p", "quantity", "parties", "events"):
             getattr(self, name).add(getattr(other, name))
 
 
@@ -110,6 +119,19 @@ def _date_matches(gold: str | None, value: str | None) -> bool:
     return gold == value
 
 
+def _parties_found(
+    gold: dict[str, Any], weapon_ids: set[str], extraction: DocumentExtraction
+) -> bool:
+    """Whether an event gives the system found for ``gold`` the gold supplier and recipient."""
+    for event in extraction.events:
+        for weapon in event.weapons:
+            if weapon.id in weapon_ids and weapon.supplier and weapon.recipient:
+                found = (weapon.supplier.country, weapon.recipient.country)
+                if found == (gold["supplier"], gold["recipient"]):
+                    return True
+    return False
+
+
 def score_article(gold: dict[str, Any], text: str, extraction: DocumentExtraction) -> Score:
     score = Score(articles=1)
     for person in gold.get("people", []):
@@ -124,6 +146,12 @@ def score_article(gold: dict[str, Any], text: str, extraction: DocumentExtractio
         _count(score.weapons, bool(arms))
         if weapon.get("quantity") is not None:
             _count(score.quantity, any(w.mention.quantity == weapon["quantity"] for w in arms))
+        if weapon.get("supplier") and weapon.get("recipient"):
+            _count(score.parties, _parties_found(weapon, {w.id for w in arms}, extraction))
+    gold_spans = _spans(text, [f for w in gold.get("weapons", []) for f in w["forms"]])
+    for wid in sorted({w.id for w in extraction.weapons}):
+        mentions = [w.mention for w in extraction.weapons if w.id == wid]
+        _count(score.weapons_p, any(_overlaps(gold_spans, m.start, m.end) for m in mentions))
     predicted = [(e.type, e.date.value if e.date else None) for e in extraction.events]
     for event in gold.get("events", []):
         match = next(
@@ -152,7 +180,9 @@ def _row(split: str, language: str, score: Score) -> dict[str, object]:
         ("people_r", score.people),
         ("latin_names", score.latin),
         ("weapons_r", score.weapons),
+        ("weapons_p", score.weapons_p),
         ("quantity_r", score.quantity),
+        ("parties_r", score.parties),
         ("events_r", score.events),
     ):
         rate = ratio.value

@@ -42,6 +42,7 @@ from pipeline.config import ExtractOptions
 from pipeline.errors import ConfigError, ExtractError
 from pipeline.extract.events import DATE_SCORE, event_confidence, sentence_events, unique
 from pipeline.extract.matcher import TriggerMatch, find_triggers
+from pipeline.extract.parties import add_parties
 from pipeline.extract.records import (
     DocPart,
     DocumentExtraction,
@@ -142,6 +143,7 @@ def extract_parts(
             result.events.extend(
                 sentence_events(sent, part, doc_id=doc_id, extractor=extractor, options=options)
             )
+    add_parties(result, parts)
     return result
 
 

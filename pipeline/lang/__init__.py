@@ -101,6 +101,9 @@ class LanguageSpec(_Spec):
     pipeline: PipelineSpec
     normalisation: Normalisation = Normalisation()
     coverage: Coverage
+    # CLDR locales whose country names the language reads (Chinese: simplified and
+    # traditional); empty means the language code itself
+    cldr_locales: list[str] = Field(default_factory=list)
     folder: Path | None = Field(None, exclude=True)
 
     @field_validator("code")

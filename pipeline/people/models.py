@@ -13,6 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
+from babel import Locale, UnknownLocaleError
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from pipeline import lang as lang_registry
@@ -57,8 +58,20 @@ class Place(_Data):
     names: dict[str, list[str]] = Field(default_factory=dict)
 
 
+class Cldr(_Data):
+    """What CLDR (through babel) gives that this domain does not read as a country name."""
+
+    # territories that are not states an arms transfer can involve (regions, unions,
+    # uninhabited or pseudo-territories): their CLDR names are not added
+    skip_codes: list[str] = Field(default_factory=list)
+    # CLDR names that are also everyday words of the language (Arabic مالي "financial"),
+    # per language: kept out of the gazetteer, like any ambiguous form
+    skip_forms: dict[str, list[str]] = Field(default_factory=dict)
+
+
 class CountriesFile(_Data):
     version: int = 1
+    cldr: Cldr = Cldr()
     countries: list[Country]
     places: list[Place] = Field(default_factory=list)
 
@@ -143,8 +156,49 @@ def load_people(path: Path | None = None) -> PeopleFile:
 
 @lru_cache(maxsize=4)
 def load_countries(path: Path | None = None) -> CountriesFile:
-    """Countries and places (default: ``pipeline/data/countries.yaml``)."""
-    return load_yaml_model(CountriesFile, "countries.yaml", path)
+    """Countries and places: CLDR's country names in every registry language, plus the data file.
+
+    The file (default ``pipeline/data/countries.yaml``) holds only what CLDR lacks:
+    demonyms, case forms, short forms (越方), historical states (SU, YU) and places.
+    """
+    return with_cldr_names(load_yaml_model(CountriesFile, "countries.yaml", path))
+
+
+def with_cldr_names(data: CountriesFile) -> CountriesFile:
+    """``data`` with every CLDR territory name of each registry language's locales added.
+
+    Countries the file lacks are added with CLDR's English name; forms the file already
+    lists are not repeated. A language babel has no locale for gets nothing from CLDR.
+    """
+    skip_codes = set(data.cldr.skip_codes)
+    by_code = {c.code: c for c in data.countries}
+    countries = list(data.countries)
+    for code, english in sorted(cldr_territories("en").items()):
+        if code in skip_codes or code in by_code:
+            continue
+        by_code[code] = Country(code=code, name=english)
+        countries.append(by_code[code])
+    for lang in lang_registry.codes():
+        skip = set(data.cldr.skip_forms.get(lang, []))
+        for locale in lang_registry.get(lang).cldr_locales or [lang]:
+            for code, name in cldr_territories(locale).items():
+                country = by_code.get(code)
+                if country is None or name in skip:
+                    continue
+                forms = country.names.setdefault(lang, [])
+                if name not in forms:
+                    forms.append(name)
+    return data.model_copy(update={"countries": countries})
+
+
+@lru_cache(maxsize=32)
+def cldr_territories(locale: str) -> dict[str, str]:
+    """ISO 3166 alpha-2 code → CLDR name in ``locale``; empty when babel lacks the locale."""
+    try:
+        names = Locale.parse(locale).territories
+    except (UnknownLocaleError, ValueError):
+        return {}
+    return {code: name for code, name in names.items() if len(code) == 2 and code.isalpha()}
 
 
 @lru_cache(maxsize=1)

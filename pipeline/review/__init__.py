@@ -14,7 +14,7 @@ module          job
                 filters and pages of 50 in a stable order
 ``diff``        word-level differences between two versions of evidence
 ``migrate``     moving an output dir of the old layout to the current one
-``export``      JSON Lines, analyst CSV, arms transfers, followthemoney
+``export``      JSON Lines, analyst CSV, the deal register, followthemoney
 ``overrides``   reviewer aliases applied before linking (imported by the pipeline's
                 ingest; not re-exported here, as it needs the extraction modules)
 ==============  ======================================================================
@@ -22,7 +22,7 @@ module          job
 
 from pipeline.review.decisions import Batch, decide, decide_many, last_batch, split, undo_batch
 from pipeline.review.edits import EDITABLE, PRECISIONS, apply_edit
-from pipeline.review.export import FORMATS, ExportResult, arms_transfers, export, ftm_entities
+from pipeline.review.export import FORMATS, ExportResult, export, ftm_entities, register
 from pipeline.review.layout import (
     DB_NAME,
     LAYOUT,
@@ -69,7 +69,6 @@ __all__ = [
     "StoredRecord",
     "apply_decisions",
     "apply_edit",
-    "arms_transfers",
     "date_order",
     "decide",
     "decide_many",
@@ -83,6 +82,7 @@ __all__ = [
     "publish",
     "published_records",
     "refresh_after_run",
+    "register",
     "review_state",
     "reviewed_dir",
     "reviewed_file",

@@ -15,13 +15,23 @@ from pydantic import ValidationError
 
 from pipeline.errors import ReviewError
 from schemas.edtf import Edtf, EdtfError
-from schemas.records import RECORD_MODELS, DatePrecision
+from schemas.records import RECORD_MODELS, DatePrecision, DealStatus
 
 EDITABLE: dict[str, tuple[str, ...]] = {
     "event": ("date", "date_precision", "type", "quantity", "people", "weapons"),
     "person": ("name", "canonical", "known", "roles"),
     "weapon": ("name", "canonical", "category", "family", "origin"),
+    "deal": (
+        "status",
+        "number_ordered",
+        "order_date",
+        "number_delivered",
+        "supplier",
+        "recipient",
+        "comments",
+    ),
 }
+DEAL_STATUSES: tuple[str, ...] = get_args(DealStatus)
 PRECISIONS: tuple[str, ...] = get_args(DatePrecision)
 _TRUE, _FALSE = ("true", "yes", "1"), ("false", "no", "0")
 
@@ -87,8 +97,36 @@ def _set_weapons(rtype: str, data: dict[str, Any], name: str, value: str) -> Non
     bad = [i for i in ids if not i.startswith("weapon:")]
     if bad:
         raise ReviewError(f"{data['id']}: weapons must be weapon:… ids, not {', '.join(bad)}")
-    quantities = {w["id"]: w.get("quantity") for w in data.get("weapons", [])}
-    data["weapons"] = [{"id": i, "quantity": quantities.get(i)} for i in ids]
+    kept = {w["id"]: w for w in data.get("weapons", [])}  # quantities, parties stay
+    data["weapons"] = [kept.get(i, {"id": i, "quantity": None}) for i in ids]
+
+
+def _set_number(rtype: str, data: dict[str, Any], name: str, value: str) -> None:
+    if value and not value.isdigit():
+        raise ReviewError(f"{data['id']}: {name} {value!r} is not a whole number")
+    data[name] = int(value) if value else None
+
+
+def _set_order_date(rtype: str, data: dict[str, Any], name: str, value: str) -> None:
+    data[name] = parse_date(str(data["id"]), value).text if value else None
+
+
+def _set_status(rtype: str, data: dict[str, Any], name: str, value: str) -> None:
+    if value not in DEAL_STATUSES:
+        raise ReviewError(f"{data['id']}: status {value!r} not one of {', '.join(DEAL_STATUSES)}")
+    data[name] = value
+
+
+def _set_party(rtype: str, data: dict[str, Any], name: str, value: str) -> None:
+    """A country code typed by the reviewer: the party's basis becomes ``reviewer``."""
+    code = value.upper()
+    if code and not (len(code) == 2 and code.isalpha() and code.isascii()):
+        raise ReviewError(f"{data['id']}: {name} {value!r} is not an ISO 3166 alpha-2 code")
+    data[name] = {"country": code, "basis": "reviewer", "cue": None} if code else None
+
+
+def _set_text(rtype: str, data: dict[str, Any], name: str, value: str) -> None:
+    data[name] = value
 
 
 def _set_known(rtype: str, data: dict[str, Any], name: str, value: str) -> None:
@@ -133,6 +171,13 @@ _SETTERS: dict[str, Setter] = {
     "category": _set_required,
     "people": _set_people,
     "weapons": _set_weapons,
+    "status": _set_status,
+    "number_ordered": _set_number,
+    "number_delivered": _set_number,
+    "order_date": _set_order_date,
+    "supplier": _set_party,
+    "recipient": _set_party,
+    "comments": _set_text,
 }
 
 

@@ -1,4 +1,4 @@
-"""Exports of reviewed records: JSON Lines, analyst CSV, followthemoney, arms transfers.
+"""Exports of reviewed records: JSON Lines, analyst CSV, followthemoney, the deal register.
 
 ``export(store, fmt, out, accepted_only)`` writes into the directory ``out``:
 
@@ -6,8 +6,9 @@
   records exactly in the record format (merges and edits applied, rejected
   records left out);
 * ``csv``: one UTF-8-with-BOM file per record type in a flat shape (lists
-  joined with "; ") plus ``arms_transfers.csv``, shaped like SIPRI's trade
-  register and built from arms_order / arms_delivery events;
+  joined with "; ") plus ``register.csv``;
+* ``register``: ``register.csv`` alone: one row per deal, shaped like SIPRI's trade
+  register (:func:`register`);
 * ``ftm``: ``entities.ftm.jsonl``, followthemoney entities as JSON lines.
 
 followthemoney has no schema for a weapons-system *type*. We map a system to
@@ -25,27 +26,26 @@ document becomes a ``Document`` entity that events cite through ``proof``.
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 import logging
-from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 from pipeline.errors import ReviewError
 from pipeline.review.layout import RECORD_FILES
 from pipeline.review.publish import jsonl_bytes, published_records
-from pipeline.review.state import Reviewed, ReviewedRecord, date_order, review_state
+from pipeline.review.state import Reviewed, ReviewedRecord, review_state
 from pipeline.review.store import Store
 from pipeline.write import atomic_write_bytes
-from schemas.edtf import OPEN, Edtf
+from schemas.edtf import OPEN, Edtf, parse_or_none
+from schemas.records import SIPRI_CATEGORY
 
 log = logging.getLogger(__name__)
 
-Format = Literal["jsonl", "csv", "ftm"]
-FORMATS: tuple[str, ...] = ("jsonl", "csv", "ftm")
+Format = Literal["jsonl", "csv", "ftm", "register"]
+FORMATS: tuple[str, ...] = ("jsonl", "csv", "ftm", "register")
 REFERENCES: tuple[str, ...] = ("include", "drop")
 """What an FtM export does with a person or system an exported event names but that is not
 exported itself (``--accepted-only``): include it anyway, or drop the reference and count it."""
@@ -103,20 +103,23 @@ WEAPON_COLUMNS = [
     "languages",
     "documents",
 ]
-TRANSFER_COLUMNS = [
+REGISTER_COLUMNS = [
+    "deal_id",
     "supplier",
     "recipient",
-    "recipient_basis",
     "designation",
-    "category",
-    "quantity",
-    "order_date",
-    "delivery_dates",
+    "description",
+    "number_ordered",
+    "year_of_order",
+    "number_delivered",
+    "years_of_delivery",
     "status",
-    "event_ids",
-    "evidence_documents",
-    "evidence_sentences",
-    "source_urls",
+    "comments",
+    "supplier_basis",
+    "recipient_basis",
+    "review_status",
+    "languages",
+    "sources",
 ]
 
 
@@ -210,210 +213,72 @@ def _event_row(
     }
 
 
-# -- arms transfers ---------------------------------------------------------------------------
-
-# Russia is the Soviet Union's successor: neither is the other's recipient.
-_SAME_STATE = {"RU": {"RU", "SU"}, "SU": {"RU", "SU"}}
-_USSR_END = dt.date(1992, 1, 1)
-
-TransferKey = tuple[str, str, str]
-"""(supplier, recipient, weapon id)."""
+# -- the deal register -------------------------------------------------------------------------
 
 
-@dataclass
-class _Transfer:
-    """One row of the trade register in the making: an order and its deliveries."""
-
-    key: TransferKey
-    weapon: dict[str, Any]
-    quantity: int | None
-    order_date: Edtf | None
-    deliveries: list[Edtf] = field(default_factory=list)
-    events: list[ReviewedRecord] = field(default_factory=list)
+def _years(values: Iterable[str]) -> str:
+    """Distinct calendar years of date values, in order ("2021; 2022")."""
+    years = sorted({d.earliest.year for v in values if (d := parse_or_none(v)) is not None})
+    return _join(years)
 
 
-@dataclass(frozen=True)
-class _Delivery:
-    key: TransferKey
-    date: Edtf | None
-    event: ReviewedRecord
-    quantity: int | None
+def _description(category: str) -> str:
+    """SIPRI's category, with ours where it is finer: "aircraft (helicopter)"."""
+    sipri = SIPRI_CATEGORY.get(category, category)
+    return sipri if sipri == category else f"{sipri} ({category})"
 
 
-def _supplier(origin: str, date: Edtf | None) -> str:
-    """The supplying state at the time: Russian systems dated before 1992 came from the USSR.
-
-    "Before 1992" is the whole date value: 1991-12 and 198X are Soviet, 199X is not.
-    """
-    if origin == "RU" and date is not None and date.latest < _USSR_END:
-        return "SU"
-    return origin
-
-
-def _dates_agree(first: Edtf | None, second: Edtf | None) -> bool:
-    """Both dated, and one lies within the other (they agree to their common precision)."""
-    if first is None or second is None:
-        return False
-    return first.contains(second) or second.contains(first)
-
-
-def _same_order(
-    orders: list[_Transfer], key: TransferKey, date: Edtf | None, quantity: int | None
-) -> _Transfer | None:
-    """An earlier order of the same system and parties with a compatible date and quantity."""
-    for order in orders:
-        quantities_agree = quantity is None or order.quantity in (None, quantity)
-        if order.key == key and _dates_agree(date, order.order_date) and quantities_agree:
-            return order
-    return None
-
-
-def _ordered_before(order: _Transfer, delivery: Edtf | None) -> bool:
-    """Whether the order can have been placed no later than the delivery."""
-    if delivery is None or order.order_date is None:
-        return True
-    return order.order_date.earliest <= delivery.latest
-
-
-def _named_countries(state: Reviewed) -> dict[str, Counter[str]]:
-    """Countries the events of each document name, most named first.
-
-    The recipient when the sentence itself names none ("the navy received two
-    Bastion-P systems").
-    """
-    named: dict[str, Counter[str]] = {}
-    for event in state.survivors("event"):
-        doc = event.data["evidence"]["document_id"]
-        named.setdefault(doc, Counter()).update(event.data.get("countries", []))
-    return named
-
-
-def _parties(rec: ReviewedRecord, supplier: str, named: dict[str, Counter[str]]) -> tuple[str, str]:
-    """(recipient, basis): the event's first other country, else its document's."""
-    party = _SAME_STATE.get(supplier, {supplier})
-    recipient = next((c for c in sorted(rec.data.get("countries", [])) if c not in party), "")
-    if recipient:
-        return recipient, "sentence"
-    doc_counts = named.get(rec.data["evidence"]["document_id"], Counter())
-    recipient = next((c for c, _ in doc_counts.most_common() if c not in party), "")
-    return recipient, "document" if recipient else ""
-
-
-def _add_order(
-    orders: list[_Transfer],
-    key: TransferKey,
-    weapon: dict[str, Any],
-    rec: ReviewedRecord,
-    quantity: int | None,
-) -> None:
-    """A new order row, or the same order reported again (another language, another source)."""
-    date = rec.date
-    same = _same_order(orders, key, date, quantity)
-    if same is None:
-        orders.append(_Transfer(key, weapon, quantity, date, events=[rec]))
-        return
-    same.events.append(rec)
-    # the more precise report dates the order (both are dated: _same_order checked)
-    if date is not None and same.order_date is not None and same.order_date.contains(date):
-        same.order_date = date
-    if same.quantity is None:
-        same.quantity = quantity
-
-
-def _collect(
-    state: Reviewed, accepted_only: bool
-) -> tuple[list[_Transfer], list[_Delivery], dict[TransferKey, str]]:
-    """Orders (merged across reports), deliveries and recipient bases, in date order."""
-    weapons = {r.data["id"]: r.data for r in state.survivors("weapon")}
-    named = _named_countries(state)
-    orders: list[_Transfer] = []
-    deliveries: list[_Delivery] = []
-    bases: dict[TransferKey, str] = {}
-    events = [
-        r
-        for r in _selected(state, "event", accepted_only)
-        if r.data["type"] in ("arms_order", "arms_delivery")
-    ]
-    for rec in sorted(events, key=lambda r: (date_order(r.date), r.id)):
-        for w in rec.data.get("weapons", []):
-            weapon = weapons.get(w["id"], {"name": w["id"], "category": "other", "origin": None})
-            supplier = _supplier(weapon.get("origin") or "", rec.date)
-            recipient, basis = _parties(rec, supplier, named)
-            key = (supplier, recipient, w["id"])
-            bases[key] = bases.get(key) or basis
-            if rec.data["type"] == "arms_order":
-                _add_order(orders, key, weapon, rec, w.get("quantity"))
-            else:
-                deliveries.append(_Delivery(key, rec.date, rec, w.get("quantity")))
-    return orders, deliveries, bases
-
-
-def _attach(
-    orders: list[_Transfer], deliveries: list[_Delivery], weapons: dict[str, dict[str, Any]]
-) -> list[_Transfer]:
-    """Each delivery joins the latest fitting order, or becomes a row of its own."""
-    rows = list(orders)
-    for delivery in deliveries:
-        match = [o for o in orders if o.key == delivery.key and _ordered_before(o, delivery.date)]
-        if match:
-            target = match[-1]
-        else:
-            weapon = weapons.get(delivery.key[2], {"name": delivery.key[2], "category": "other"})
-            target = _Transfer(delivery.key, weapon, delivery.quantity, None)
-            rows.append(target)
-        if delivery.date is not None:
-            target.deliveries.append(delivery.date)
-        target.events.append(delivery.event)
-    return rows
-
-
-def _transfer_row(src: _Transfer, basis: str, docs: dict[str, dict[str, Any]]) -> dict[str, object]:
-    doc_ids = [r.data["evidence"]["document_id"] for r in src.events]
+def _register_row(rec: ReviewedRecord, sources: list[dict[str, Any]]) -> dict[str, object]:
+    data = rec.data
+    supplier, recipient = data.get("supplier") or {}, data.get("recipient") or {}
     return {
-        "supplier": src.key[0],
-        "recipient": src.key[1],
-        "recipient_basis": basis,
-        "designation": src.weapon["name"],
-        "category": src.weapon.get("category", "other"),
-        "quantity": "" if src.quantity is None else src.quantity,
-        "order_date": src.order_date.text if src.order_date else "",
-        "delivery_dates": _join(sorted(set(src.deliveries))),
-        "status": _join(sorted({r.status for r in src.events})),
-        "event_ids": _join(r.data["id"] for r in src.events),
-        "evidence_documents": _join(doc_ids),
-        "evidence_sentences": " | ".join(r.data["evidence"]["sentence"] for r in src.events),
-        "source_urls": _join(sorted({_source_url(docs.get(d)) for d in doc_ids})),
+        "deal_id": data["id"],
+        "supplier": supplier.get("country", ""),
+        "recipient": recipient.get("country", ""),
+        "designation": data["designation"],
+        "description": _description(data.get("category", "other")),
+        "number_ordered": "" if data.get("number_ordered") is None else data["number_ordered"],
+        "year_of_order": _years([data["order_date"]] if data.get("order_date") else []),
+        "number_delivered": ""
+        if data.get("number_delivered") is None
+        else data["number_delivered"],
+        "years_of_delivery": _years(data.get("delivery_dates", [])),
+        "status": data["status"],
+        "comments": data.get("comments", ""),
+        "supplier_basis": supplier.get("basis", ""),
+        "recipient_basis": recipient.get("basis", ""),
+        "review_status": rec.status,
+        "languages": _join(sorted({s["language"] for s in sources})),
+        "sources": "\n".join(
+            f"[{s['language']}] {s.get('location') or ''} {s['document_id']}: {s['sentence']}"
+            for s in sources
+        ),
     }
 
 
-def arms_transfers(
-    state: Reviewed, docs: dict[str, dict[str, Any]], *, accepted_only: bool
-) -> list[dict[str, object]]:
-    """Rows shaped like SIPRI's trade register from arms_order/arms_delivery events.
+def register(state: Reviewed, *, accepted_only: bool) -> list[dict[str, object]]:
+    """One row per deal, shaped like SIPRI's trade register (columns: ``REGISTER_COLUMNS``).
 
-    One row per (order, system); the same order reported by several events
-    (one date lying within the other, same quantity) is one row, dated by its
-    most precise report. Supplier is the system's origin country (the Soviet
-    Union, SU, for a Russian system dated before 1992, as SIPRI records it);
-    recipient the first other country of the event, else the country the
-    document's events name most (``recipient_basis`` says which: "sentence" or
-    "document"). A delivery is attached to the latest order of the same
-    supplier, recipient and system that can have been placed no later than the
-    delivery (its earliest day not after the delivery's latest: an order dated
-    199X fits a delivery in 1995); a delivery with no such order gets a row of
-    its own. Dates are compared as :class:`Edtf` values, never as text.
+    Deals are records of their own (``OUT/deals.jsonl``, :mod:`pipeline.deals`), reviewed
+    like any other: rejected deals are left out, and with ``accepted_only`` only accepted
+    ones are kept. A report whose event a reviewer rejected is not listed as a source; a
+    deal left with no report is left out.
     """
-    orders, deliveries, bases = _collect(state, accepted_only)
-    weapons = {r.data["id"]: r.data for r in state.survivors("weapon")}
-    transfers = _attach(orders, deliveries, weapons)
-    transfers.sort(
-        key=lambda t: (
-            date_order(t.order_date),
-            str(t.weapon["name"]),
-            _join(r.data["id"] for r in t.events),
-        )
-    )
-    return [_transfer_row(t, bases.get(t.key, ""), docs) for t in transfers]
+    rows = []
+    for rec in _selected(state, "deal", accepted_only):
+        sources = [
+            s
+            for s in rec.data.get("sources", [])
+            if (event := state.records.get(s["event_id"])) is None or event.status != "rejected"
+        ]
+        if sources:
+            rows.append(_register_row(rec, sources))
+    return sorted(rows, key=_register_order)
+
+
+def _register_order(row: dict[str, object]) -> tuple[str, str]:
+    """By the deal's first year (order, else delivery), then id."""
+    return (str(row["year_of_order"] or row["years_of_delivery"]), str(row["deal_id"]))
 
 
 # -- followthemoney --------------------------------------------------------------------------
@@ -640,12 +505,13 @@ def export(
         people = [_entity_row(r) for r in _selected(state, "person", accepted_only)]
         weapons = [_entity_row(r) for r in _selected(state, "weapon", accepted_only)]
         events = [_event_row(r, names, docs) for r in _selected(state, "event", accepted_only)]
-        transfers = arms_transfers(state, docs, accepted_only=accepted_only)
         write("people.csv", _csv_bytes(PERSON_COLUMNS, people), len(people))
         write("weapons.csv", _csv_bytes(WEAPON_COLUMNS, weapons), len(weapons))
         write("events.csv", _csv_bytes(EVENT_COLUMNS, events), len(events))
-        write("arms_transfers.csv", _csv_bytes(TRANSFER_COLUMNS, transfers), len(transfers))
-    else:
+    if fmt in ("csv", "register"):
+        rows = register(state, accepted_only=accepted_only)
+        write("register.csv", _csv_bytes(REGISTER_COLUMNS, rows), len(rows))
+    elif fmt == "ftm":
         entities, dropped = ftm_entities(
             state, docs, accepted_only=accepted_only, references=references
         )

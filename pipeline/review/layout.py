@@ -4,7 +4,8 @@
 path (under OUT)                      what
 ====================================  ============================================
 ``people.jsonl`` ``weapons.jsonl``    raw extraction, written by the pipeline only;
-``events.jsonl`` ``documents/``       the review desk reads them, never writes them
+``events.jsonl`` ``deals.jsonl``      the review desk reads them, never writes them
+``documents/``                        (one JSON file per source document)
 ``review.sqlite``                     the store: runs, raw records, decision log
 ``reviewed/*.jsonl``                  published records, decisions applied
 ``reviewed/manifest.json``            what the last publish wrote, from which run
@@ -26,6 +27,7 @@ RECORD_FILES: dict[str, str] = {
     "person": "people.jsonl",
     "weapon": "weapons.jsonl",
     "event": "events.jsonl",
+    "deal": "deals.jsonl",
 }
 DOCUMENTS_DIR = "documents"
 REVIEWED_DIR = "reviewed"

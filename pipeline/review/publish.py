@@ -25,14 +25,15 @@ from pipeline.review.layout import (
 from pipeline.review.state import Reviewed, review_state
 from pipeline.review.store import Store, output_fingerprint
 from pipeline.write import atomic_write_bytes
-from schemas.records import EventRecord, PersonRecord, WeaponRecord
+from schemas.records import DealRecord, EventRecord, PersonRecord, WeaponRecord
 
 log = logging.getLogger(__name__)
 
-_MODEL_FOR: dict[str, type[PersonRecord | WeaponRecord | EventRecord]] = {
+_MODEL_FOR: dict[str, type[PersonRecord | WeaponRecord | EventRecord | DealRecord]] = {
     "person": PersonRecord,
     "weapon": WeaponRecord,
     "event": EventRecord,
+    "deal": DealRecord,
 }
 
 

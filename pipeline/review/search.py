@@ -301,6 +301,11 @@ def record_scope(store: Store, record_id: str) -> Reviewed:
         return state
     if rec.type == "event":
         wanted = {record_id, *_links(rec)}
+    elif rec.type == "deal":  # the reports it groups
+        reports = review_state(store, only=[s["event_id"] for s in rec.data.get("sources", [])])
+        wanted = {record_id, *reports.records}
+        for event in reports.records.values():
+            wanted.update(_links(event))
     else:
         events = review_state(store, only=events_linking(store, str(rec.data["id"])))
         wanted = {record_id, *rec.merged_from, *events.records}

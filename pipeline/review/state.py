@@ -111,13 +111,18 @@ class ReviewedRecord:
     def languages(self) -> list[str]:
         if self.type == "event":
             return [self.data["evidence"]["language"]]
-        return sorted({m["language"] for m in self.data.get("mentions", [])})
+        return sorted({m["language"] for m in self._sightings()})
 
     @property
     def document_ids(self) -> list[str]:
         if self.type == "event":
             return [self.data["evidence"]["document_id"]]
-        return sorted({m["document_id"] for m in self.data.get("mentions", [])})
+        return sorted({m["document_id"] for m in self._sightings()})
+
+    def _sightings(self) -> list[dict[str, Any]]:
+        """Where an entity is mentioned, or where a deal is reported."""
+        key = "sources" if self.type == "deal" else "mentions"
+        return list(self.data.get(key, []))
 
 
 @dataclass

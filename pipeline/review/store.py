@@ -38,13 +38,24 @@ SCHEMA_VERSION = 2
 """``PRAGMA user_version`` of the current schema: 2 added ``undo``, stable keys, evidence
 versions and the queue index (a store of version 0/1 is migrated on open)."""
 
-_SCHEMA = """
+_RECORD_TYPES_CHECK = "CHECK (type IN ({}))".format(", ".join(f"'{t}'" for t in RECORD_FILES))
+_RECORDS_TABLE = f"""
+CREATE TABLE IF NOT EXISTS {{name}} (
+    id TEXT PRIMARY KEY,
+    type TEXT NOT NULL {_RECORD_TYPES_CHECK},
+    json TEXT NOT NULL,
+    evidence_hash TEXT NOT NULL,
+    first_seen_run TEXT NOT NULL REFERENCES runs(id),
+    last_seen_run TEXT NOT NULL REFERENCES runs(id),
+    stable_key TEXT
+);"""
+_SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS runs (
     id TEXT PRIMARY KEY,
     seq INTEGER NOT NULL UNIQUE,
     started TEXT NOT NULL,
     finished TEXT,
-    counts TEXT NOT NULL DEFAULT '{}',
+    counts TEXT NOT NULL DEFAULT '{{}}',
     fingerprint TEXT
 );
 CREATE TABLE IF NOT EXISTS documents (
@@ -57,15 +68,7 @@ CREATE TABLE IF NOT EXISTS documents (
     first_seen_run TEXT NOT NULL REFERENCES runs(id),
     last_seen_run TEXT NOT NULL REFERENCES runs(id)
 );
-CREATE TABLE IF NOT EXISTS records (
-    id TEXT PRIMARY KEY,
-    type TEXT NOT NULL CHECK (type IN ('person', 'weapon', 'event')),
-    json TEXT NOT NULL,
-    evidence_hash TEXT NOT NULL,
-    first_seen_run TEXT NOT NULL REFERENCES runs(id),
-    last_seen_run TEXT NOT NULL REFERENCES runs(id),
-    stable_key TEXT
-);
+{_RECORDS_TABLE.format(name="records")}
 CREATE INDEX IF NOT EXISTS records_type ON records(type, last_seen_run);
 CREATE TABLE IF NOT EXISTS mentions (
     record_id TEXT NOT NULL REFERENCES records(id) ON DELETE CASCADE,
@@ -151,7 +154,8 @@ def record_type(record_id: str) -> str:
     """``person``, ``weapon`` or ``event`` from an id prefix; ReviewError otherwise."""
     prefix = record_id.split(":", 1)[0]
     if prefix not in RECORD_FILES:
-        raise ReviewError(f"{record_id}: not a reviewable record id (person:, weapon:, event:)")
+        kinds = ", ".join(f"{p}:" for p in RECORD_FILES)
+        raise ReviewError(f"{record_id}: not a reviewable record id ({kinds})")
     return prefix
 
 
@@ -160,11 +164,27 @@ def evidence_hash(rtype: str, data: dict[str, Any]) -> str:
 
     Event: evidence sentence, document, offsets and the date text.
     Entity: the sorted (document_id, start, end, text) of its mentions.
+    Deal: its parties, system, numbers, dates and status (not its list of reports).
     """
-    if rtype == "event":
+    if rtype == "deal":
+        # the facts a reviewer judged; a new report that changes none of them keeps the decision
+        parts: object = {
+            k: data.get(k)
+            for k in (
+                "supplier",
+                "recipient",
+                "designation",
+                "number_ordered",
+                "order_date",
+                "number_delivered",
+                "delivery_dates",
+                "status",
+            )
+        }
+    elif rtype == "event":
         evidence = data.get("evidence") or {}
         date = data.get("date") or {}
-        parts: object = {
+        parts = {
             "document_id": evidence.get("document_id"),
             "sentence": evidence.get("sentence"),
             "start": evidence.get("start"),
@@ -427,8 +447,11 @@ class Store:
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA foreign_keys=ON")
         self._conn.execute("PRAGMA synchronous=NORMAL")
+        upgraded = self._upgrade_record_types()
         self._conn.executescript(_SCHEMA)
         self._migrate()
+        if upgraded:
+            self._backfill_keys()
 
     def _migrate(self) -> None:
         """Bring a store of an older schema to :data:`SCHEMA_VERSION`, in one transaction.
@@ -482,6 +505,40 @@ class Store:
                 "UPDATE records SET stable_key = ? WHERE id = ?",
                 [(key, rid) for rid, key in keys.items()],
             )
+
+    def _upgrade_record_types(self) -> bool:
+        """A store made before a record type existed (deals) takes it: SQLite cannot change
+        a CHECK constraint, so the records table is rebuilt, rows and ids unchanged.
+        True when it was rebuilt."""
+        row = self._conn.execute(
+            "SELECT sql FROM sqlite_master WHERE type='table' AND name='records'"
+        ).fetchone()
+        if row is None or _RECORD_TYPES_CHECK in row["sql"]:
+            return False
+        log.info("%s: records table takes the record types %s", self.path, list(RECORD_FILES))
+        # foreign keys off while the table is swapped: mentions must not cascade away
+        self._conn.execute("PRAGMA foreign_keys=OFF")
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                # SQLite's recipe: a new table, copied, the old dropped, the new renamed
+                self._conn.execute(_RECORDS_TABLE.format(name="records_new"))
+                # by name: the old table may lack columns added since (stable_key)
+                old = [r["name"] for r in self._conn.execute("PRAGMA table_info(records)")]
+                new = {r["name"] for r in self._conn.execute("PRAGMA table_info(records_new)")}
+                columns = ", ".join(f'"{c}"' for c in old if c in new)
+                self._conn.execute(
+                    f"INSERT INTO records_new ({columns}) SELECT {columns} FROM records"
+                )
+                self._conn.execute("DROP TABLE records")
+                self._conn.execute("ALTER TABLE records_new RENAME TO records")
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+        finally:
+            self._conn.execute("PRAGMA foreign_keys=ON")
+        return True
 
     # -- plumbing -----------------------------------------------------------------
     def close(self) -> None:
