@@ -213,12 +213,12 @@ def stable_keys(
     keys: dict[str, str] = {}
     groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for rtype, data in records:
-        if rtype != "event":
-            keys[str(data["id"])] = str(data["id"])
+        evidence = data.get("evidence")
+        if rtype != "event" or not isinstance(evidence, dict):  # entities, deals: the id
+            keys[str(data.get("id"))] = str(data.get("id"))
             continue
-        evidence = data["evidence"]
-        location = locations.get(evidence["document_id"], evidence["document_id"])
-        trigger = data.get("trigger") or data["type"]
+        location = str(locations.get(evidence["document_id"], evidence["document_id"]))
+        trigger = str(data.get("trigger") or data["type"])
         groups.setdefault((location, trigger), []).append(data)
     for (location, trigger), events in groups.items():
         events.sort(key=lambda e: (e["evidence"]["start"], e["evidence"]["end"], e["id"]))
@@ -499,7 +499,9 @@ class Store:
             r["id"]: r["location"] or r["id"]
             for r in self._conn.execute("SELECT id, location FROM documents")
         }
-        keys = stable_keys([(r["type"], json.loads(r["json"])) for r in rows], locations)
+        keys = stable_keys(
+            [(r["type"], {"id": r["id"], **json.loads(r["json"])}) for r in rows], locations
+        )
         with self.transaction() as conn:
             conn.executemany(
                 "UPDATE records SET stable_key = ? WHERE id = ?",
