@@ -240,7 +240,8 @@ def schemas(
 @one_line_errors
 def evaluate(
     what: Annotated[
-        str, typer.Argument(help="boilerplate, langid, dates, ner, gold, or all.")
+        str,
+        typer.Argument(help="boilerplate, langid, dates, ner, gold, heldout, clusters, or all."),
     ] = "all",
     path: Annotated[
         Path | None, typer.Option(help="Evaluation data (default ../shared/eval).")
@@ -280,6 +281,25 @@ def bench(
     from pipeline.evaluate.speed import benchmark
 
     typer.echo(benchmark(files or [], repeat=repeat).to_markdown())
+
+
+@app.command("train")
+@one_line_errors
+def train_ner(
+    lang: Annotated[str, typer.Argument(help="Language with a ner.cfg in its registry folder.")],
+    wikifane: Annotated[Path, typer.Option(help="WikiFANE Gold folder (train.tsv, dev.tsv).")],
+    wojood: Annotated[Path, typer.Option(help="Wojood sample folder (train.txt, val.txt).")],
+    work: Annotated[Path, typer.Option(help="Scratch folder (DocBins, checkpoints).")] = Path(
+        "build/ner"
+    ),
+) -> None:
+    """Train the language's NER model and install it in pipeline/lang/LANG/model."""
+    from pipeline.training import build_corpora, package, train
+
+    corpora = build_corpora(lang, wikifane, wojood, work / lang / "data")
+    typer.echo(f"training data: {corpora.counts}")
+    best = train(lang, corpora, work / lang / "out")
+    typer.echo(f"model: {package(lang, best, corpora.counts)}")
 
 
 app.add_typer(

@@ -13,6 +13,7 @@ from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.context import TaskRunContext
 
 from pipeline import ingest
 from pipeline.config import Options, config_path, load_options
@@ -48,7 +49,23 @@ def fetch_source(source: Source, root: Path, options: Options) -> tuple[list[Ite
     no_inner_retries = options.model_copy(
         update={"fetch": options.fetch.model_copy(update={"retries": 0})}
     )
-    return ingest.fetch_source(source, root=root, options=no_inner_retries)
+    try:
+        return ingest.fetch_source(source, root=root, options=no_inner_retries)
+    except TransientFetchError as exc:
+        if not _last_attempt():
+            raise  # Prefect retries it
+        return [], [Failure(source.id, ingest.failure_reason(exc))]
+    except SourceError as exc:
+        # a failed source is a result, not a failed task: Prefect would log it with a traceback
+        return [], [Failure(source.id, ingest.failure_reason(exc))]
+
+
+def _last_attempt() -> bool:
+    """True in the last try Prefect's retries allow (or outside a task run)."""
+    context = TaskRunContext.get()
+    if context is None or context.task_run is None:
+        return True
+    return context.task_run.run_count > context.task.retries
 
 
 @task(cache_policy=NO_CACHE, task_run_name="process-batch-{index}")

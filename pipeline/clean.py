@@ -24,6 +24,7 @@ ends and the next article paragraph is kept.
 from __future__ import annotations
 
 import datetime as dt
+import html
 import logging
 import re
 import unicodedata
@@ -44,6 +45,7 @@ from pipeline.refdata import check_patterns, load_yaml_model
 
 logger = logging.getLogger(__name__)
 
+Method = Literal["trafilatura", "text-filter", "tag-strip"]
 Reason = Literal["navigation", "cookie", "comments", "references", "author", "legal"]
 REASONS: tuple[Reason, ...] = ("navigation", "cookie", "comments", "references", "author", "legal")
 FOOTNOTE_REASON = "footnote_markers"
@@ -215,7 +217,7 @@ class Cleaned:
     author: str | None
     published: dt.date | None
     site: str | None
-    method: Literal["trafilatura", "text-filter"]
+    method: Method
     removed: dict[str, int] = field(default_factory=dict)
     paragraphs: list[str] = field(default_factory=list)
 
@@ -623,6 +625,52 @@ def html_to_text(markup: str) -> str:
     return str(root.text_content())
 
 
+#: libxml2 stops at 256 nested elements unless told otherwise; a little less, to be safe
+MAX_TREE_DEPTH = 250
+_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)[^>]*?(/?)>")
+#: elements that do not nest: void ones, and those whose end tag is optional (unclosed
+#: ``<p>``s or ``<li>``s in old pages must not count as depth)
+_FLAT_TAGS = frozenset(
+    ("area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
+     "track", "wbr", "p", "li", "dt", "dd", "tr", "td", "th", "option", "optgroup", "thead",
+     "tbody", "tfoot", "colgroup", "rt", "rp")
+)  # fmt: skip
+_HIDDEN = re.compile(
+    r"<!--.*?-->|<(script|style|noscript|template|head)\b[^>]*>.*?</\1\s*>",
+    re.IGNORECASE | re.DOTALL,
+)
+_BLOCK_TAG = re.compile(rf"</?(?:{'|'.join(_BLOCK_TAGS)})\b[^>]*>", re.IGNORECASE)
+_ANY_TAG = re.compile(r"<[!/?A-Za-z][^>]*>")
+
+
+def nesting_depth(markup: str, stop_above: int) -> int:
+    """How deeply elements nest in ``markup`` (scanning tags, no parser); stops counting
+    once past ``stop_above``."""
+    depth = deepest = 0
+    for match in _TAG.finditer(markup):
+        closing, name, self_closing = match.groups()
+        if self_closing or name.lower() in _FLAT_TAGS:
+            continue
+        if closing:
+            depth = max(depth - 1, 0)
+            continue
+        depth += 1
+        if depth > deepest:
+            deepest = depth
+            if deepest > stop_above:
+                break
+    return deepest
+
+
+def tag_strip_text(markup: str) -> str:
+    """All visible text of a page without building a tree (any nesting depth): hidden
+    elements and comments dropped, a line break per block element, other tags removed,
+    character references resolved."""
+    text = _HIDDEN.sub(" ", markup)
+    text = _BLOCK_TAG.sub("\n", text)
+    return html.unescape(_ANY_TAG.sub("", text))
+
+
 def _parse_date(value: str | None) -> dt.date | None:
     if not value:
         return None
@@ -708,8 +756,18 @@ def clean(
     rules = load_rules()
     title = author = site = None
     published: dt.date | None = None
-    method: Literal["trafilatura", "text-filter"] = "text-filter"
-    if is_html:
+    method: Method = "text-filter"
+    if is_html and nesting_depth(text, MAX_TREE_DEPTH) > MAX_TREE_DEPTH:
+        # lxml (under trafilatura) stops building the tree at libxml2's depth limit and the
+        # text below it is lost: a tokenizer that builds no tree keeps it
+        logger.warning(
+            "%s: HTML nested deeper than %d elements, text taken without a tree",
+            source,
+            MAX_TREE_DEPTH,
+        )
+        raw = split_paragraphs(tag_strip_text(text))
+        method = "tag-strip"
+    elif is_html:
         markup = _strip_xml_declaration(text)
         prune = rules.prune_xpath if options.filter_boilerplate else ()
         document = _extract(markup, url, options, precision=options.favor_precision, prune=prune)

@@ -183,6 +183,12 @@ class ExtractOptions(_Section):
     )
     max_sentence_chars: int = 2000
     min_event_confidence: float = 0.3
+    headline_max_chars: int = Field(
+        200,
+        ge=0,
+        description="A document's first paragraph is its headline (whose date governs "
+        "undated arms events) when it is one sentence of at most this many characters.",
+    )
     components: dict[str, dict[str, Any]] = Field(
         default_factory=dict,
         description="Settings per spaCy component, over the language registry's: "

@@ -132,6 +132,8 @@ class _LangData(BaseModel):
     range_and: list[str]
     and_prefix: list[str]
     clitics: str = ""
+    # words and marks that make a date opening a paragraph its dateline (pipeline.published)
+    dateline_cues: list[str] = []
     patterns: list[_Pattern] = Field(min_length=1)
 
 
@@ -190,6 +192,25 @@ def _group(name: str, words: list[str], extra: str = "") -> str:
 @lru_cache(maxsize=1)
 def _data() -> _DatesData:
     return lang_registry.load_with_languages(_DatesData, "dates.yaml", "dates")
+
+
+_SPACED_LETTER = re.compile(r"[^\W\d_\u3040-\u30ff\u3400-\u9fff]")
+
+
+@lru_cache(maxsize=32)
+def dateline_cues(lang: str) -> re.Pattern[str] | None:
+    """The language's dateline cues ("/ТАСС/", "讯", "AFP") as one pattern, or None."""
+    ld = _data().languages.get(_is_lang(lang))
+    if ld is None or not ld.dateline_cues:
+        return None
+    parts = []
+    for cue in sorted(ld.dateline_cues, key=len, reverse=True):
+        body = r"\s+".join(re.escape(w) for w in cue.split())
+        # a cue that starts or ends with a letter of a spaced script is a whole word
+        left = r"(?<!\w)" if _SPACED_LETTER.match(cue[0]) else ""
+        right = r"(?!\w)" if _SPACED_LETTER.match(cue[-1]) else ""
+        parts.append(left + body + right)
+    return re.compile("|".join(parts), re.IGNORECASE)
 
 
 def supported_languages() -> list[str]:
@@ -617,12 +638,29 @@ def _weekday_from_anchor(weekday: int, relmod: int | None, anchor: dt.date) -> D
     return DateValue(when.isoformat(), "day", True)
 
 
+def _day_from_anchor(day: int, anchor: dt.date) -> DateValue | None:
+    """A day of the month alone ("8日"): the latest such day on or before the anchor."""
+    year, month = anchor.year, anchor.month
+    if day > anchor.day:
+        year, month = _shift_month(year, month, -1)
+    try:
+        return DateValue(dt.date(year, month, day).isoformat(), "day", True)
+    except ValueError:
+        return None
+
+
 def _resolve_from_anchor(p: _Parsed, anchor: dt.date | None) -> DateValue | None:
-    """A month, season, quarter or weekday without a year: placed by the anchor."""
-    if p.month is None and p.season is None and p.quarter is None and p.weekday is None:
+    """A month, season, quarter, weekday or day of the month without a year: placed by
+    the anchor."""
+    only_day = p.day is not None and p.month is None and p.weekday is None
+    placed = (p.month, p.season, p.quarter, p.weekday)
+    if all(part is None for part in placed) and not only_day:
         return None
     if anchor is None:
         return UNRESOLVED
+    if only_day:
+        assert p.day is not None
+        return _day_from_anchor(p.day, anchor)
     if p.month is not None:
         return _month_from_anchor(p, anchor)
     if p.season is not None:
@@ -1014,3 +1052,4 @@ def make_dates_component(nlp: Language, name: str, lang: str | None) -> DatesCom
 
 lang_registry.on_change(_data.cache_clear)
 lang_registry.on_change(_grammar.cache_clear)
+lang_registry.on_change(dateline_cues.cache_clear)

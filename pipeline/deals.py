@@ -128,7 +128,10 @@ def _reports(events: Sequence[EventRecord], weapons: dict[str, WeaponRecord]) ->
     for event in events:
         if not is_arms_event(event):
             continue
-        date = parse_or_none((event.date.value if event.date else None) or None)
+        # a date the text does not give (the publication date) says when it was reported,
+        # not when the order or delivery took place
+        stated = event.date is not None and event.date.basis != "reported_by"
+        date = parse_or_none(event.date.value if stated and event.date else None)
         for weapon in event.weapons:
             record = weapons.get(weapon.id)
             supplier = weapon.supplier

@@ -4,6 +4,11 @@ Order of evidence, first that applies wins:
 
 1. a byte-order mark (UTF-8, UTF-16, UTF-32);
 2. the charset declared in the HTTP ``Content-Type`` header;
+   then, for bytes that would otherwise be refused as binary (NULs, control
+   bytes), UTF-32 or UTF-16 without a byte-order mark when the bytes decode
+   strictly to plausible text (no unassigned, private-use or control
+   characters, and ASCII spaces or CJK/Arabic punctuation between words);
+   and a few stray NUL bytes in otherwise-text bytes are dropped and counted;
 3. for HTML, ``<meta charset>`` / ``http-equiv`` (or an XML declaration) in
    the first 4 KB;
 4. strict UTF-8;
@@ -25,6 +30,8 @@ from __future__ import annotations
 import codecs
 import logging
 import re
+import unicodedata
+from dataclasses import dataclass
 
 import charset_normalizer
 
@@ -142,10 +149,17 @@ def _canonical(name: str) -> str | None:
     return _SUPERSETS.get(codec, codec)
 
 
-def _binary_reason(data: bytes) -> str | None:
+def _magic_reason(data: bytes) -> str | None:
     for magic, what in _MAGIC:
         if data.startswith(magic):
             return f"binary content ({what})"
+    return None
+
+
+def _binary_reason(data: bytes) -> str | None:
+    magic = _magic_reason(data)
+    if magic:
+        return magic
     sample = data[:_CONTROL_SAMPLE]
     if b"\x00" in sample:
         return "binary content (NUL bytes)"
@@ -267,6 +281,59 @@ def _detected(data: bytes, source: str) -> tuple[str, str] | None:
     return None
 
 
+#: UTF-32 first: its strict decoding fails on nearly any bytes that are not UTF-32
+_WIDE_CODECS: tuple[tuple[str, int], ...] = (
+    ("utf-32-le", 4),
+    ("utf-32-be", 4),
+    ("utf-16-le", 2),
+    ("utf-16-be", 2),
+)
+#: characters between words in real text: ASCII white space, ideographic space and commas,
+#: full stops, the Arabic comma, question mark and full stop. Bytes read in the wrong width or
+#: byte order give none of them (ASCII read as UTF-16 gives CJK ideographs, never U+0020).
+_WORD_BREAKS = frozenset(" \t\n\r\u3000\u3001\u3002\uff0c\uff0e\u060c\u061f\u06d4")
+_NOT_TEXT = frozenset(("Cc", "Cn", "Co", "Cs"))
+_MIN_BREAK_RATIO = 0.01
+_MAX_ODD_RATIO = 0.001
+#: one NUL, plus one per this many bytes, is "stray" (random binary has one per 256)
+_STRAY_NUL_EVERY = 1000
+
+
+@dataclass(frozen=True)
+class Decoded:
+    text: str
+    encoding: str
+    #: NUL bytes dropped from otherwise-text bytes
+    nul_bytes: int = 0
+
+
+def _plausible_text(text: str) -> bool:
+    sample = text[:_CONTROL_SAMPLE]
+    if not sample:
+        return False
+    odd = sum(
+        1
+        for ch in sample
+        if ch not in _TEXT_CONTROL_CHARS and unicodedata.category(ch) in _NOT_TEXT
+    )
+    breaks = sum(1 for ch in sample if ch in _WORD_BREAKS)
+    return odd <= len(sample) * _MAX_ODD_RATIO and breaks >= len(sample) * _MIN_BREAK_RATIO
+
+
+_TEXT_CONTROL_CHARS = frozenset("\t\n\x0c\r\x1b")
+
+
+def _wide_without_bom(data: bytes) -> tuple[str, str] | None:
+    """UTF-32 or UTF-16 text that carries no byte-order mark."""
+    for codec, unit in _WIDE_CODECS:
+        if len(data) % unit:
+            continue
+        text = _try(data, codec)
+        if text is not None and _plausible_text(text):
+            return text, codec
+    return None
+
+
 def decode(
     data: bytes,
     *,
@@ -274,14 +341,26 @@ def decode(
     declared_charset: str | None = None,
     is_html: bool = False,
 ) -> tuple[str, str]:
-    """Decode ``data`` and return ``(text, encoding)``.
+    """Decode ``data`` and return ``(text, encoding)``; see :func:`decode_bytes`."""
+    decoded = decode_bytes(data, source=source, declared_charset=declared_charset, is_html=is_html)
+    return decoded.text, decoded.encoding
+
+
+def decode_bytes(
+    data: bytes,
+    *,
+    source: str,
+    declared_charset: str | None = None,
+    is_html: bool = False,
+) -> Decoded:
+    """Decode ``data``: its text, the encoding used and the stray NUL bytes dropped.
 
     Raises :class:`DecodeError` for empty input, binary content, or bytes no
     codec can decode.
     """
     found = _after_bom(data, source)
     if found is not None:
-        return found
+        return Decoded(*found)
     if not data.strip():
         raise DecodeError(source, "empty file")
     # UTF-16/32 without a byte-order mark is full of NUL bytes: trust a declaration first
@@ -289,10 +368,35 @@ def decode(
     if wide and wide.startswith(("utf_16", "utf_32")):
         text = _try(data, wide)
         if text is not None:
-            return text, wide.replace("_", "-")
+            return Decoded(text, wide.replace("_", "-"))
+    reason = _magic_reason(data)
+    if reason:
+        raise DecodeError(source, reason)
+    nuls = data.count(0)
+    if nuls or _binary_reason(data):
+        found = _wide_without_bom(data)
+        if found is not None:
+            logger.info("%s: %s without a byte-order mark", source, found[1])
+            return Decoded(*found)
+    dropped = 0
+    if nuls and nuls <= 1 + len(data) // _STRAY_NUL_EVERY:
+        stripped = data.replace(b"\x00", b"")
+        if _binary_reason(stripped) is None:
+            logger.warning("%s: dropped %d stray NUL bytes", source, nuls)
+            data, dropped = stripped, nuls
+    found = _decode_text(data, source, declared_charset, is_html)
+    return Decoded(found[0], found[1], dropped)
+
+
+def _decode_text(
+    data: bytes, source: str, declared_charset: str | None, is_html: bool
+) -> tuple[str, str]:
+    """Decode bytes that hold no BOM: refuse binary, then declarations, UTF-8, detection."""
     reason = _binary_reason(data)
     if reason:
         raise DecodeError(source, reason)
+    if b"\x00" in data:
+        raise DecodeError(source, "binary content (NUL bytes)")
 
     utf8 = _is_utf8_non_ascii(data)
     candidates = _declared(declared_charset, data, is_html)

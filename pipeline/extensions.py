@@ -26,6 +26,8 @@ def register_extensions() -> None:
         "canonical_name": None,
         # number of units for WEAPON spans
         "quantity": None,
+        # for WEAPON spans: the quantity as stated (schemas.records.Quantity)
+        "quantity_detail": None,
         # for WEAPON spans: dict with category, family, origin, designation, known
         "weapon": None,
         # for DATE spans: dict with value, precision, anchored (see schemas.DateInfo)
@@ -36,6 +38,9 @@ def register_extensions() -> None:
             Span.set_extension(name, default=default)
     if not Doc.has_extension("coverage"):
         Doc.set_extension("coverage", default=None)
+    if not Doc.has_extension("weapon_classes"):
+        # generic weapon classes named in the text: (start_char, end_char, class id)
+        Doc.set_extension("weapon_classes", default=None)
     if not Doc.has_extension("published"):
         # publication date (datetime.date) used to anchor relative dates
         Doc.set_extension("published", default=None)

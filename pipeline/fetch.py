@@ -59,6 +59,7 @@ from lxml import etree
 
 from pipeline.config import FetchOptions
 from pipeline.errors import FetchError
+from pipeline.files import read_regular_file
 from pipeline.urls import (
     CREDENTIALS_HINT,
     display_url,
@@ -413,17 +414,8 @@ def _file_path(location: str, base_dir: Path | None) -> Path:
 def fetch_file(location: str, options: FetchOptions, *, base_dir: Path | None = None) -> Fetched:
     """Read a local file (relative paths are taken from ``base_dir`` when given)."""
     path = _file_path(location, base_dir)
-    if not path.exists():
-        raise FetchError(location, f"file not found: {path}")
-    if path.is_dir():
-        raise FetchError(location, f"is a directory, not a file: {path}")
-    try:
-        size = path.stat().st_size
-        if size > options.max_bytes:
-            raise FetchError(location, f"file larger than {options.max_bytes} bytes ({size})")
-        data = path.read_bytes()
-    except OSError as exc:
-        raise FetchError(location, f"cannot read file {path}: {exc.strerror or exc}") from exc
+    # regular files only (a FIFO or /dev/zero would hang or grow), capped while reading
+    data = read_regular_file(path, max_bytes=options.max_bytes, source=location)
     guessed, _ = mimetypes.guess_type(path.name)
     content_type = guessed or sniff_content_type(data)
     return Fetched(

@@ -26,13 +26,14 @@ from pipeline import __version__
 from pipeline.clean import clean
 from pipeline.config import ExtractOptions, Options
 from pipeline.deals import build_deals
-from pipeline.decode import decode
+from pipeline.decode import decode_bytes
 from pipeline.errors import CleanError, DecodeError, SourceError
 from pipeline.extract import DocumentExtraction, extract_document
 from pipeline.fetch import FeedResult, Fetched, fetch_with_retries
 from pipeline.ids import hash_id
 from pipeline.language import LanguageDetector, get_detector
 from pipeline.link import link_all
+from pipeline.published import stated_publication_date
 from pipeline.review.overrides import apply_overrides, load_overrides
 from pipeline.snapshot import save_snapshot
 from pipeline.sources import Source, resolve_file
@@ -46,6 +47,7 @@ from schemas import (
     Paragraph,
     SourceRef,
 )
+from schemas.records import PublishedBasis
 
 log = logging.getLogger(__name__)
 
@@ -172,19 +174,20 @@ def process_fetched(
         raise DecodeError(label, "empty file")
     snapshot = save_snapshot(out_dir, fetched)
     is_html = _is_html(fetched)
-    text, encoding = decode(
+    decoded = decode_bytes(
         fetched.data,
         source=label,
         declared_charset=_declared_charset(fetched.content_type),
         is_html=is_html,
     )
     cleaned = clean(
-        text, source=label, is_html=is_html, options=options.clean, url=fetched.final_url
+        decoded.text, source=label, is_html=is_html, options=options.clean, url=fetched.final_url
     )
     body, paragraphs = layout_paragraphs(cleaned.paragraphs, detector_for(options), language_hint)
     if not body:
         raise CleanError(label, "no text left after cleaning")
     language, sizes = document_language(paragraphs)
+    published, basis, dateline = publication(cleaned.published, paragraphs, language)
     doc_id = hash_id("document", fetched.location, fetched.sha256)
     extractor = extractor_info()
     extraction = load_cached_extraction(out_dir, doc_id, extractor)
@@ -193,9 +196,10 @@ def process_fetched(
             doc_id,
             body,
             paragraphs,
-            published=cleaned.published,
+            published=published,
             options=options.extract,
             extractor=extractor,
+            dateline=dateline,
         )
         save_cached_extraction(out_dir, extraction, extractor)
     record = DocumentRecord(
@@ -214,16 +218,44 @@ def process_fetched(
         title=cleaned.title,
         author=cleaned.author,
         site=cleaned.site,
-        published=cleaned.published,
+        published=published,
+        published_basis=basis,
         language=language,
         languages=sizes,
         text=body,
         paragraphs=paragraphs,
-        cleaning=Cleaning(method=cleaned.method, removed=dict(cleaned.removed), encoding=encoding),
+        cleaning=Cleaning(
+            method=cleaned.method,
+            removed=dict(cleaned.removed)
+            | ({"nul_bytes": decoded.nul_bytes} if decoded.nul_bytes else {}),
+            encoding=decoded.encoding,
+        ),
         coverage=extraction.coverage,
         extractor=extractor,
     )
     return Processed(record=record, extraction=extraction)
+
+
+def publication(
+    from_metadata: dt.date | None, paragraphs: Sequence[Paragraph], language: str | None = None
+) -> tuple[dt.date | None, PublishedBasis | None, tuple[int, int] | None]:
+    """The publication date, where it was read, and the dateline's span in the text.
+
+    The page's metadata wins; else the header line or dateline the text states
+    (:func:`pipeline.published.stated_publication_date`); else None, never the run date.
+    The dateline's span (document offsets) is returned even when the metadata gave the
+    date, so that it dates no event.
+    """
+    stated = stated_publication_date([(p.text, p.language) for p in paragraphs], language)
+    span = None
+    if stated is not None:
+        offset = paragraphs[stated.paragraph].start
+        span = (offset + stated.start, offset + stated.end)
+    if from_metadata is not None:
+        return from_metadata, "metadata", span
+    if stated is not None:
+        return stated.date, "dateline", span
+    return None, None, None
 
 
 @dataclass(frozen=True)
@@ -371,6 +403,11 @@ def previous_documents(out_dir: Path, keep: Callable[[DocumentRecord], bool]) ->
             continue
         extraction = load_cached_extraction(out_dir, record.id, extractor)
         if extraction is None:
+            _, _, dateline = publication(
+                record.published if record.published_basis == "metadata" else None,
+                record.paragraphs,
+                record.language,
+            )
             extraction = extract_document(
                 record.id,
                 record.text,
@@ -378,6 +415,7 @@ def previous_documents(out_dir: Path, keep: Callable[[DocumentRecord], bool]) ->
                 published=record.published,
                 options=ExtractOptions(),
                 extractor=extractor,
+                dateline=dateline,
             )
             save_cached_extraction(out_dir, extraction, extractor)
             record = record.model_copy(

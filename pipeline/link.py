@@ -19,6 +19,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from pipeline.clusters import cluster_events
 from pipeline.extract import DocumentExtraction, PersonMention, WeaponMention
 from pipeline.people import REFERENCE_LANGUAGE, person_index, person_key
 from schemas.records import EventRecord, Mention, PersonRecord, WeaponRecord
@@ -121,7 +122,8 @@ def _weapon_record(wid: str, group: Sequence[WeaponMention]) -> WeaponRecord:
 
 
 def link_all(extractions: Sequence[DocumentExtraction]) -> Linked:
-    """Link people and weapons across documents; remap event person ids to match."""
+    """Link people and weapons across documents; remap event person ids to match;
+    cluster the events that tell one real-world event (:mod:`pipeline.clusters`)."""
     people = [p for ex in extractions for p in ex.people]
     mapping = _person_id_map(people)
     by_person: dict[str, list[PersonMention]] = defaultdict(list)
@@ -137,6 +139,7 @@ def link_all(extractions: Sequence[DocumentExtraction]) -> Linked:
             remapped = list(dict.fromkeys(mapping.get(pid, pid) for pid in event.people))
             events.append(event.model_copy(update={"people": remapped}))
     events.sort(key=lambda e: (e.evidence.document_id, e.evidence.start, e.id))
+    events = cluster_events(events)
     return Linked(
         people=[_person_record(pid, by_person[pid]) for pid in sorted(by_person)],
         weapons=[_weapon_record(wid, by_weapon[wid]) for wid in sorted(by_weapon)],

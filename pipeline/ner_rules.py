@@ -17,8 +17,10 @@ off, and a full stop glued to a number or word is split.
 from __future__ import annotations
 
 import logging
+from functools import cache
 from pathlib import Path
 
+from pydantic import BaseModel, ConfigDict, Field
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokenizer import Tokenizer
@@ -38,6 +40,7 @@ from pipeline.people import (
     place_info,
     token_key,
 )
+from pipeline.refdata import validate
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +61,42 @@ def fix_arabic_tokenizer(nlp: Language) -> None:
 
 def _path(value: str) -> Path | None:
     return Path(value) if value else None
+
+
+class GivenNamesFile(BaseModel):
+    """``pipeline/lang/<code>/given_names.yaml``: given names that start a name."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    native: list[str] = Field(default_factory=list, description="The language's own names.")
+    foreign: list[str] = Field(
+        default_factory=list, description="Foreign given names as the language writes them."
+    )
+
+
+@cache
+def _lexicon(lang: str) -> GivenNamesFile:
+    spec = lang_registry.find(lang)
+    data = spec.data("given_names") if spec is not None else None
+    if spec is None or data is None:
+        return GivenNamesFile()
+    return validate(GivenNamesFile, data, f"{spec.folder}/given_names.yaml")
+
+
+def given_names(lang: str) -> frozenset[str]:
+    """Given names of ``lang`` (as written): ``names.yaml``'s and ``given_names.yaml``'s."""
+    lexicon = _lexicon(lang)
+    native = name_patterns().for_lang(lang).given_names
+    return frozenset([*native, *lexicon.native, *lexicon.foreign])
+
+
+def foreign_given_names(lang: str) -> frozenset[str]:
+    """Foreign given names: a clitic glued to one may be split off. (Not the language's
+    own: a clitic plus a short native name is often another word, ك + ريم = كريم,
+    ل + دينا = لدينا.)"""
+    return frozenset(_lexicon(lang).foreign)
+
+
+lang_registry.on_change(_lexicon.cache_clear)
 
 
 class RuleNER:
@@ -105,7 +144,10 @@ class RuleNER:
             | {token_key(c.split()[0]) for c in patterns.place_cues}
         )
         # runs starting with one of these words (as written) are names
-        self.name_starts = set(patterns.surnames) | set(patterns.given_names)
+        self.name_starts = set(patterns.surnames) | given_names(self.lang)
+        # a foreign given name after a given name and a surname starts the next name
+        # ("أندريه بيلوسوف سيرغي شويغو"); native Arabic names chain given names
+        self.foreign_starts = foreign_given_names(self.lang)
         self.stop_prefixes = tuple(patterns.name_stop_prefixes)
         self.start_stop_prefixes = tuple(patterns.name_start_stop_prefixes)
         self.not_starts = set(patterns.not_name_starts)
@@ -236,7 +278,12 @@ class RuleNER:
                 i += 1
                 continue
             j = i + 1
-            while j < len(doc) and j - i < limit and self._name_token(doc[j], j - i, place_starts):
+            while (
+                j < len(doc)
+                and j - i < limit
+                and self._name_token(doc[j], j - i, place_starts)
+                and not (j - i >= 2 and doc[j].text in self.foreign_starts)
+            ):
                 j += 1
             if j < len(doc) and token_key(doc[j - 1].text) in self.connectors:
                 j += 1 if self._name_token(doc[j], j - i, place_starts) else 0
@@ -293,7 +340,8 @@ class ArabicClitics:
         self.name = name
         people = people_forms(nlp.lang or "xx", nlp.tokenizer, _path(people_path))
         places = place_forms(nlp.lang or "xx", nlp.tokenizer, _path(countries_path))
-        self.firsts = set(people.by_first) | set(places.by_first)
+        given = {token_key(n) for n in foreign_given_names(nlp.lang or "xx")}
+        self.firsts = set(people.by_first) | set(places.by_first) | given
         clitics = name_patterns().for_lang(nlp.lang or "xx").clitics
         self.clitics = sorted(clitics, key=len, reverse=True)
 

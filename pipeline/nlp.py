@@ -28,7 +28,7 @@ from spacy.tokens import Doc, Span
 from spacy.util import compile_infix_regex, compile_prefix_regex, compile_suffix_regex
 
 from pipeline import lang as registry
-from pipeline import ner_ru, ner_rules, ner_zh, people
+from pipeline import ner_model, ner_ru, ner_rules, ner_zh, people
 from pipeline.errors import ConfigError
 from pipeline.extensions import LABELS, note_coverage, register_extensions
 from pipeline.models import load_model
@@ -45,6 +45,7 @@ OWN_COMPONENTS = ((WEAPONS_COMPONENT, "pipeline.weapons"), (DATES_COMPONENT, "pi
 # components whose work is finding or linking entities (what coverage reports)
 ENTITY_COMPONENTS = (
     "ner",
+    ner_model.MODEL_COMPONENT,
     ner_ru.NATASHA_COMPONENT,
     ner_zh.LAC_COMPONENT,
     ner_rules.RULE_COMPONENT,
@@ -94,6 +95,42 @@ def make_label_map(
     nlp: Language, name: str, mapping: dict[str, str], keep_dates: bool, source: str
 ) -> LabelMap:
     return LabelMap(name, mapping, keep_dates, source)
+
+
+SENTENCE_GUARD = "osintdesk_sentence_guard"
+
+
+class SentenceGuard:
+    """Takes back the punctuation sentencizer's boundaries that cut a number or follow an
+    abbreviation: "3.75亿" (a decimal point between digits, no space around it) and the
+    language's ``sentence_abbreviations`` ("г.", "рр.", "tr.", "TS."), whether the
+    tokenizer kept the full stop on the word or split it off."""
+
+    def __init__(self, name: str, abbreviations: list[str]) -> None:
+        self.name = name
+        self.abbreviations = frozenset(abbreviations)
+
+    def _keeps_going(self, doc: Doc, i: int) -> bool:
+        prev = doc[i - 1]
+        if prev.text in self.abbreviations:
+            return True
+        if prev.text != "." or i < 2 or doc[i - 2].whitespace_:
+            return False
+        before = doc[i - 2]
+        if not prev.whitespace_ and before.text[-1:].isdigit() and doc[i].text[:1].isdigit():
+            return True
+        return before.text + "." in self.abbreviations
+
+    def __call__(self, doc: Doc) -> Doc:
+        for i in range(1, len(doc)):
+            if doc[i].is_sent_start and self._keeps_going(doc, i):
+                doc[i].is_sent_start = False
+        return doc
+
+
+@Language.factory(SENTENCE_GUARD, default_config={"abbreviations": []})
+def make_sentence_guard(nlp: Language, name: str, abbreviations: list[str]) -> SentenceGuard:
+    return SentenceGuard(name, abbreviations)
 
 
 @cache
@@ -156,6 +193,7 @@ def _base(spec: registry.LanguageSpec) -> Language:
     nlp = blank(spec.code)
     punct = {"punct_chars": settings.sentence_punct} if settings.sentence_punct else {}
     nlp.add_pipe("sentencizer", config=punct)
+    nlp.add_pipe(SENTENCE_GUARD, config={"abbreviations": settings.sentence_abbreviations})
     return nlp
 
 

@@ -6,25 +6,31 @@ that holds ``raw/``); URLs are absolute http(s) addresses.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
-import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from filelock import FileLock, Timeout
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from pipeline.errors import ConfigError, ManifestError
+from pipeline.errors import ConfigError, FetchError, ManifestError
+from pipeline.files import copy_regular_file, read_regular_file
 from pipeline.refdata import read_yaml, validate
 from pipeline.urls import CREDENTIALS_HINT, display_url, has_credentials, syntax_problem
-from pipeline.write import atomic_write_text
+from pipeline.write import atomic_write_text, sweep_stale_temps, temp_file
 
 SourceKind = Literal["url", "file", "feed"]
 ALLOWED_SCHEMES = ("http", "https")
 _ID_RE = r"^[a-z0-9][a-z0-9._-]{0,79}$"
+#: a manifest is a short hand-edited file; anything bigger is not one
+MANIFEST_MAX_BYTES = 5_000_000
+#: how long ``add`` waits for another command that is changing the manifest
+LOCK_TIMEOUT_S = 15.0
 
 MANIFEST_HEADER = """\
 # osintdesk sources manifest. Validated by pipeline/sources.py (Manifest).
@@ -32,6 +38,7 @@ MANIFEST_HEADER = """\
 #   - id: a short unique name          kind: url | file | feed
 #     location: https://... or a path relative to the project root
 #     language: optional ISO 639-1 hint       tags: [..]       enabled: true
+#     outside: true    (a file source outside the project folder; refused without it)
 """
 
 
@@ -46,6 +53,9 @@ class Source(BaseModel):
     language: str | None = Field(None, pattern=r"^[a-z]{2,3}$", description="Language hint.")
     tags: list[str] = Field(default_factory=list)
     enabled: bool = True
+    outside: bool = Field(
+        False, description="A file source may lie outside the project folder (refused otherwise)."
+    )
 
     @model_validator(mode="after")
     def _check_location(self) -> Source:
@@ -98,12 +108,38 @@ def load_manifest(path: Path) -> Manifest:
     if not path.exists():
         raise ManifestError(f"{path}: manifest not found")
     try:
-        data = read_yaml(path.read_text("utf-8"), str(path)) or {}
+        raw = read_regular_file(path, max_bytes=MANIFEST_MAX_BYTES, source=str(path))
+        text = raw.decode("utf-8")
+        if "\x00" in text:
+            raise ManifestError(f"{path}: not a text file (NUL bytes); expected UTF-8 YAML")
+        data = read_yaml(text, str(path)) or {}
         return validate(Manifest, data, str(path))
     except ManifestError:
         raise
+    except UnicodeDecodeError as exc:
+        raise ManifestError(
+            f"{path}: not UTF-8 text (invalid byte at offset {exc.start}); expected UTF-8 YAML"
+        ) from exc
+    except FetchError as exc:
+        raise ManifestError(f"{path}: {exc.reason}") from exc
     except ConfigError as exc:
         raise ManifestError(str(exc)) from exc
+
+
+@contextmanager
+def manifest_lock(path: Path, timeout: float = LOCK_TIMEOUT_S) -> Iterator[None]:
+    """Hold the manifest's lock file (``sources.yaml.lock`` next to it) for a
+    load-change-save, so concurrent ``add`` commands do not lose each other's entries."""
+    lock_path = path.with_name(path.name + ".lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with FileLock(str(lock_path), timeout=timeout):
+            yield
+    except Timeout as exc:
+        raise ManifestError(
+            f"{path}: another osintdesk command is changing the manifest "
+            f"({lock_path} held for over {timeout:g} s); try again"
+        ) from exc
 
 
 def save_manifest(path: Path, manifest: Manifest) -> None:
@@ -111,14 +147,27 @@ def save_manifest(path: Path, manifest: Manifest) -> None:
     for entry in data["sources"]:
         if entry["language"] is None:
             del entry["language"]
+        if not entry["outside"]:
+            del entry["outside"]
     body = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)
     atomic_write_text(path, MANIFEST_HEADER + body)
 
 
 def resolve_file(source: Source, root: Path) -> Path:
-    """Absolute path of a file source."""
-    path = Path(source.location)
-    return path if path.is_absolute() else root / path
+    """Absolute path of a file source, confined to the project folder ``root`` (symlinks
+    followed) unless the entry says ``outside: true``; raises :class:`FetchError` otherwise."""
+    location = source.location
+    if location.startswith("file://"):
+        location = unquote(urlsplit(location).path)
+    path = Path(location).expanduser()
+    path = path if path.is_absolute() else root / path
+    if not source.outside and not path.resolve().is_relative_to(root.resolve()):
+        raise FetchError(
+            source.id,
+            f"refused: {source.location} is outside the project ({root}); "
+            "add `outside: true` to the manifest entry to allow it",
+        )
+    return path
 
 
 def _make_id(stem: str, taken: set[str]) -> str:
@@ -163,7 +212,25 @@ def add_source(
     feed: bool = False,
     copy: bool = False,
 ) -> Source:
-    """Validate ``target`` and append it to the manifest; refuse with one clear line otherwise."""
+    """Validate ``target`` and append it to the manifest; refuse with one clear line otherwise.
+
+    The manifest is loaded, changed and saved under its lock file.
+    """
+    with manifest_lock(manifest_path):
+        return _add_locked(
+            manifest_path, target, tags=tags, language=language, feed=feed, copy=copy
+        )
+
+
+def _add_locked(
+    manifest_path: Path,
+    target: str,
+    *,
+    tags: list[str] | None,
+    language: str | None,
+    feed: bool,
+    copy: bool,
+) -> Source:
     manifest = load_manifest(manifest_path) if manifest_path.exists() else Manifest()
     root = project_root(manifest_path)
     taken = {s.id for s in manifest.sources}
@@ -199,26 +266,48 @@ def add_source(
         if location_key(existing.location, existing.kind) == key:
             raise ManifestError(f"{target}: refused: already in the manifest as {existing.id!r}")
 
-    source = Source(
-        id=_make_id(stem, taken),
-        kind=kind,
-        location=location,
-        language=language,
-        tags=sorted(set(tags or [])),
-    )
+    try:
+        source = Source(
+            id=_make_id(stem, taken),
+            kind=kind,
+            location=location,
+            language=language,
+            tags=sorted(set(tags or [])),
+        )
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or "entry"
+        hint = " (an ISO 639-1 code such as en, ru, zh)" if field == "language" else ""
+        raise ManifestError(
+            f"{target}: refused: {field} {first.get('input')!r} is not valid{hint}: {first['msg']}"
+        ) from exc
     manifest.sources.append(source)
     save_manifest(manifest_path, manifest)
     return source
 
 
 def _copy_into(path: Path, folder: Path) -> Path:
-    """Copy a file under ``folder``; the name is sanitised and made unique by content hash."""
+    """Copy a file under ``folder``, streamed in chunks (memory stays bounded whatever its
+    size); the name is sanitised and made unique by content hash."""
     folder.mkdir(parents=True, exist_ok=True)
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:8]
+    sweep_stale_temps(folder)
     safe = re.sub(r"[^A-Za-z0-9._-]+", "_", path.name).lstrip(".") or "file"
-    target = folder / f"{Path(safe).stem}-{digest}{Path(safe).suffix}"
-    if not target.exists():
-        tmp = target.with_name(target.name + ".tmp")
-        shutil.copyfile(path, tmp)
-        tmp.replace(target)
+    fd, tmp_name = temp_file(folder, safe)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            digest = copy_regular_file(path, out, source=str(path))
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(tmp_name, 0o644)  # an ordinary readable file, as a plain copy makes
+        target = folder / f"{Path(safe).stem}-{digest[:8]}{Path(safe).suffix}"
+        if target.exists():
+            os.unlink(tmp_name)
+        else:
+            os.replace(tmp_name, target)
+    except FetchError as exc:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise ManifestError(f"{path}: refused: {exc.reason}") from exc
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
     return target

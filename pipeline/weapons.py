@@ -71,7 +71,7 @@ from pipeline import extensions
 from pipeline import lang as lang_registry
 from pipeline.errors import ConfigError
 from pipeline.ids import slug
-from pipeline.quantities import find_quantity, load_numbers
+from pipeline.quantities import find_quantity_span, load_numbers, quantity_value
 from pipeline.refdata import check_patterns, read_yaml, validate
 from schemas.records import WeaponCategory
 
@@ -214,6 +214,40 @@ class WeaponEntry(BaseModel):
         return [a for lang in sorted(self.context_aliases) for a in self.context_aliases[lang]]
 
 
+class ShipPrefix(BaseModel):
+    """A navy's ship prefix (USS, HMS, INS ...) and the country of that navy."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    prefix: str = Field(min_length=2)
+    country: str = Field(pattern=r"^[A-Z]{2}$")
+
+
+class ShipEntry(BaseModel):
+    """One named warship of the catalogue, linked to its class entry."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, description="As the navy writes it: USS Hopper.")
+    hull: str | None = Field(None, description="Hull or pennant number: DDG-70, HQ-011.")
+    class_id: str = Field(pattern=r"^weapon:", description="Id of the class's entry.")
+    # forms matched anywhere, per registry language
+    aliases: dict[str, list[str]] = Field(default_factory=dict)
+    # names that are also places or people ("Москва", "Đinh Tiên Hoàng"): matched only
+    # where a ship word or hull number says a ship is meant (pipeline/people/ships.py)
+    context_names: dict[str, list[str]] = Field(default_factory=dict)
+    source: str = Field("", exclude=True)
+
+    @field_validator("aliases", "context_names")
+    @classmethod
+    def _languages(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        unknown = sorted(set(value) - set(lang_registry.codes()))
+        if unknown:
+            valid = list(lang_registry.codes())
+            raise ValueError(f"unknown language(s) {unknown}; valid: {valid}")
+        return value
+
+
 class MergeGapWords(BaseModel):
     """Words between two mentions that make them one (see the module docstring)."""
 
@@ -234,6 +268,15 @@ class LanguageWeapons(BaseModel):
     merge_gap_words: MergeGapWords = MergeGapWords()
     unknown_classes: list[UnknownClassPattern] = Field(default_factory=list)
     not_class_names: list[str] = Field(default_factory=list)
+    # generic weapon classes (ids of WeaponsData.weapon_classes): patterns per class
+    weapon_classes: dict[str, list[str]] = Field(default_factory=dict)
+
+    @field_validator("weapon_classes")
+    @classmethod
+    def _class_patterns_compile(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for patterns in value.values():
+            check_patterns(patterns)
+        return value
 
 
 class WeaponsData(BaseModel):
@@ -245,8 +288,22 @@ class WeaponsData(BaseModel):
     prefixes: list[Prefix]
     suffix_letters: SuffixLetters
     merge_gap_words: MergeGapWords = MergeGapWords()  # marks of no language ("/")
+    weapon_classes: list[str] = Field(default_factory=list)
+    ship_prefixes: list[ShipPrefix] = Field(default_factory=list)
     languages: dict[str, LanguageWeapons] = Field(default_factory=dict)
     weapons: list[WeaponEntry] = Field(default_factory=list)
+    ships: list[ShipEntry] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _classes_are_declared(self) -> WeaponsData:
+        for code, part in self.languages.items():
+            unknown = sorted(set(part.weapon_classes) - set(self.weapon_classes))
+            if unknown:
+                raise ValueError(
+                    f"languages.{code}.weapon_classes: unknown class(es) {unknown}; "
+                    f"valid: {self.weapon_classes}"
+                )
+        return self
 
     def parts(self) -> list[LanguageWeapons]:
         """The languages' parts in code order (the grammar reads them all: a text may
@@ -409,6 +466,43 @@ def _trie_alternation(aliases: Iterable[str], fold_case: bool = False) -> str:
     return emit(root)
 
 
+def _literal_regex(literals: list[str], script: str) -> re.Pattern[str] | None:
+    """One regex for the literal names of one script, with that script's boundaries."""
+    bodies = [literal for literal in literals if _script(literal) == script]
+    if not bodies:
+        return None
+    if script == "cjk":
+        return re.compile(f"(?P<body>{_trie_alternation(bodies)})")
+    if script == "arabic":
+        return re.compile(f"(?<!\\w){_ARABIC_CLITIC}(?P<body>{_trie_alternation(bodies)})(?!\\w)")
+    return re.compile(f"{_NOT_BEFORE}(?P<body>{_trie_alternation(bodies)}){_NOT_AFTER}")
+
+
+_BRACKETED = re.compile(r"^\s*[(（][^()（）]{1,12}[)）]")
+# the closing quote and name mark after a ship's name: “陈兴道”号和“光中”号
+_NAME_MARKS = re.compile(f"^[{_QUOTES}]*[号號]?")
+
+
+def _ship_context(text: str, start: int, end: int, previous_end: int = -1) -> bool:
+    """Whether a ship word or hull number of any language says the name is a ship's
+    ("крейсер «Москва»", "tàu Đinh Tiên Hoàng", "Lý Thái Tổ (HQ-012)"), or a list joiner
+    ties it to the ship named before ("Đinh Tiên Hoàng (HQ-011) và Lý Thái Tổ")."""
+    from pipeline.people.ships import ship_cues
+
+    for code in lang_registry.codes():
+        cues = ship_cues(code)
+        if cues.is_ship_text(text, start, end):
+            return True
+        joiner = cues.joiner
+        if joiner is not None and 0 <= previous_end <= start:
+            # a bracketed hull number may follow the first name: "(HQ-011) và"
+            gap = _BRACKETED.sub("", text[previous_end:start], count=1)
+            gap = _NAME_MARKS.sub("", gap).strip(_QUOTES)
+            if joiner.fullmatch(gap):
+                return True
+    return False
+
+
 def _is_year(number: str) -> bool:
     """Whether a number reads as a year (a project number with letters, 052D, never does)."""
     digits = number.split(".")[0]
@@ -451,6 +545,7 @@ class _Grammar:
         gaps = data.gap_words()
         self.naming_gap_re = _gap_regex(gaps.naming)
         self.merge_gap_re = _gap_regex([*gaps.naming, *gaps.listing])
+        self._build_ships()
 
     # -- regexes -----------------------------------------------------------
 
@@ -527,6 +622,100 @@ class _Grammar:
             regexes.append(re.compile(f"(?<!\\w)(?:{before}){body}{end}"))
             regexes.append(re.compile(f"{start}{body}{end}(?={closing}(?:{after}))"))
         return regexes
+
+    # -- ships ---------------------------------------------------------------
+
+    def _build_ships(self) -> None:
+        """Named warships: a navy prefix and a name (USS Hopper), a listed hull number
+        (DDG 70, HQ-011) or a listed name; the ship is a record linked to its class."""
+        self.ships: dict[str, ShipEntry] = {}  # key SHIP:<name> -> ship
+        self.ship_lookup: dict[str, str] = {}  # _literal_norm of a form -> key
+        self.ship_country = {p.prefix: p.country for p in self.data.ship_prefixes}
+        literals: list[str] = []
+        context: list[str] = []
+        for ship in self.data.ships:
+            key = f"SHIP:{ship.name}"
+            self.ships[key] = ship
+            # a ship whose name is also a place or a person is matched by its name only
+            # next to a ship word (context_names), never anywhere
+            names = [] if ship.context_names else [ship.name]
+            forms = [*names, *(a for lang in sorted(ship.aliases) for a in ship.aliases[lang])]
+            self.ship_lookup[_literal_norm(ship.name)] = key
+            for form in [*forms, *([ship.hull] if ship.hull else [])]:
+                self.ship_lookup[_literal_norm(form)] = key
+            literals.extend(forms)
+            # a bare hull number names the ship when it has two letters (DDG-70, HQ-011);
+            # one letter and digits (D32, F78) are too many other things, so only in brackets
+            if ship.hull and re.match(r"[A-Z]{2}", ship.hull):
+                literals.append(ship.hull)
+            for lang in sorted(ship.context_names):
+                for name in ship.context_names[lang]:
+                    self.ship_lookup[_literal_norm(name)] = key
+                    context.append(name)
+        prefixes = _alternation(re.escape(p) for p in self.ship_country)
+        word = r"[A-Z][\w'’.\-]*"
+        # the name starts with a capitalised word, not an all-capital one ("ITS FIRST ...")
+        first = r"[A-Z][a-z\u00c0-\u024f'’\-][\w'’.\-]*"
+        joint = r"(?:de|del|da|do|di|la|le|of|the|van|von|y)"
+        hull = r"[A-Z]{1,4}[\s\-]?[0-9]{1,4}"
+        self.ship_prefix_re = (
+            re.compile(
+                f"(?<![\\w])(?P<prefix>{prefixes})\\s+(?P<name>{first}(?:\\s+(?:{joint}\\s+)?{word}){{0,3}})"
+                f"(?:\\s*[(（]\\s*(?P<hull>{hull})\\s*[)）])?"
+            )
+            if prefixes
+            else None
+        )
+        self.ship_res = [_literal_regex(literals, script) for script in ("other", "arabic", "cjk")]
+        self.ship_context_res = [
+            _literal_regex(context, script) for script in ("other", "arabic", "cjk")
+        ]
+
+    def _ships(self, text: str) -> Iterator[WeaponMention]:
+        if self.ship_prefix_re is not None:
+            for match in self.ship_prefix_re.finditer(text):
+                found = self._prefixed_ship(text, match)
+                if found is not None:
+                    yield found
+        for regex in self.ship_res:
+            for match in regex.finditer(text) if regex is not None else ():
+                key = self.ship_lookup.get(_literal_norm(match.group("body")))
+                if key is not None:
+                    start, end = match.span("body")
+                    yield WeaponMention(start, end, key, text[start:end], start)
+        named = sorted(
+            (match.span("body"), self.ship_lookup.get(_literal_norm(match.group("body"))))
+            for regex in self.ship_context_res
+            if regex is not None
+            for match in regex.finditer(text)
+        )
+        previous_end = -1
+        for (start, end), key in named:
+            if key is not None and _ship_context(text, start, end, previous_end):
+                yield WeaponMention(start, end, key, text[start:end], start)
+                previous_end = end
+
+    def _prefixed_ship(self, text: str, match: re.Match[str]) -> WeaponMention | None:
+        """USS Hopper (DDG 70): the longest listed ship the words begin with, else the
+        ship as written (a prefix and capitalised words: a ship the data does not list).
+        None where a catalogue entry has the words (FS Charles de Gaulle is an entry)."""
+        prefix, start = match.group("prefix"), match.start()
+        words = match.group("name").split()
+        for size in range(len(words), 0, -1):
+            written = f"{prefix} {' '.join(words[:size])}"
+            if _literal_norm(written) in self.literal_lookup:
+                return None
+            key = self.ship_lookup.get(_literal_norm(written))
+            if key is not None:
+                end = text.index(words[size - 1], match.start("name")) + len(words[size - 1])
+                if size == len(words) and match.group("hull"):
+                    end = match.end()
+                return WeaponMention(start, end, key, text[start:end], start)
+        end = match.end("name")
+        while text[end - 1] == ".":  # a full stop after the name
+            end -= 1
+        name = " ".join(text[start:end].split())
+        return WeaponMention(start, end, f"SHIP:{name}", text[start:end], start)
 
     # -- index ---------------------------------------------------------------
 
@@ -784,6 +973,7 @@ class _Grammar:
             *self._names(text, self.alias_res),
             *self._names(text, self.context_res),
             *self._unknown_classes(text),
+            *self._ships(text),
         ]
         return self._merge_adjacent(text, _non_overlapping(candidates))
 
@@ -813,6 +1003,9 @@ class _Grammar:
 
     def _joined_key(self, text: str, last: WeaponMention, mention: WeaponMention) -> str | None:
         """The key of one mention made of ``last`` and ``mention``, or None when they are two."""
+        if last.key == mention.key and last.key.startswith("SHIP:"):
+            # a ship named twice: "Đinh Tiên Hoàng (HQ-011)"
+            return last.key if self.merge_gap_re.fullmatch(text, last.end, mention.start) else None
         first, second = self.by_key.get(last.key), self.by_key.get(mention.key)
         if first is not None and second is not None and first.id == second.id:
             if self.merge_gap_re.fullmatch(text, last.end, mention.start):
@@ -835,9 +1028,12 @@ class _Grammar:
                 merged.append(mention)
                 continue
             last = merged[-1]
-            merged[-1] = dataclasses.replace(
-                last, end=mention.end, key=key, text=text[last.start : mention.end]
-            )
+            end = mention.end
+            if key.startswith("SHIP:") and text[last.end : end].count("(") > text[
+                last.end : end
+            ].count(")"):
+                end += text[end : end + 1] == ")"  # "Đinh Tiên Hoàng (HQ-011)": its bracket
+            merged[-1] = dataclasses.replace(last, end=end, key=key, text=text[last.start : end])
         return merged
 
 
@@ -887,10 +1083,10 @@ def load_weapons(catalogue: Path | None = None) -> WeaponsData:
     """``pipeline/data/weapons.yaml`` with every language's ``weapons.yaml`` and the entries
     of every catalogue file (``catalogue`` or ``pipeline/data/catalogue/*.yaml``)."""
     data = lang_registry.load_with_languages(WeaponsData, "weapons.yaml", "weapons")
-    entries = load_catalogue(catalogue)
+    entries, ships = _load_catalogue_files(catalogue)
     if not entries:
         raise ConfigError(f"{catalogue or CATALOGUE_DIR}: the weapons catalogue has no entries")
-    return data.model_copy(update={"weapons": entries})
+    return data.model_copy(update={"weapons": entries, "ships": ships})
 
 
 class CatalogueFile(BaseModel):
@@ -900,6 +1096,7 @@ class CatalogueFile(BaseModel):
 
     version: int
     weapons: list[WeaponEntry] = Field(min_length=1)
+    ships: list[ShipEntry] = Field(default_factory=list)
 
 
 def load_catalogue(folder: Path | None = None) -> list[WeaponEntry]:
@@ -907,8 +1104,13 @@ def load_catalogue(folder: Path | None = None) -> list[WeaponEntry]:
 
     A file is validated on its own, so an error names it; a system listed in two files
     is refused."""
+    return _load_catalogue_files(folder)[0]
+
+
+def _load_catalogue_files(folder: Path | None) -> tuple[list[WeaponEntry], list[ShipEntry]]:
     root = folder or Path(str(resources.files("pipeline").joinpath(CATALOGUE_DIR)))
     entries: list[WeaponEntry] = []
+    ships: list[ShipEntry] = []
     seen: dict[str, str] = {}
     for path in sorted(root.glob("*.yaml")):
         origin = str(path) if folder else f"pipeline/{CATALOGUE_DIR}/{path.name}"
@@ -918,7 +1120,27 @@ def load_catalogue(folder: Path | None = None) -> list[WeaponEntry]:
                 raise ConfigError(f"{origin}: {entry.id} is also in {seen[entry.id]}")
             seen[entry.id] = origin
             entries.append(entry.model_copy(update={"source": origin}))
-    return entries
+        ships.extend(ship.model_copy(update={"source": origin}) for ship in part.ships)
+    _check_ships(ships, set(seen))
+    return entries, ships
+
+
+def _check_ships(ships: list[ShipEntry], entry_ids: set[str]) -> None:
+    """Every ship's class is an entry; no name or hull number names two ships."""
+    names: dict[str, ShipEntry] = {}
+    for ship in ships:
+        if ship.class_id not in entry_ids:
+            raise ConfigError(f"{ship.source}: ship {ship.name!r}: no entry {ship.class_id}")
+        for form in (ship.name, ship.hull):
+            if form is None:
+                continue
+            other = names.get(_literal_norm(form))
+            if other is not None:
+                raise ConfigError(
+                    f"{ship.source}: {form!r} of ship {ship.name!r} also names "
+                    f"{other.name!r} ({other.source})"
+                )
+            names[_literal_norm(form)] = ship
 
 
 @lru_cache(maxsize=1)
@@ -951,6 +1173,8 @@ def display_designation(key: str) -> str:
     entry = grammar.by_key.get(key)
     if entry is not None and grammar.entry_key[entry.id] == key:
         return entry.name
+    if key.startswith("SHIP:"):
+        return key[len("SHIP:") :]
     match = re.fullmatch(r"PROJECT-(.+)", key)
     if match:
         return f"Project {match.group(1)}"
@@ -999,6 +1223,8 @@ def resolve(key: str) -> WeaponRef:
     if ref is not None:
         return ref
     grammar = _grammar()
+    if key.startswith("SHIP:"):
+        return _ship_ref(grammar, key)
     name = display_designation(key)
     family = family_of(key)
     prefix = grammar.by_canonical.get(key.split("-")[0]) if not key.startswith("PROJECT-") else None
@@ -1026,7 +1252,83 @@ def resolve(key: str) -> WeaponRef:
     )
 
 
-for _cache in (load_weapons, _grammar, resolve):
+@dataclass(frozen=True)
+class ClassMention:
+    """A generic weapon class named in a text (a mortar, a VBIED): not a weapon record."""
+
+    start: int
+    end: int
+    class_id: str
+    text: str
+
+
+@lru_cache(maxsize=32)
+def _class_regex(lang: str) -> tuple[re.Pattern[str], tuple[str, ...]] | None:
+    """One regex for the language's class words; group ``c<k>`` is the k-th class id."""
+    part = load_weapons().languages.get(lang.split("-")[0].lower())
+    if part is None or not part.weapon_classes:
+        return None
+    ids: list[str] = []
+    groups: list[str] = []
+    for class_id in sorted(part.weapon_classes):
+        patterns = part.weapon_classes[class_id]
+        # longer patterns first: "vehicle-borne IED" before "IED"
+        body = "|".join(f"(?:{p})" for p in sorted(patterns, key=len, reverse=True))
+        groups.append(f"(?P<c{len(ids)}>{body})")
+        ids.append(class_id)
+    alternatives = "|".join(groups)
+    regex = re.compile(f"{_NOT_BEFORE_WORD}(?:{alternatives}){_NOT_AFTER_WORD}", re.IGNORECASE)
+    return regex, tuple(ids)
+
+
+# a class word stands alone, except in Chinese, which runs on without spaces
+_NOT_BEFORE_WORD = r"(?:(?<![^\W\d_])|(?<=[\u3400-\u9fff]))"
+_NOT_AFTER_WORD = r"(?:(?![^\W\d_])|(?<=[\u3400-\u9fff]))"
+
+
+def find_weapon_classes(text: str, lang: str) -> list[ClassMention]:
+    """Generic weapon classes the text names in language ``lang``, left to right."""
+    compiled = _class_regex(lang)
+    if compiled is None:
+        return []
+    regex, ids = compiled
+    found = []
+    for match in regex.finditer(text):
+        group = next(name for name, value in match.groupdict().items() if value is not None)
+        found.append(ClassMention(match.start(), match.end(), ids[int(group[1:])], match.group()))
+    return found
+
+
+def _ship_ref(grammar: _Grammar, key: str) -> WeaponRef:
+    """A named ship: linked to its class entry when listed, else a ship of the navy its
+    prefix names."""
+    name = display_designation(key)
+    ship = grammar.ships.get(key)
+    if ship is not None:
+        entry = next(e for e in grammar.data.weapons if e.id == ship.class_id)
+        return WeaponRef(
+            id=f"weapon:{slug(ship.name)}",
+            name=ship.name,
+            family=entry.name,
+            category=entry.category,
+            origin=entry.origin,
+            known=True,
+            match="exact",
+            as_written=ship.name,
+        )
+    return WeaponRef(
+        id=f"weapon:{slug(name)}",
+        name=name,
+        family=None,
+        category="ship",
+        origin=grammar.ship_country.get(name.split()[0]),
+        known=False,
+        match="none",
+        as_written=name,
+    )
+
+
+for _cache in (load_weapons, _grammar, resolve, _class_regex):
     lang_registry.on_change(_cache.cache_clear)
 
 
@@ -1067,27 +1369,40 @@ class WeaponsComponent:
             else None
         )
         previous_end = 0
-        for span, mention in details:
+        found: list[tuple[int, int] | None] = []
+        for k, (span, mention) in enumerate(details):
             ref = resolve(mention.key)
             if not ref.known and mention.category is not None:
                 ref = dataclasses.replace(ref, category=mention.category)
             span._.canonical = ref.id
             span._.canonical_name = ref.name
             span._.weapon = ref.as_dict()
-            if mention.conjunction:
-                quantity = None
-            else:
-                quantity = find_quantity(
+            following = details[k + 1][1].outer_start if k + 1 < len(details) else None
+            quantity = None
+            if not mention.conjunction:
+                quantity = find_quantity_span(
                     doc.text,
                     mention.outer_start,
                     mention.end,
                     lang,
                     max_words=self.max_words,
                     left_limit=previous_end,
+                    right_limit=following,
                     sentences=sentences,
                 )
-            span._.quantity = quantity
+            # a count between two mentions written after the first and before the second
+            # (S-400 5套歼-10) counts the second: the number before the noun is the rule
+            earlier = found[-1] if found else None
+            if quantity is not None and earlier is not None and earlier[1] > quantity[1]:
+                details[k - 1][0]._.quantity = None
+                details[k - 1][0]._.quantity_detail = None
+            found.append((quantity[1], quantity[2]) if quantity else None)
+            span._.quantity_detail = quantity[0] if quantity else None
+            span._.quantity = quantity_value(quantity[0]) if quantity else None
             previous_end = mention.end
+        doc._.weapon_classes = [
+            (c.start, c.end, c.class_id) for c in find_weapon_classes(doc.text, self.lang)
+        ]
         if doc._.coverage is None:
             doc._.coverage = []
         doc._.coverage.append(self.name)

@@ -3,13 +3,57 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
+import re
 import tempfile
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
+
+log = logging.getLogger(__name__)
+
+
+#: temporary files of atomic writes: ``.<name>.<8 random chars>.tmp`` (``tempfile.mkstemp``)
+TEMP_NAME = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp$")
+#: a temporary file this old was left by a write that was killed (writes take milliseconds)
+STALE_TEMP_S = 600.0
+_swept: set[Path] = set()
+
+
+def temp_file(folder: Path, name: str) -> tuple[int, str]:
+    """A new temporary file next to ``folder/name``: (descriptor, path)."""
+    return tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
+
+
+def sweep_stale_temps(folder: Path, *, older_than: float = STALE_TEMP_S) -> list[Path]:
+    """Remove temporary files of killed atomic writes in ``folder`` (those older than
+    ``older_than`` seconds). Done once per folder per process; returns what was removed."""
+    key = folder.resolve()
+    if key in _swept:
+        return []
+    _swept.add(key)
+    removed: list[Path] = []
+    cutoff = time.time() - older_than
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        if not TEMP_NAME.match(entry.name):
+            continue
+        try:
+            if entry.is_file(follow_symlinks=False) and entry.stat().st_mtime < cutoff:
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+        except FileNotFoundError:
+            continue  # another process removed it first
+    if removed:
+        log.info("%s: removed %d temporary files left by killed writes", folder, len(removed))
+    return removed
 
 
 def _umask() -> int:
@@ -30,10 +74,12 @@ def atomic_write_bytes(path: Path, data: bytes, *, private: bool = False) -> Non
 
     The file gets the mode any new file of the user gets (0666 less the umask, normally
     0644), as a colleague on a shared server must read outputs and exports; ``private``
-    keeps the temporary file's 0600, for secrets.
+    keeps the temporary file's 0600, for secrets. The first write into a folder also
+    removes stale temporary files that killed writes left there.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    sweep_stale_temps(path.parent)
+    fd, tmp_name = temp_file(path.parent, path.name)
     try:
         if not private:
             os.fchmod(fd, 0o666 & ~_umask())

@@ -30,6 +30,17 @@ EventType = Literal[
     "other",
 ]
 
+# Where an event's date was read: the trigger's own clause or sentence, the previous
+# sentence, an earlier sentence of the paragraph, the headline, or, when the text
+# gives none, the publication date (the event is dated by when it was reported).
+DateBasis = Literal[
+    "clause", "sentence", "previous_sentence", "paragraph", "headline", "reported_by"
+]
+
+# Where a document's publication date was read: the page's metadata, or the text's own
+# header line or dateline.
+PublishedBasis = Literal["metadata", "dateline"]
+
 DatePrecision = Literal[
     "day", "month", "season", "quarter", "year", "decade", "century", "range", "unknown"
 ]
@@ -94,12 +105,13 @@ class Paragraph(_Model):
 
 
 class Cleaning(_Model):
-    method: Literal["trafilatura", "text-filter", "none"] = Field(
+    method: Literal["trafilatura", "text-filter", "tag-strip", "none"] = Field(
         description="How the main text was obtained."
     )
     removed: dict[str, int] = Field(
         default_factory=dict,
-        description="Paragraphs (or footnote markers) removed, counted per reason.",
+        description="Paragraphs (or footnote markers, or stray NUL bytes: nul_bytes) removed, "
+        "counted per reason.",
     )
     encoding: str | None = Field(None, description="Character encoding used to decode the bytes.")
 
@@ -111,6 +123,11 @@ class DocumentRecord(_Record):
     author: str | None = None
     site: str | None = None
     published: dt.date | None = Field(None, description="Publication date, when known.")
+    published_basis: PublishedBasis | None = Field(
+        None,
+        description="Where the publication date was read: the page's metadata (HTML, through "
+        "trafilatura/htmldate) or a header line or dateline of the text. Never the run date.",
+    )
     language: str = Field(description="Main language of the document (ISO 639-1).")
     languages: dict[str, int] = Field(
         default_factory=dict, description="Characters of cleaned text per detected language."
@@ -143,6 +160,31 @@ class Party(_Model):
     )
 
 
+QuantityQualifier = Literal["exact", "approximate", "at_least", "at_most", "range"]
+
+
+class Quantity(_Model):
+    """A number of units as the text states it: exact, approximate, bounded or a range,
+    with the batch it belongs to ("the second batch of 12": value 12, batch 2)."""
+
+    value: int = Field(ge=0, description="The number stated (the low end of a range).")
+    high: int | None = Field(None, ge=0, description="The high end of a range (8-12: 12).")
+    qualifier: QuantityQualifier = Field(
+        "exact",
+        description="exact; approximate ('about 30', 'около 30'); at_least ('more than 20', "
+        "'понад 200', '逾百'); at_most ('up to 30'); range ('8 to 12', value and high).",
+    )
+    batch: int | None = Field(
+        None, ge=1, description="Ordinal of the batch the units belong to, when stated."
+    )
+    text: str | None = Field(None, description="The quantity expression as written.")
+
+    @property
+    def approximate(self) -> bool:
+        """Whether the text states the number other than exactly."""
+        return self.qualifier != "exact"
+
+
 class Mention(_Model):
     document_id: str
     text: str = Field(description="The mention exactly as written: text[start:end].")
@@ -155,6 +197,11 @@ class Mention(_Model):
     )
     recipient: Party | None = Field(
         None, description="Of a weapons system mentioned in an arms event: who receives it."
+    )
+    quantity_detail: Quantity | None = Field(
+        None,
+        description="The quantity as stated (qualifier, range, batch); `quantity` is its value, "
+        "none for a range.",
     )
 
 
@@ -189,11 +236,21 @@ class DateInfo(_Model):
     end: int = Field(ge=0)
     precision: DatePrecision = "unknown"
     anchored: bool = Field(False, description="Relative date resolved against publication date.")
+    basis: DateBasis | None = Field(
+        None,
+        description="For an event's date, where it was read: 'clause' or 'sentence' (the "
+        "trigger's own), 'previous_sentence', 'paragraph', 'headline', or 'reported_by' (the "
+        "publication date, when the text dates the event nowhere; offsets are then 0). "
+        "None on date mentions.",
+    )
 
 
 class EventWeapon(_Model):
     id: str
     quantity: int | None = None
+    quantity_detail: Quantity | None = Field(
+        None, description="The quantity as stated (qualifier, range, batch)."
+    )
     supplier: Party | None = Field(None, description="Who supplies this system, in arms events.")
     recipient: Party | None = Field(None, description="Who receives it, in arms events.")
 
@@ -211,6 +268,27 @@ class Extractor(_Model):
     version: str
 
 
+class ClusterMention(_Model):
+    """One mention of a real-world event: an event record of one document."""
+
+    event_id: str
+    document_id: str
+    start: int = Field(ge=0, description="Sentence offset in the document text.")
+    end: int = Field(ge=0)
+    language: str
+
+
+class EventCluster(_Model):
+    """The real-world event an event record tells, with every record that tells it
+    (one event, many sources, as ACLED and GDELT count them)."""
+
+    id: str = Field(description="cluster:<hash of the member event id that sorts first>.")
+    mentions: list[ClusterMention] = Field(description="Every mention, by document and offset.")
+    num_mentions: int = Field(ge=1, description="Event records in the cluster (GDELT NumMentions).")
+    num_sources: int = Field(ge=1, description="Distinct documents (GDELT NumSources).")
+    languages: list[str] = Field(default_factory=list, description="Languages of the mentions.")
+
+
 class EventRecord(_Record):
     id: str = Field(description="event:<hash of document id, sentence span and type>.")
     type: EventType
@@ -219,12 +297,22 @@ class EventRecord(_Record):
     weapons: list[EventWeapon] = Field(default_factory=list)
     countries: list[str] = Field(default_factory=list, description="ISO 3166 alpha-2 codes.")
     places: list[str] = Field(default_factory=list, description="Places as written or canonical.")
+    weapon_classes: list[str] = Field(
+        default_factory=list,
+        description="Generic weapon classes the sentence names (mortar, vbied, manpads, "
+        "ballistic_missile ...): typed mentions, not weapon records.",
+    )
     trigger: str | None = Field(None, description="Trigger word that typed the event.")
     supplier: Party | None = Field(None, description="Supplying country of an arms event.")
     recipient: Party | None = Field(None, description="Receiving country of an arms event.")
     evidence: Evidence
     confidence: float = Field(ge=0.0, le=1.0)
     extractor: Extractor
+    cluster: EventCluster | None = Field(
+        None,
+        description="The real-world event this record tells, shared with the records of other "
+        "sentences, documents and languages that tell the same one (set by linking).",
+    )
 
 
 DealStatus = Literal["planned", "ordered", "delivering", "delivered", "cancelled"]

@@ -220,3 +220,11 @@ def test_a_class_name_and_its_variant_are_one_deal_named_by_the_variant() -> Non
         [kilo, kilo_class],
     )
     assert len(deals) == 1 and deals[0].designation == "Project 636.1"
+
+
+def test_a_report_date_is_no_order_date() -> None:
+    reported = event("arms_order", "2024-05-01", 6)
+    assert reported.date is not None
+    reported.date.basis = "reported_by"
+    deal = build_deals([reported, event("arms_order", "2009", 6, doc="document:b")], [KILO])
+    assert len(deal) == 1 and deal[0].order_date == "2009"  # the undated report joins

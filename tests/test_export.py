@@ -173,7 +173,8 @@ def test_a_rejected_report_is_no_source_of_the_deal(
 def test_ftm_entities_reload_and_validate(
     reviewed: tuple[Store, dict[str, str]], tmp_path: Path
 ) -> None:
-    from followthemoney import model
+    # an optional extra (osintdesk[ftm]); installed by `make test`
+    model = pytest.importorskip("followthemoney").model
 
     store, ids = reviewed
     export(store, "ftm", tmp_path / "f", accepted_only=False)
@@ -221,3 +222,21 @@ def test_ftm_dates_from_date_values() -> None:
     }
     assert _ftm_dates(Edtf.parse("199X/2001")) == {"endDate": "2001"}
     assert _ftm_vague(Edtf.parse("199X/2001")) and not _ftm_vague(Edtf.parse("2001"))
+
+
+def test_exports_carry_the_cluster_id(tmp_path: Path) -> None:
+    out_dir = tmp_path / "out"
+    ids = build(out_dir, clusters=True)
+    with open_store(out_dir) as store:
+        store.ingest_output(out_dir, "run-1")
+        export(store, "csv", tmp_path / "c", accepted_only=False)
+        export(store, "jsonl", tmp_path / "j", accepted_only=False)
+    rows = {r["id"]: r for r in _csv(tmp_path / "c/events.csv")}
+    # the December 2009 order told in English and in Arabic: one cluster, two sources
+    en, ar = rows[ids["en_order"]], rows[ids["ar_order"]]
+    assert en["cluster_id"].startswith("cluster:") and en["cluster_id"] == ar["cluster_id"]
+    assert en["cluster_sources"] == "2"
+    assert rows[ids["ru_visit"]]["cluster_id"] != en["cluster_id"]
+    lines = (tmp_path / "j/events.jsonl").read_text("utf-8").splitlines()
+    clusters = {r["id"]: r["cluster"]["id"] for r in map(json.loads, lines)}
+    assert clusters[ids["en_order"]] == en["cluster_id"]

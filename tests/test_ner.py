@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from spacy.tokens import Doc
 
@@ -191,14 +193,17 @@ def test_soviet_union_keeps_its_own_code() -> None:
 
 
 @pytest.mark.shared
-def test_wojood_arabic_scores_stay_above_floor() -> None:
+def test_wojood_arabic_scores_stay_above_floor(shared: Path) -> None:
     from pipeline.evaluate.ner import evaluate
 
-    report = evaluate()
+    # with a path: Wojood test only (WikiFANE dev is scored by `osintdesk evaluate ner`)
+    [report] = evaluate(shared / "eval" / "ner" / "ar_wojood_sample" / "test.txt")
     rows = {(r["system"], r["class"]): r for r in report.rows}
     ours, base = rows[("ar pipeline", "PERS")], rows[("gazetteer only (baseline)", "PERS")]
-    assert float(str(ours["f1"])) >= 0.4
-    assert float(str(ours["f1"])) > float(str(base["f1"]))
+    rules = rows[("ar rules only (before the model)", "PERS")]
+    # the trained model measured 0.632 (rules alone 0.517)
+    assert float(str(ours["f1"])) >= 0.61
+    assert float(str(ours["f1"])) > float(str(rules["f1"])) > float(str(base["f1"]))
     assert float(str(rows[("ar pipeline", "GPE/LOC")]["precision"])) >= 0.75
 
 

@@ -96,3 +96,20 @@ def test_arabic_full_stop_after_a_year_is_its_own_token() -> None:
 def test_vietnamese_tokens_are_syllables_with_punctuation_split() -> None:
     doc = get_nlp("vi")("Ông đến Hà Nội.")
     assert [t.text for t in doc] == ["Ông", "đến", "Hà", "Nội", "."]
+
+
+# Numbers and abbreviations end no sentence (issue 10): the text, then its sentences.
+@pytest.mark.parametrize(
+    ("lang", "text", "expected"),
+    [
+        ("zh", "该合同价值3.75亿美元。越南接收了首批战机。", 2),
+        ("uk", "У 2016 р. Україна отримала 4 HIMARS. У 2022–2023 рр. надійшли ще 16.", 2),
+        ("ru", "В 1995–2021 гг. Вьетнам закупил 36 истребителей. В 2016 г. прибыли танки.", 2),
+        ("vi", "Theo TS. Nguyễn Văn An, tr. 5 của báo cáo nói vậy. Việt Nam đã nhận tàu.", 2),
+        ("ar", "تسلمت الجزائر 14 دبابة، وقال الوزير إن الصفقة تمت؛ ثم وصلت الدفعة. هل وصلت؟", 2),
+        # a full stop between digits with a space after it still ends the sentence
+        ("zh", "越南接收了3. 战机已到。", 2),
+    ],
+)
+def test_sentences_respect_numbers_and_abbreviations(lang: str, text: str, expected: int) -> None:
+    assert len(list(get_nlp(lang)(text).sents)) == expected

@@ -76,9 +76,16 @@ def roles(text: str, lang: str, countries: dict[str, str]) -> dict[str, str]:
         ),
         (
             "zh",
-            "韩国向波兰交付了首批K2坦克。",
+            "韩国向波兰出售了首批K2坦克。",
             {"韩国": "KR", "波兰": "PL"},
             {"KR": "supplier", "PL": "recipient"},
+        ),
+        # 交付 is as often passive ("Vietnam's sixth submarine delivered"): no subject
+        (
+            "zh",
+            "越南第六艘基洛级潜艇交付。",
+            {"越南": "VN"},
+            {},
         ),
         (
             "vi",

@@ -132,3 +132,27 @@ def test_ukrainian_samples_give_dated_events_weapons_with_quantities_and_people(
         p["id"] for p in corpus["people"] if any(m["language"] == "uk" for m in p["mentions"])
     }
     assert {"person:oleksii-reznikov", "person:lloyd-austin", "person:olaf-scholz"} <= people
+
+
+def test_treaty_of_1978_is_one_event_with_its_sources(corpus: dict) -> None:
+    treaty = [
+        e
+        for e in corpus["events"]
+        if e["type"] == "agreement_signed" and (e["date"] or {}).get("value") == "1978-11-03"
+    ]
+    assert {e["cluster"]["id"] for e in treaty} == {treaty[0]["cluster"]["id"]}
+    cluster = treaty[0]["cluster"]
+    assert cluster["num_sources"] >= 4
+    assert {"en", "ru", "ar", "zh"} <= set(cluster["languages"])
+
+
+def test_event_clusters_against_the_gold(corpus: dict) -> None:
+    from pipeline.evaluate.clusters import load_gold, score
+    from schemas.records import EventRecord
+
+    events = [EventRecord.model_validate(e) for e in corpus["events"]]
+    files = {doc.id: name for name, doc in corpus["docs"].items()}
+    result = score(load_gold(), events, files)
+    assert result.precision is not None and result.recall is not None
+    assert result.precision.value is not None and result.precision.value >= 0.95
+    assert result.recall.value is not None and result.recall.value >= 0.8

@@ -53,7 +53,9 @@ def test_designators_of_other_producers(text: str, keys: list[str]) -> None:
 
 
 def test_hull_numbers_are_not_air_defence_systems() -> None:
-    assert [m.key for m in find_mentions("the frigate HQ-011 and submarine HQ-183")] == []
+    # they are the ships (the catalogue's `ships:`), never HQ-x air defence systems
+    keys = [m.key for m in find_mentions("the frigate HQ-011 and submarine HQ-183")]
+    assert keys == ["SHIP:Dinh Tien Hoang", "SHIP:Ho Chi Minh City"]
 
 
 def test_a_project_number_with_letters_is_not_read_as_a_year() -> None:

@@ -566,3 +566,18 @@ def test_deal_page_lists_its_reports_and_takes_a_decision(
     assert response.status_code in (302, 303), response.text
     with open_store(out_dir) as store:
         assert review_state(store).records[deal].status == "accepted"
+
+
+def test_timeline_shows_one_event_told_by_two_documents_once(tmp_path: Path) -> None:
+    out_dir = tmp_path / "out"
+    ids = build(out_dir, clusters=True)
+    app = create_app(out_dir, bind_host="127.0.0.1", port=8765)
+    with TestClient(app, base_url=BASE) as client:
+        client.get("/")
+        # the December 2009 order, told in English and in Arabic: one real-world event
+        for key in ("en_order", "ar_order", "ru_visit"):
+            _post(client, f"/record/{ids[key]}/decide", action="accept", base_version="0")
+        html = client.get("/timeline").text
+    assert html.count("<circle") == 2
+    assert "(2 sources)" in html
+    assert '<td class="sources">2</td>' in html and '<td class="sources">1</td>' in html

@@ -12,14 +12,31 @@ LEFT, RIGHT, TOP, ROW_H = 190, 880, 30, 40
 STEPS = (1, 2, 5, 10, 20, 50, 100)
 
 
-def _points(state: Reviewed) -> list[tuple[float, ReviewedRecord]]:
-    """Accepted, dated events at the middle of their date value (a fractional year)."""
-    points = [
-        (rec.date.position(), rec)
-        for rec in state.survivors("event")
-        if rec.status == "accepted" and rec.date is not None
-    ]
-    return sorted(points, key=lambda item: (item[0], item[1].id))
+def _cluster_id(rec: ReviewedRecord) -> str:
+    cluster = rec.data.get("cluster") or {}
+    return str(cluster.get("id") or rec.id)
+
+
+def _points(state: Reviewed) -> tuple[list[tuple[float, ReviewedRecord]], dict[str, int]]:
+    """Accepted, dated events at the middle of their date value (a fractional year), one
+    per real-world event (cluster): its earliest-placed accepted mention; and per shown
+    record, the number of documents its cluster has."""
+    points = sorted(
+        (
+            (rec.date.position(), rec)
+            for rec in state.survivors("event")
+            if rec.status == "accepted" and rec.date is not None
+        ),
+        key=lambda item: (item[0], item[1].id),
+    )
+    shown: dict[str, tuple[float, ReviewedRecord]] = {}
+    for pos, rec in points:
+        shown.setdefault(_cluster_id(rec), (pos, rec))
+    sources = {
+        rec.id: int((rec.data.get("cluster") or {}).get("num_sources") or 1)
+        for _, rec in shown.values()
+    }
+    return list(shown.values()), sources
 
 
 def _axis(points: list[tuple[float, ReviewedRecord]]) -> tuple[int, int, int]:
@@ -34,6 +51,7 @@ def _dots(
     points: list[tuple[float, ReviewedRecord]],
     x: Callable[[float], float],
     row_y: dict[str, float],
+    sources: dict[str, int],
 ) -> list[dict[str, Any]]:
     stacked: dict[tuple[str, float], int] = {}
     dots: list[dict[str, Any]] = []
@@ -49,15 +67,17 @@ def _dots(
                 "y": row_y[rec.data["type"]] + offset,
                 "id": rec.id,
                 "type": rec.data["type"],
-                "label": f"{rec.data['date']['value']}: {rec.data['evidence']['sentence']}",
+                "label": f"{rec.data['date']['value']}: {rec.data['evidence']['sentence']}"
+                + (f" ({sources[rec.id]} sources)" if sources.get(rec.id, 1) > 1 else ""),
             }
         )
     return dots
 
 
 def timeline(state: Reviewed) -> dict[str, Any]:
-    """Lanes per event type, year ticks and one dot per accepted, dated event."""
-    points = _points(state)
+    """Lanes per event type, year ticks and one dot per accepted, dated real-world
+    event (an event told by several documents is shown once, with its count of sources)."""
+    points, sources = _points(state)
     types = [t for t in EVENT_TYPES if any(r.data["type"] == t for _, r in points)]
     width = RIGHT + 30
     height = TOP + ROW_H * max(len(types), 1) + 40
@@ -75,9 +95,10 @@ def timeline(state: Reviewed) -> dict[str, Any]:
         "height": height,
         "rows": [{"type": t, "y": y, "label_y": y + 4} for t, y in row_y.items()],
         "ticks": [{"x": x(year), "label": str(year)} for year in range(first, last + 1, step)],
-        "dots": _dots(points, x, row_y),
+        "dots": _dots(points, x, row_y, sources),
         "axis_y": TOP + ROW_H * len(types) + 10,
         "left": LEFT,
         "right": RIGHT,
         "events": [rec for _, rec in points],
+        "sources": sources,
     }

@@ -32,8 +32,8 @@ import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from pipeline import ner_rules, people
-from pipeline.evaluate import Report, eval_path
+from pipeline import ner_model, ner_rules, people
+from pipeline.evaluate import Report, eval_path, shared_dir
 from pipeline.nlp import get_nlp
 
 CLASSES: dict[str, tuple[set[str], set[str]]] = {
@@ -72,16 +72,24 @@ def _class_of(wojood_type: str) -> str | None:
 
 
 def _gold_spans(tags: list[list[str]]) -> set[Span3]:
-    """Spans of every nesting level; the n-th tag of a type on a token is level n."""
+    """Scored spans of every nesting level (Wojood types mapped to our classes)."""
+    return {
+        (start, end, cls)
+        for start, end, kind in typed_spans(tags)
+        if (cls := _class_of(kind)) is not None
+    }
+
+
+def typed_spans(tags: list[list[str]]) -> set[Span3]:
+    """Spans of every nesting level with their Wojood type; the n-th tag of a type on a
+    token is level n."""
     spans: set[Span3] = set()
     open_at: dict[tuple[str, int], int] = {}  # (type, level) -> start token
 
     def close(kind: str, from_level: int, end: int) -> None:
         for (k, level), start in list(open_at.items()):
             if k == kind and level >= from_level:
-                cls = _class_of(kind)
-                if cls is not None:
-                    spans.add((start, end, cls))
+                spans.add((start, end, kind))
                 del open_at[(k, level)]
 
     for i, token_tags in enumerate(tags):
@@ -172,19 +180,34 @@ def _scores(gold: list[set[Span3]], pred: list[set[Span3]], cls: str) -> dict[st
     }
 
 
-def evaluate(
-    path: Path | None = None,
-    systems: dict[str, Callable[[], Language]] | None = None,
-) -> Report:
-    """Span-level P/R/F1 per class for our Arabic pipeline and the gazetteer baseline."""
-    target = eval_path("ner", "ar_wojood_sample", "test.txt", path=path)
-    sentences = read_wojood(target)
-    systems = systems or {
+def rules_pipeline() -> Language:
+    """The Arabic pipeline without its trained model: the rules and reference data alone
+    (osintdesk's Arabic NER before the model)."""
+    from pipeline.nlp import build_nlp
+
+    nlp = build_nlp("ar")
+    if ner_model.MODEL_COMPONENT in nlp.pipe_names:
+        nlp.remove_pipe(ner_model.MODEL_COMPONENT)
+    return nlp
+
+
+def default_systems() -> dict[str, Callable[[], Language]]:
+    return {
         "gazetteer only (baseline)": gazetteer_pipeline,
+        "ar rules only (before the model)": rules_pipeline,
         "ar pipeline": lambda: get_nlp("ar"),
     }
+
+
+def score(
+    title: str,
+    sentences: list[Sentence],
+    systems: dict[str, Callable[[], Language]],
+    classes: list[str] | None = None,
+) -> Report:
+    """One table: P/R/F1 per system and class over ``sentences``."""
     report = Report(
-        title=f"Arabic NER on Wojood sample ({target.name}, {len(sentences)} sentences)",
+        title=title,
         columns=[
             "system",
             "class",
@@ -202,16 +225,70 @@ def evaluate(
         nlp = build()
         docs = nlp.pipe(s.text for s in sentences)
         pred = [predicted_spans(s, d) for s, d in zip(sentences, docs, strict=True)]
-        for cls in CLASSES:
+        for cls in classes or list(CLASSES):
             row = _scores(gold, pred, cls)
             report.rows.append({"system": system, "class": cls, **row})
+    return report
+
+
+# our training labels → the Wojood types the scorer maps to classes
+_FROM_OURS = {"PERSON": "PERS", "ORG": "ORG", "GPE": "GPE", "LOC": "LOC"}
+
+
+def read_wikifane_dev(path: Path, glued: bool) -> list[Sentence]:
+    """WikiFANE dev sentences scored like Wojood (PER Group, VEH, WEA, PRO are not
+    entities; GPE, LOC and FAC are GPE/LOC); ``glued``: split clitics glued back."""
+    from pipeline.training import desegment, read_wikifane, training_spec
+
+    spec = training_spec("ar")
+    out: list[Sentence] = []
+    for words, tags in read_wikifane(path, spec.corpora["wikifane"]):
+        if glued:
+            words, tags = desegment(words, tags, spec.desegment)
+        nested = [[t[:2] + _FROM_OURS[t[2:]]] if t != "O" else ["O"] for t in tags]
+        out.append(Sentence(words, nested, _gold_spans(nested)))
+    return out
+
+
+def evaluate(
+    path: Path | None = None,
+    systems: dict[str, Callable[[], Language]] | None = None,
+) -> list[Report]:
+    """Span-level P/R/F1 per class for our Arabic pipeline, without its model, and the
+    gazetteer baseline: on the Wojood sample's test split and, when the training data is
+    beside the checkout, on WikiFANE Gold's dev split (as given and with clitics glued)."""
+    target = eval_path("ner", "ar_wojood_sample", "test.txt", path=path)
+    sentences = read_wojood(target)
+    systems = systems or default_systems()
+    report = score(
+        f"Arabic NER on Wojood sample ({target.name}, {len(sentences)} sentences)",
+        sentences,
+        systems,
+    )
     report.notes = [
         "Exact match on gold token spans; a predicted span is widened to the gold tokens it "
         "touches (gold tokens keep clitics). Gold spans at every nesting level count; "
         "Wojood GPE+LOC+FAC are scored against our GPE+LOC.",
         "overlap_precision: share of predictions that overlap a gold span of the same class.",
         "Wojood tags some country names as ORG and includes dialect and archival captions; "
-        "our Arabic NER is rules + reference data (no statistical model), DATE comes from "
-        "the dates component when installed.",
+        "the Arabic model never saw test.txt (trained on WikiFANE train and Wojood train); "
+        "DATE comes from the dates component.",
     ]
-    return report
+    reports = [report]
+    dev = shared_dir() / "train" / "ar_wikifane_gold" / "dev.tsv"
+    if path is None and dev.is_file():
+        for glued, how in ((False, "as given: clitics split"), (True, "clitics glued back")):
+            dev_sentences = read_wikifane_dev(dev, glued)
+            dev_report = score(
+                f"Arabic NER on WikiFANE Gold dev ({how}, {len(dev_sentences)} sentences)",
+                dev_sentences,
+                systems,
+                ["PERS", "ORG", "GPE/LOC"],
+            )
+            dev_report.notes = [
+                "WikiFANE dev = the last 10% of sentences, never trained on (used to pick "
+                "the best checkpoint). Text is ANERcorp-style (alefs normalised); PER "
+                "Group (nationalities), vehicles, weapons and products are not entities.",
+            ]
+            reports.append(dev_report)
+    return reports

@@ -16,6 +16,7 @@ EVALUATORS = {
     "ner": "ner",
     "gold": "gold",
     "heldout": "heldout",
+    "clusters": "clusters",
 }
 
 

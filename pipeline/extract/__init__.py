@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from collections.abc import Callable, Sequence
 
 from spacy.language import Language
@@ -40,7 +41,15 @@ from spacy.tokens import Doc, Span
 from pipeline import extensions as _extensions
 from pipeline.config import ExtractOptions
 from pipeline.errors import ConfigError, ExtractError
-from pipeline.extract.events import DATE_SCORE, event_confidence, sentence_events, unique
+from pipeline.extract.classes import add_weapon_classes, class_mentions
+from pipeline.extract.events import (
+    DATE_SCORE,
+    DateContext,
+    event_confidence,
+    sentence_dates,
+    sentence_events,
+    unique,
+)
 from pipeline.extract.matcher import TriggerMatch, find_triggers
 from pipeline.extract.parties import add_parties
 from pipeline.extract.records import (
@@ -60,7 +69,7 @@ from pipeline.extract.triggers import (
     TriggerLexicon,
     load_lexicon,
 )
-from schemas.records import Extractor, Paragraph
+from schemas.records import DateInfo, Extractor, Paragraph
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +77,7 @@ _extensions.register_extensions()
 
 __all__ = [
     "DATE_SCORE",
+    "DateContext",
     "DocPart",
     "DocumentExtraction",
     "EventTypeLexicon",
@@ -89,6 +99,7 @@ __all__ = [
 ]
 
 _SENTENCIZER: Sentencizer | None = None
+_FULL_STOP = re.compile(r"[.。!！?？؟][\"'»”)\]]*$")
 
 
 def sentences(doc: Doc) -> list[Span]:
@@ -137,14 +148,48 @@ def extract_parts(
 ) -> DocumentExtraction:
     """Mentions, dates and events from already processed paragraphs."""
     result = DocumentExtraction(document_id=doc_id, coverage=dict(coverage or {}))
-    for part in parts:
+    headline = _headline_dates(parts, options)
+    for index, part in enumerate(parts):
         _add_mentions(result, part)
+        published = part.doc._.published
+        earlier: list[DateInfo] = []
+        previous: list[DateInfo] = []
         for sent in sentences(part.doc):
-            result.events.extend(
-                sentence_events(sent, part, doc_id=doc_id, extractor=extractor, options=options)
+            context = DateContext(
+                previous=tuple(previous),
+                paragraph=tuple(earlier),
+                headline=headline if index else (),
+                published=published if isinstance(published, dt.date) else None,
             )
+            result.events.extend(
+                sentence_events(
+                    sent,
+                    part,
+                    doc_id=doc_id,
+                    extractor=extractor,
+                    options=options,
+                    context=context,
+                )
+            )
+            earlier.extend(previous)
+            previous = sentence_dates(sent, part)
     add_parties(result, parts)
+    result.weapon_classes = class_mentions(parts, doc_id)
+    add_weapon_classes(result.events, result.weapon_classes)
     return result
+
+
+def _headline_dates(parts: Sequence[DocPart], options: ExtractOptions) -> tuple[DateInfo, ...]:
+    """The dated spans of the document's headline: its first paragraph, when that is
+    one short sentence (at most ``options.headline_max_chars``) without a full stop."""
+    if not parts:
+        return ()
+    first = parts[0]
+    sents = sentences(first.doc)
+    text = first.doc.text.strip()
+    if len(sents) != 1 or len(text) > options.headline_max_chars or _FULL_STOP.search(text):
+        return ()
+    return tuple(sentence_dates(sents[0], first))
 
 
 PipelineGetter = Callable[[str], Language]
@@ -179,6 +224,31 @@ def _pipeline(
         return None
 
 
+_CHUNK_BREAKS = (
+    re.compile(r"\n"),
+    re.compile(r"[.!?;。！？；؟۔]['\"»”)\]]*\s"),
+    re.compile(r"\s"),
+)
+
+
+def chunks(start: int, end: int, text: str, limit: int) -> list[tuple[int, int]]:
+    """``text[start:end]`` cut into spans of at most ``limit`` characters: at a line break,
+    else after a sentence end, else at a space, else hard (a paragraph longer than the
+    pipeline's ``max_length`` is processed in pieces, each keeping its document offset)."""
+    spans: list[tuple[int, int]] = []
+    while end - start > limit:
+        cut = start + limit
+        for pattern in _CHUNK_BREAKS:
+            found = [m.end() for m in pattern.finditer(text, start + limit // 2, cut)]
+            if found:
+                cut = found[-1]
+                break
+        spans.append((start, cut))
+        start = cut
+    spans.append((start, end))
+    return spans
+
+
 def _process(
     doc_id: str,
     text: str,
@@ -186,22 +256,27 @@ def _process(
     group: Sequence[Paragraph],
     nlp: Language,
     published: dt.date | None,
-) -> list[Doc]:
-    """The paragraphs of one language, piped through its pipeline together."""
+) -> list[tuple[int, Doc]]:
+    """The paragraphs of one language, piped through its pipeline together, with the
+    document offset of each Doc (a paragraph over ``nlp.max_length`` gives several)."""
+    offsets: list[int] = []
     docs = []
     for para in group:
         if para.end > len(text) or para.start > para.end:
             raise ExtractError(doc_id, f"paragraph {para.start}-{para.end} outside the text")
-        try:
-            doc = nlp.make_doc(text[para.start : para.end])
-        except ValueError as exc:
-            raise ExtractError(doc_id, f"{lang} tokenizer failed: {exc}") from exc
-        doc._.published = published
-        docs.append(doc)
+        for start, end in chunks(para.start, para.end, text, nlp.max_length):
+            try:
+                doc = nlp.make_doc(text[start:end])
+            except ValueError as exc:
+                raise ExtractError(doc_id, f"{lang} tokenizer failed: {exc}") from exc
+            doc._.published = published
+            docs.append(doc)
+            offsets.append(start)
     try:
-        return list(nlp.pipe(docs))
+        done = list(nlp.pipe(docs))
     except ValueError as exc:
         raise ExtractError(doc_id, f"{lang} pipeline failed: {exc}") from exc
+    return list(zip(offsets, done, strict=True))
 
 
 def extract_document(
@@ -213,13 +288,15 @@ def extract_document(
     options: ExtractOptions,
     extractor: Extractor,
     get_pipeline: PipelineGetter | None = None,
+    dateline: tuple[int, int] | None = None,
 ) -> DocumentExtraction:
     """Run each paragraph through its language's pipeline and extract records.
 
     Consecutive paragraphs of one language are piped together. Languages
     outside ``options.languages`` or without a pipeline are listed in the
-    coverage with no components. Raises :class:`ExtractError` when a pipeline
-    fails on the document.
+    coverage with no components. ``dateline`` (document offsets) is the date that
+    states the publication: it dates no event. Raises :class:`ExtractError` when a
+    pipeline fails on the document.
     """
     getter = get_pipeline or _default_getter(options)
     coverage: dict[str, list[str]] = {}
@@ -232,9 +309,10 @@ def extract_document(
         if nlp is None:
             coverage.setdefault(lang, [])
             continue
-        processed = _process(doc_id, text, lang, group, nlp, published)
-        for para, doc in zip(group, processed, strict=True):
-            parts.append(DocPart(doc=doc, offset=para.start, language=lang))
+        for offset, doc in _process(doc_id, text, lang, group, nlp, published):
+            inside = dateline is not None and offset <= dateline[0] < offset + len(doc.text)
+            skip = dateline if inside else None
+            parts.append(DocPart(doc=doc, offset=offset, language=lang, skip=skip))
             # components note themselves in Doc._.coverage; none noted means no model
             ran = doc._.coverage if isinstance(doc._.coverage, list) else []
             coverage[lang] = unique([*coverage.get(lang, []), *(str(c) for c in ran)])

@@ -5,10 +5,16 @@ between count as distance); the best-ranked pair is the event, and a second pair
 that clearly tells another event ("based there from 1979 ... left in 2002") is a
 second one. People, weapons systems, countries and places of the sentence are the
 event's participants; the confidence formula is in :mod:`pipeline.extract`.
+
+A sentence without a date of its own still makes one event when a trigger of an
+``undated`` type (arms orders and deliveries) has its required labels there ("the
+sale of six Varshavyanka-class submarines"): its date is the governing one of the
+:class:`DateContext`, and ``date.basis`` says where it was read.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -16,7 +22,7 @@ from dataclasses import dataclass, replace
 from spacy.tokens import Span
 
 from pipeline.config import ExtractOptions
-from pipeline.extract.matcher import TriggerMatch, clause_words, find_triggers
+from pipeline.extract.matcher import TriggerMatch, clause_words, find_triggers, is_comparison
 from pipeline.extract.records import (
     DocPart,
     WeaponMention,
@@ -26,7 +32,15 @@ from pipeline.extract.records import (
 )
 from pipeline.extract.triggers import TriggerLexicon, load_lexicon
 from pipeline.ids import hash_id
-from schemas.records import DateInfo, EventRecord, EventWeapon, Evidence, Extractor
+from schemas.records import (
+    DateBasis,
+    DateInfo,
+    EventRecord,
+    EventWeapon,
+    Evidence,
+    Extractor,
+    Quantity,
+)
 
 _COUNTRY_CODE = re.compile(r"^[A-Z]{2}$")
 
@@ -43,11 +57,51 @@ DATE_SCORE: dict[str, float] = {
 }
 
 
+# a date read outside the sentence is weaker evidence of the event's date
+_CONTEXT_DATE_FACTOR = 0.8
+
+
+@dataclass(frozen=True)
+class DateContext:
+    """The dates that govern a sentence which has none of its own, nearest first.
+
+    ``previous``: the dated spans of the previous sentence of the paragraph;
+    ``paragraph``: those of its earlier sentences; ``headline``: those of the
+    document's headline; ``published``: the publication date, the last resort.
+    """
+
+    previous: tuple[DateInfo, ...] = ()
+    paragraph: tuple[DateInfo, ...] = ()
+    headline: tuple[DateInfo, ...] = ()
+    published: dt.date | None = None
+
+    def governing(self) -> DateInfo | None:
+        """The governing date with its basis, or None when the text and its metadata
+        give none."""
+        levels: tuple[tuple[DateBasis, tuple[DateInfo, ...]], ...] = (
+            ("previous_sentence", self.previous),
+            ("paragraph", self.paragraph),
+            ("headline", self.headline),
+        )
+        for basis, dates in levels:
+            valued = [d for d in dates if d.value is not None]
+            if valued:
+                return valued[-1].model_copy(update={"basis": basis})
+        if self.published is not None:
+            value = self.published.isoformat()
+            return DateInfo(
+                text=value, value=value, start=0, end=0, precision="day", basis="reported_by"
+            )
+        return None
+
+
 @dataclass(frozen=True)
 class _Candidate:
     trigger: TriggerMatch
-    date: DateInfo
+    date: DateInfo | None
     distance: int
+    # an arms trigger in the clause of a weapons system it needs (no clause mark between)
+    governs: bool = True
 
 
 @dataclass(frozen=True)
@@ -98,13 +152,34 @@ def _nearest_date(
         marks = sum(ch in lexicon.clause_marks for ch in between)
         if words is not None and between:
             marks += len(words.findall(between))
-        scored.append((gap + lexicon.clause_penalty * marks, d.start, d))
-    distance, _, best = min(scored, key=lambda item: (item[0], item[1]))
-    return best, distance
+        scored.append((gap + lexicon.clause_penalty * marks, d.start, marks, d))
+    distance, _, marks, best = min(scored, key=lambda item: (item[0], item[1]))
+    basis: DateBasis = "sentence" if marks else "clause"
+    return best.model_copy(update={"basis": basis}), distance
 
 
-def _rank(c: _Candidate) -> tuple[float, int, int, int]:
-    return (c.trigger.weight, c.trigger.priority, -c.distance, -c.trigger.start)
+def _rank(c: _Candidate) -> tuple[float, bool, int, int, int]:
+    return (c.trigger.weight, c.governs, c.trigger.priority, -c.distance, -c.trigger.start)
+
+
+def _governs(
+    trigger: TriggerMatch, ents: Sequence[Span], text: str, base: int, part: DocPart
+) -> bool:
+    """Whether a trigger that needs a weapons system has one in its own clause: no clause
+    mark between them ("تسلّمت ... دبابات تي-90 إس، لتضيف ... صفقات السلاح": the receipt
+    governs the tanks, the deals of the next clause do not)."""
+    if "WEAPON" not in trigger.requires:
+        return True
+    marks = load_lexicon().clause_marks
+    for e in ents:
+        if e.label_ != "WEAPON":
+            continue
+        w_start, w_end = part.offset + e.start_char, part.offset + e.end_char
+        lo, hi = (trigger.end, w_start) if w_start >= trigger.end else (w_end, trigger.start)
+        between = text[max(lo - base, 0) : max(hi - base, 0)]
+        if not any(ch in marks for ch in between):
+            return True
+    return False
 
 
 def _clearly_another(
@@ -122,6 +197,8 @@ def _clearly_another(
     a, b = first.trigger, other.trigger
     if a.start < b.end and b.start < a.end:
         return False
+    if first.date is None or other.date is None:
+        return False
     if a.type == b.type:
         # the same kind of action at two dates ("based there from 1979 ... left in 2002")
         return (
@@ -138,10 +215,17 @@ def _clearly_another(
     return True
 
 
-def event_confidence(weight: float, date: DateInfo, *, actors: int, has_object: bool) -> float:
+def event_confidence(
+    weight: float, date: DateInfo | None, *, actors: int, has_object: bool
+) -> float:
     """The documented confidence formula (see :mod:`pipeline.extract`)."""
-    date_score = DATE_SCORE.get(date.precision, DATE_SCORE["unknown"])
-    if date.anchored:
+    if date is None or date.basis == "reported_by":
+        date_score = DATE_SCORE["unknown"]
+    else:
+        date_score = DATE_SCORE.get(date.precision, DATE_SCORE["unknown"])
+        if date.basis not in (None, "clause", "sentence"):
+            date_score *= _CONTEXT_DATE_FACTOR
+    if date is not None and date.anchored:
         date_score *= 0.9
     entity_score = (0.5 if actors else 0.0) + (0.5 if has_object else 0.0)
     return round(min(1.0, 0.5 * weight + 0.3 * date_score + 0.2 * entity_score), 3)
@@ -154,23 +238,41 @@ def unique(items: Iterable[str]) -> list[str]:
 
 def _event_weapons(weapons: Sequence[WeaponMention]) -> list[EventWeapon]:
     """One entry per (system, quantity); a quantity-less entry only if none has one."""
-    pairs = dict.fromkeys((w.id, w.mention.quantity) for w in weapons)
-    counted = {wid for wid, qty in pairs if qty is not None}
+    pairs: dict[tuple[str, int | None], Quantity | None] = {}
+    for w in weapons:
+        key = (w.id, w.mention.quantity)
+        if pairs.get(key) is None:
+            pairs[key] = w.mention.quantity_detail
+    counted = {wid for (wid, qty), detail in pairs.items() if qty is not None or detail}
     return [
-        EventWeapon(id=wid, quantity=qty)
-        for wid, qty in pairs
-        if qty is not None or wid not in counted
+        EventWeapon(id=wid, quantity=qty, quantity_detail=detail)
+        for (wid, qty), detail in pairs.items()
+        if qty is not None or detail is not None or wid not in counted
     ]
 
 
+def sentence_dates(sent: Span, part: DocPart) -> list[DateInfo]:
+    """The sentence's dated DATE spans, in document offsets (a later sentence's context)."""
+    return _dated([e for e in sent.doc.ents if e.start >= sent.start and e.end <= sent.end], part)
+
+
 def _dated(ents: Sequence[Span], part: DocPart) -> list[DateInfo]:
-    """The sentence's DATE spans that carry a value or were anchored."""
+    """The sentence's DATE spans that carry a value or were anchored, less the
+    document's dateline and points of comparison ("10 % of the 1989 level")."""
+    skip = part.skip
+    text = part.doc.text
     return [
         d
         for e in ents
         if e.label_ == "DATE"
         and (d := date_info(e, part.offset)) is not None
         and (d.value is not None or d.anchored)
+        and (skip is None or not (d.start < skip[1] and skip[0] < d.end))
+        and not is_comparison(
+            text[max(0, e.start_char - 40) : e.start_char],
+            text[e.end_char : e.end_char + 40],
+            part.language,
+        )
     ]
 
 
@@ -188,8 +290,24 @@ def _candidates(
     candidates = []
     for trig in triggers:
         date, distance = _nearest_date(trig, dates, text, start, part.language, lexicon)
-        candidates.append(_Candidate(trig, date, distance))
+        governs = _governs(trig, ents, text, start, part)
+        candidates.append(_Candidate(trig, date, distance, governs))
     return candidates
+
+
+def _undated_candidates(
+    text: str, start: int, ents: Sequence[Span], part: DocPart, context: DateContext
+) -> list[_Candidate]:
+    """The triggers of ``undated`` types whose required labels the sentence has,
+    each with the context's governing date."""
+    labels = {e.label_ for e in ents}
+    governing = context.governing()
+    found = [
+        replace(t, start=t.start + start, end=t.end + start)
+        for t in find_triggers(text, part.language)
+        if t.undated and t.requires <= labels
+    ]
+    return [_Candidate(t, governing, 0, _governs(t, ents, text, start, part)) for t in found]
 
 
 def _choose(candidates: Sequence[_Candidate]) -> list[_Candidate]:
@@ -245,7 +363,8 @@ def _records(
         if confidence < options.min_event_confidence:
             continue
         # a second event of the same type in one sentence: its date tells it apart
-        apart = [cand.date.value or ""] if cand.trigger.type in types_seen else []
+        value = cand.date.value if cand.date is not None else None
+        apart = [value or ""] if cand.trigger.type in types_seen else []
         events.append(
             EventRecord(
                 id=hash_id(
@@ -279,8 +398,14 @@ def sentence_events(
     doc_id: str,
     extractor: Extractor,
     options: ExtractOptions,
+    context: DateContext | None = None,
 ) -> list[EventRecord]:
-    """Zero, one or (when clearly two) two events from one sentence."""
+    """Zero, one or (when clearly two) two events from one sentence.
+
+    With a ``context``, a sentence without a date of its own gives one event of an
+    ``undated`` type (an arms order or delivery with its weapons system), dated by
+    the context's governing date.
+    """
     text = sent.text
     lead = len(text) - len(text.lstrip())
     text = text.strip()
@@ -289,9 +414,12 @@ def sentence_events(
     start = part.offset + sent.start_char + lead
     ents = [e for e in sent.doc.ents if e.start >= sent.start and e.end <= sent.end]
     dates = _dated(ents, part)
-    if not dates:
+    if dates:
+        candidates = _candidates(text, start, ents, dates, part)
+    elif context is not None:
+        candidates = _undated_candidates(text, start, ents, part, context)
+    else:
         return []
-    candidates = _candidates(text, start, ents, dates, part)
     if not candidates:
         return []
     evidence = Evidence(
@@ -301,6 +429,6 @@ def sentence_events(
         end=start + len(text),
         language=part.language,
     )
-    return _records(
-        _choose(candidates), _participants(ents, part, doc_id), evidence, extractor, options
-    )
+    # a sentence dated from outside tells one event
+    chosen = _choose(candidates) if dates else [max(candidates, key=_rank)]
+    return _records(chosen, _participants(ents, part, doc_id), evidence, extractor, options)

@@ -25,6 +25,7 @@ class _CompiledTrigger:
     priority: int
     requires: frozenset[str]
     subsumes: frozenset[str]
+    undated: bool
     pattern: re.Pattern[str]
 
 
@@ -38,6 +39,7 @@ class TriggerMatch:
     priority: int
     requires: frozenset[str]
     subsumes: frozenset[str]
+    undated: bool
     start: int
     end: int
 
@@ -83,6 +85,7 @@ def _compiled(lang: str) -> tuple[tuple[_CompiledTrigger, ...], tuple[re.Pattern
                     priority=type_spec.priority,
                     requires=frozenset(type_spec.requires),
                     subsumes=frozenset(type_spec.subsumes),
+                    undated=type_spec.undated,
                     pattern=_compile(text, spec),
                 )
             )
@@ -97,6 +100,26 @@ def clause_words(lang: str) -> re.Pattern[str] | None:
     if spec is None or not spec.clause_words:
         return None
     return re.compile("|".join(_compile(w, spec).pattern for w in spec.clause_words), re.I)
+
+
+@lru_cache(maxsize=32)
+def _comparison(lang: str) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None]:
+    spec = load_lexicon().languages.get(lang)
+    if spec is None:
+        return None, None
+    before = "|".join(_compile(w, spec).pattern for w in spec.comparison_before)
+    after = "|".join(_compile(w, spec).pattern for w in spec.comparison_after)
+    return (
+        re.compile(f"(?:{before})\\s*$", re.IGNORECASE) if before else None,
+        re.compile(f"^\\s*(?:{after})", re.IGNORECASE) if after else None,
+    )
+
+
+def is_comparison(before: str, after: str, lang: str) -> bool:
+    """Whether the text around a date makes it a point of comparison ("the 1989 level"):
+    ``before`` ends where the date starts, ``after`` starts where it ends."""
+    head, tail = _comparison(lang)
+    return bool((head and head.search(before)) or (tail and tail.search(after)))
 
 
 def _nfc_with_offsets(text: str) -> tuple[str, list[int]]:
@@ -139,6 +162,7 @@ def find_triggers(text: str, lang: str) -> list[TriggerMatch]:
                     priority=trig.priority,
                     requires=trig.requires,
                     subsumes=trig.subsumes,
+                    undated=trig.undated,
                     start=start,
                     end=end,
                 )
@@ -147,5 +171,5 @@ def find_triggers(text: str, lang: str) -> list[TriggerMatch]:
     return found
 
 
-for _cached in (_compiled, clause_words):
+for _cached in (_compiled, clause_words, _comparison):
     lang_registry.on_change(_cached.cache_clear)

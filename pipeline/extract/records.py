@@ -16,7 +16,14 @@ from spacy.tokens import Doc, Span
 
 from pipeline.ids import slug
 from pipeline.people import person_key
-from schemas.records import DateInfo, DatePrecision, EventRecord, Mention, WeaponCategory
+from schemas.records import (
+    DateInfo,
+    DatePrecision,
+    EventRecord,
+    Mention,
+    Quantity,
+    WeaponCategory,
+)
 
 _WEAPON_CATEGORIES: tuple[str, ...] = get_args(WeaponCategory)
 _PRECISIONS: tuple[str, ...] = get_args(DatePrecision)
@@ -56,6 +63,16 @@ class WeaponMention(BaseModel):
     known: bool = False
 
 
+class ClassMention(BaseModel):
+    """A generic weapon class named in a document (a mortar, a VBIED): never a weapon
+    record; events carry its id (see :mod:`pipeline.extract.classes`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    class_id: str = Field(description="Id from pipeline/data/weapons.yaml weapon_classes.")
+    mention: Mention
+
+
 class DocumentExtraction(BaseModel):
     """Everything extracted from one document, in document offsets."""
 
@@ -67,6 +84,9 @@ class DocumentExtraction(BaseModel):
     dates: list[DateInfo] = Field(default_factory=list)
     events: list[EventRecord] = Field(default_factory=list)
     coverage: dict[str, list[str]] = Field(default_factory=dict)
+    weapon_classes: list[ClassMention] = Field(
+        default_factory=list, description="Generic weapon classes named (not weapon records)."
+    )
 
 
 @dataclass(frozen=True)
@@ -76,6 +96,8 @@ class DocPart:
     doc: Doc
     offset: int
     language: str
+    # document offsets of a date that dates no event (the document's dateline)
+    skip: tuple[int, int] | None = None
 
 
 def date_info(span: Span, offset: int) -> DateInfo | None:
@@ -97,7 +119,13 @@ def date_info(span: Span, offset: int) -> DateInfo | None:
     )
 
 
-def _mention(span: Span, part: DocPart, doc_id: str, quantity: int | None = None) -> Mention:
+def _mention(
+    span: Span,
+    part: DocPart,
+    doc_id: str,
+    quantity: int | None = None,
+    detail: Quantity | None = None,
+) -> Mention:
     return Mention(
         document_id=doc_id,
         text=span.text,
@@ -105,6 +133,7 @@ def _mention(span: Span, part: DocPart, doc_id: str, quantity: int | None = None
         end=part.offset + span.end_char,
         language=part.language,
         quantity=quantity,
+        quantity_detail=detail,
     )
 
 
@@ -129,6 +158,11 @@ def _quantity(span: Span) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+def _quantity_detail(span: Span) -> Quantity | None:
+    value = span._.quantity_detail
+    return value if isinstance(value, Quantity) else None
+
+
 def weapon_mention(span: Span, part: DocPart, doc_id: str) -> WeaponMention | None:
     """A WEAPON span as a mention; None when its designation gives no id."""
     info = span._.weapon if isinstance(span._.weapon, dict) else {}
@@ -140,7 +174,7 @@ def weapon_mention(span: Span, part: DocPart, doc_id: str) -> WeaponMention | No
     category = info.get("category") or "other"
     return WeaponMention(
         id=wid,
-        mention=_mention(span, part, doc_id, _quantity(span)),
+        mention=_mention(span, part, doc_id, _quantity(span), _quantity_detail(span)),
         name=name,
         category=category if category in _WEAPON_CATEGORIES else "other",
         family=info.get("family"),

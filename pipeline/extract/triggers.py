@@ -31,6 +31,10 @@ class LanguageLexicon(BaseModel):
     marks: str = ""
     exclude: list[str] = Field(default_factory=list)
     clause_words: list[str] = Field(default_factory=list)
+    # words just before or after a date that make it a point of comparison ("10 % of the
+    # 1989 level", "比2019年"), which dates no event
+    comparison_before: list[str] = Field(default_factory=list)
+    comparison_after: list[str] = Field(default_factory=list)
 
 
 class EventTypeLexicon(BaseModel):
@@ -39,6 +43,8 @@ class EventTypeLexicon(BaseModel):
     priority: int = 0
     requires: list[Label] = Field(default_factory=list)
     subsumes: list[EventType] = Field(default_factory=list)
+    # an event of this type needs no date of its own: it takes the governing one
+    undated: bool = False
     triggers: dict[str, dict[str, float]] = Field(default_factory=dict)
 
     @model_validator(mode="after")

@@ -70,6 +70,10 @@ class PipelineSpec(_Spec):
     sentence_punct: list[str] | None = Field(
         None, description="Sentence-final characters (None: spaCy's sentencizer defaults)."
     )
+    sentence_abbreviations: list[str] = Field(
+        default_factory=list,
+        description="Abbreviations written with a full stop that ends no sentence ('г.', 'tr.').",
+    )
     components: list[Component] = Field(default_factory=list)
 
 

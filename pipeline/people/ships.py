@@ -31,7 +31,10 @@ class ShipCues:
 
     def is_ship(self, doc: Doc, start_char: int, end_char: int) -> bool:
         """Whether the name at doc.text[start_char:end_char] is a ship's name."""
-        text = doc.text
+        return self.is_ship_text(doc.text, start_char, end_char)
+
+    def is_ship_text(self, text: str, start_char: int, end_char: int) -> bool:
+        """Whether the name at text[start_char:end_char] is a ship's name."""
         if self.hull is not None and self.hull.match(text, start_char, end_char):
             return True
         # one character more than the cues need, so a word boundary is seen

@@ -78,6 +78,9 @@ EVENT_COLUMNS = [
     "document_title",
     "source_url",
     "sentence",
+    "date_basis",
+    "cluster_id",
+    "cluster_sources",
 ]
 PERSON_COLUMNS = [
     "id",
@@ -151,12 +154,24 @@ def _selected(state: Reviewed, rtype: str, accepted_only: bool) -> list[Reviewed
     )
 
 
+#: first characters that make a spreadsheet read a cell as a formula (OWASP, CSV injection)
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> object:
+    """A CSV cell that no spreadsheet runs: text starting with ``= + - @``, a tab or a carriage
+    return gets a leading ``'`` (OWASP's advice); numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
 def _csv_bytes(columns: list[str], rows: list[dict[str, object]]) -> bytes:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\r\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({c: row.get(c, "") for c in columns})
+        writer.writerow({c: csv_cell(row.get(c, "")) for c in columns})
     return buffer.getvalue().encode("utf-8-sig")
 
 
@@ -210,6 +225,9 @@ def _event_row(
         "document_title": (doc or {}).get("title") or "",
         "source_url": _source_url(doc),
         "sentence": evidence["sentence"],
+        "date_basis": date.get("basis") or "",
+        "cluster_id": (data.get("cluster") or {}).get("id", ""),
+        "cluster_sources": (data.get("cluster") or {}).get("num_sources", ""),
     }
 
 
@@ -320,13 +338,26 @@ def _ftm_dates(value: Edtf | None) -> dict[str, str]:
     return props
 
 
+FTM_MISSING = (
+    "the followthemoney export needs the optional package followthemoney: "
+    "pip install 'osintdesk[ftm]' (it builds pyicu, which needs libicu-dev and a C compiler)"
+)
+
+
+def ftm_model() -> Any:
+    """followthemoney's model; a :class:`ReviewError` saying how to install it when missing."""
+    try:
+        from followthemoney import model
+    except ImportError as exc:
+        raise ReviewError(FTM_MISSING) from exc
+    return model
+
+
 class _Entities:
     """followthemoney entities (as dicts), added one by one."""
 
     def __init__(self) -> None:
-        from followthemoney import model
-
-        self.model = model
+        self.model = ftm_model()
         self.rows: list[dict[str, Any]] = []
 
     def add(self, schema: str, rid: str, props: dict[str, Iterable[object] | object]) -> None:
@@ -485,6 +516,8 @@ def export(
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise ReviewError(f"{out}: export target must be a directory")
+    if fmt == "ftm":
+        ftm_model()  # refuse before anything is written when the optional package is missing
     state = review_state(store)
     docs = store.documents()
     files: list[Path] = []

@@ -1,0 +1,174 @@
+"""One real-world event across documents and languages (pipeline.clusters)."""
+
+from __future__ import annotations
+
+from pipeline.clusters import cluster_events, same_event
+from pipeline.evaluate.clusters import score
+from schemas.records import DateInfo, EventRecord, EventWeapon, Evidence, Extractor
+
+EXTRACTOR = Extractor(version="test")
+
+
+def event(
+    doc: str,
+    kind: str = "agreement_signed",
+    value: str | None = "1978-11-03",
+    *,
+    basis: str = "sentence",
+    lang: str = "en",
+    weapons: list[tuple[str, int | None]] | None = None,
+    people: list[str] | None = None,
+    countries: list[str] | None = None,
+    sentence: str = "s",
+) -> EventRecord:
+    date = None
+    if value is not None:
+        date = DateInfo(text=value, value=value, start=0, end=1, basis=basis)  # type: ignore[arg-type]
+    return EventRecord(
+        id=f"event:{doc}-{kind}-{value}",
+        type=kind,  # type: ignore[arg-type]
+        date=date,
+        weapons=[EventWeapon(id=w, quantity=q) for w, q in weapons or []],
+        people=people or [],
+        countries=countries or [],
+        evidence=Evidence(document_id=doc, sentence=sentence, start=0, end=1, language=lang),
+        confidence=0.9,
+        extractor=EXTRACTOR,
+    )
+
+
+def test_treaty_told_by_four_documents_in_four_languages_is_one_event() -> None:
+    events = [
+        event("document:en", people=["person:le-duan"]),
+        event("document:ru", lang="ru"),
+        event("document:ar", lang="ar"),
+        event("document:zh", lang="zh", countries=["SU", "VN"]),
+    ]
+    # the same day, and no participant in conflict: one event
+    clustered = cluster_events(events)
+    ids = {e.cluster.id for e in clustered if e.cluster is not None}
+    assert len(ids) == 1
+    cluster = clustered[0].cluster
+    assert cluster is not None
+    assert (cluster.num_mentions, cluster.num_sources) == (4, 4)
+    assert cluster.languages == ["ar", "en", "ru", "zh"]
+    assert [m.document_id for m in cluster.mentions] == sorted(
+        e.evidence.document_id for e in events
+    )
+
+
+def test_cluster_ids_do_not_depend_on_input_order() -> None:
+    events = [event("document:a"), event("document:b", lang="ru"), event("document:c", "incident")]
+    forward = {e.id: e.cluster.id for e in cluster_events(events) if e.cluster}
+    backward = {e.id: e.cluster.id for e in cluster_events(events[::-1]) if e.cluster}
+    assert forward == backward
+    assert (
+        forward["event:document:c-incident-1978-11-03"]
+        != forward["event:document:a-agreement_signed-1978-11-03"]
+    )
+
+
+def test_different_types_years_or_systems_are_different_events() -> None:
+    su30 = [("weapon:su-30mk2", 12)]
+    base = event("document:a", "arms_order", "2013", weapons=su30, countries=["VN", "RU"])
+    assert same_event(
+        base, event("document:b", "arms_order", "2013", weapons=su30, countries=["VN"])
+    )
+    assert not same_event(
+        base, event("document:b", "arms_delivery", "2013", weapons=su30, countries=["VN", "RU"])
+    )
+    assert not same_event(
+        base, event("document:b", "arms_order", "2010", weapons=su30, countries=["VN", "RU"])
+    )
+    # both name systems, none in common
+    other = [("weapon:t-90s", 12)]
+    assert not same_event(
+        base, event("document:b", "arms_order", "2013", weapons=other, countries=["VN", "RU"])
+    )
+    # "in 2010 and 2013" read as a range holds two orders: it joins neither year
+    assert not same_event(
+        base, event("document:b", "arms_order", "2010/2013", weapons=su30, countries=["VN", "RU"])
+    )
+
+
+def test_a_year_needs_two_things_in_common_a_month_one_a_day_none() -> None:
+    a = event("document:a", "diplomatic_visit", "2013", people=["person:sergei-shoigu"])
+    assert not same_event(
+        a, event("document:b", "diplomatic_visit", "2013", people=["person:sergei-shoigu"])
+    )
+    m = event("document:a", "diplomatic_visit", "2013-03", people=["person:sergei-shoigu"])
+    assert same_event(
+        m, event("document:b", "diplomatic_visit", "2013-03", people=["person:sergei-shoigu"])
+    )
+    assert not same_event(m, event("document:b", "diplomatic_visit", "2013-03"))
+    d = event("document:a", "diplomatic_visit", "2013-03-05")
+    assert same_event(d, event("document:b", "diplomatic_visit", "2013-03-05"))
+    # the same count of the same system counts as a second thing in common
+    t90 = [("weapon:t-90s", 64)]
+    assert same_event(
+        event("document:a", "arms_order", "2017", weapons=t90),
+        event("document:b", "arms_order", "2017", weapons=t90, countries=["VN"]),
+    )
+
+
+def test_events_dated_only_by_their_report_need_the_same_systems_and_counts() -> None:
+    sale = [("weapon:project-636", 6), ("weapon:su-30mk2", 12)]
+    a = event("document:en", "arms_order", None, weapons=sale)
+    b = event(
+        "document:ar", "arms_order", "2014-05-02", basis="reported_by", weapons=sale, lang="ar"
+    )
+    assert same_event(a, b)
+    assert not same_event(
+        a, event("document:c", "arms_order", None, weapons=[("weapon:su-30mk2", 12)])
+    )
+    assert not same_event(
+        a,
+        event(
+            "document:c",
+            "arms_order",
+            None,
+            weapons=[("weapon:project-636", 4), ("weapon:su-30mk2", 12)],
+        ),
+    )
+    # a report date is not the event's date: it never meets a stated one
+    assert not same_event(b, event("document:c", "arms_order", "2014-05-02", weapons=sale))
+
+
+def test_pairwise_score_against_a_gold() -> None:
+    events = cluster_events(
+        [
+            event("document:a", sentence="treaty one"),
+            event("document:b", sentence="treaty two", lang="ru"),
+            event(
+                "document:c",
+                "arms_order",
+                "2017",
+                sentence="64 tanks",
+                weapons=[("weapon:t-90s", 64)],
+            ),
+        ]
+    )
+    gold = [
+        {
+            "id": "treaty",
+            "type": "agreement_signed",
+            "mentions": [
+                {"file": "a.txt", "contains": "treaty"},
+                {"file": "b.txt", "contains": "treaty"},
+            ],
+        },
+        {
+            "id": "tanks",
+            "type": "arms_order",
+            "mentions": [
+                {"file": "c.txt", "contains": "64 tanks"},
+                {"file": "d.txt", "contains": "missing"},
+            ],
+        },
+    ]
+    files = {"document:a": "a.txt", "document:b": "b.txt", "document:c": "c.txt"}
+    result = score(gold, events, files)
+    assert (result.gold_mentions, result.unmatched, result.judged) == (4, 1, 3)
+    assert result.precision is not None and result.recall is not None
+    assert (result.precision.hits, result.precision.total) == (1, 1)
+    assert (result.recall.hits, result.recall.total) == (1, 1)
