@@ -52,6 +52,7 @@ class StatusChoice(StrEnum):
 class TypeChoice(StrEnum):
     event = "event"
     person = "person"
+    organisation = "organisation"
     weapon = "weapon"
     deal = "deal"
 

@@ -217,6 +217,10 @@ def process_fetched(
         ),
         title=cleaned.title,
         author=cleaned.author,
+        # the page's own author field first (trafilatura's metadata), then the text's credits
+        authors=list(
+            dict.fromkeys([*([cleaned.author] if cleaned.author else []), *extraction.authors])
+        ),
         site=cleaned.site,
         published=published,
         published_basis=basis,
@@ -465,6 +469,7 @@ def write_outputs(
     result.counts = {
         "documents": len(ordered),
         "people": write_jsonl(out_dir / "people.jsonl", people),
+        "organisations": write_jsonl(out_dir / "organisations.jsonl", linked.organisations),
         "weapons": write_jsonl(out_dir / "weapons.jsonl", weapons),
         "events": write_jsonl(out_dir / "events.jsonl", events),
         "deals": write_jsonl(

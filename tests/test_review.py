@@ -267,6 +267,7 @@ def test_publish_writes_reviewed_folder_and_never_the_raw_files(
     reviewed = out_dir / "reviewed"
     assert {p.relative_to(out_dir).as_posix() for p in written} == {
         "reviewed/people.jsonl",
+        "reviewed/organisations.jsonl",
         "reviewed/weapons.jsonl",
         "reviewed/events.jsonl",
         "reviewed/deals.jsonl",

@@ -56,7 +56,9 @@ def _merge(state: Reviewed, rec: ReviewedRecord, payload: dict[str, Any]) -> dic
     if target is None:
         raise ReviewError(f"{rec.id}: merge target {into!r} is not in the latest run")
     if rec.type == "event" or target.type != rec.type:
-        raise ReviewError(f"{rec.id}: only two people or two weapons systems can be merged")
+        raise ReviewError(
+            f"{rec.id}: only two people or two weapons systems (or two organisations) can be merged"
+        )
     if into == rec.id or state.resolve(into) == rec.id:
         raise ReviewError(f"{rec.id}: cannot be merged into itself")
     if rec.merged_into is not None:

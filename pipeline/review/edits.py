@@ -20,6 +20,7 @@ from schemas.records import RECORD_MODELS, DatePrecision, DealStatus
 EDITABLE: dict[str, tuple[str, ...]] = {
     "event": ("date", "date_precision", "type", "quantity", "people", "weapons"),
     "person": ("name", "canonical", "known", "roles"),
+    "organisation": ("name", "canonical", "known", "kind", "country"),
     "weapon": ("name", "canonical", "category", "family", "origin"),
     "deal": (
         "status",
@@ -166,6 +167,8 @@ _SETTERS: dict[str, Setter] = {
     "canonical": _set_canonical,
     "origin": _set_optional,
     "family": _set_optional,
+    "country": _set_optional,
+    "kind": _set_required,
     "name": _set_required,
     "type": _set_required,
     "category": _set_required,

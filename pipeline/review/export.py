@@ -2,7 +2,8 @@
 
 ``export(store, fmt, out, accepted_only)`` writes into the directory ``out``:
 
-* ``jsonl``: ``people.jsonl``, ``weapons.jsonl``, ``events.jsonl``, the reviewed
+* ``jsonl``: ``people.jsonl``, ``organisations.jsonl``, ``weapons.jsonl``,
+  ``events.jsonl``, the reviewed
   records exactly in the record format (merges and edits applied, rejected
   records left out);
 * ``csv``: one UTF-8-with-BOM file per record type in a flat shape (lists
@@ -10,6 +11,11 @@
 * ``register``: ``register.csv`` alone: one row per deal, shaped like SIPRI's trade
   register (:func:`register`);
 * ``ftm``: ``entities.ftm.jsonl``, followthemoney entities as JSON lines.
+
+Organisations are FtM ``Company`` entities when they make or export arms (the
+reference data's kinds arms_maker / arms_exporter), ``Organization`` otherwise
+(ministries, armed forces, agencies, international bodies); events list them in
+``involved`` beside their people.
 
 followthemoney has no schema for a weapons-system *type*. We map a system to
 the most specific FtM asset schema for its category (FtM's Airplane covers
@@ -67,6 +73,7 @@ EVENT_COLUMNS = [
     "date_precision",
     "date_text",
     "people",
+    "organisations",
     "weapons",
     "quantities",
     "countries",
@@ -93,6 +100,20 @@ PERSON_COLUMNS = [
     "languages",
     "documents",
 ]
+ORGANISATION_COLUMNS = [
+    "id",
+    "status",
+    "name",
+    "kind",
+    "country",
+    "aliases",
+    "known",
+    "producers",
+    "mentions",
+    "languages",
+    "documents",
+]
+FTM_COMPANY_KINDS = frozenset({"arms_maker", "arms_exporter"})
 WEAPON_COLUMNS = [
     "id",
     "status",
@@ -189,6 +210,9 @@ def _entity_row(rec: ReviewedRecord) -> dict[str, object]:
         "known": "yes" if data.get("known") else "no",
         "roles": _join(data.get("roles", [])),
         "category": data.get("category", ""),
+        "kind": data.get("kind", ""),
+        "country": data.get("country") or "",
+        "producers": _join(data.get("producers", [])),
         "family": data.get("family") or "",
         "origin": data.get("origin") or "",
         "mentions": len(data.get("mentions", [])),
@@ -212,6 +236,7 @@ def _event_row(
         "date_precision": date.get("precision", ""),
         "date_text": date.get("text", ""),
         "people": _join(names.get(p, p) for p in data.get("people", [])),
+        "organisations": _join(names.get(o, o) for o in data.get("organisations", [])),
         "weapons": _join(names.get(w["id"], w["id"]) for w in data.get("weapons", [])),
         "quantities": _join(
             "" if w.get("quantity") is None else w["quantity"] for w in data.get("weapons", [])
@@ -403,7 +428,9 @@ def _ftm_event(
         {
             "name": f"{d['type'].replace('_', ' ')} {date.text if date else ''}".strip(),
             "summary": summary,
-            "involved": [ftm_id(p) for p in d.get("people", []) if keep(p)],
+            "involved": [
+                ftm_id(p) for p in [*d.get("people", []), *d.get("organisations", [])] if keep(p)
+            ],
             "country": d.get("countries", []),
             "location": d.get("places", []),
             "sourceUrl": _source_url(doc),
@@ -436,12 +463,17 @@ def _ftm_document(entities: _Entities, doc_id: str, doc: dict[str, Any]) -> None
     )
 
 
+def _refs(event: ReviewedRecord) -> list[str]:
+    d = event.data
+    return [
+        *d.get("people", []),
+        *d.get("organisations", []),
+        *(w["id"] for w in d.get("weapons", [])),
+    ]
+
+
 def _referenced(events: list[ReviewedRecord]) -> set[str]:
-    return {
-        ref
-        for e in events
-        for ref in [*e.data.get("people", []), *(w["id"] for w in e.data.get("weapons", []))]
-    }
+    return {ref for e in events for ref in _refs(e)}
 
 
 def ftm_entities(
@@ -463,27 +495,31 @@ def ftm_entities(
     entities = _Entities()
     events = _selected(state, "event", accepted_only)
     people = _selected(state, "person", accepted_only)
+    organisations = _selected(state, "organisation", accepted_only)
     weapons = _selected(state, "weapon", accepted_only)
-    exported = {r.data["id"] for r in [*people, *weapons]}
+    exported = {r.data["id"] for r in [*people, *organisations, *weapons]}
     missing = _referenced(events) - exported
     if references == "include":
         by_output = {r.data["id"]: r for r in state.survivors() if r.type != "event"}
         extra = [by_output[m] for m in sorted(missing) if m in by_output]
         people += [r for r in extra if r.type == "person"]
+        organisations += [r for r in extra if r.type == "organisation"]
         weapons += [r for r in extra if r.type == "weapon"]
         exported |= {r.data["id"] for r in extra}
-    dropped = sum(
-        1
-        for e in events
-        for ref in [*e.data.get("people", []), *(w["id"] for w in e.data.get("weapons", []))]
-        if ref not in exported
-    )
+    dropped = sum(1 for e in events for ref in _refs(e) if ref not in exported)
     for rec in people:
         d = rec.data
         entities.add(
             "Person",
             d["id"],
             {"name": d["name"], "alias": d.get("aliases", []), "position": d.get("roles", [])},
+        )
+    for rec in organisations:
+        d = rec.data
+        entities.add(
+            "Company" if d.get("kind") in FTM_COMPANY_KINDS else "Organization",
+            d["id"],
+            {"name": d["name"], "alias": d.get("aliases", []), "country": d.get("country")},
         )
     for rec in weapons:
         _ftm_weapon(entities, rec.data)
@@ -536,9 +572,11 @@ def export(
     elif fmt == "csv":
         names = _names(state)
         people = [_entity_row(r) for r in _selected(state, "person", accepted_only)]
+        orgs = [_entity_row(r) for r in _selected(state, "organisation", accepted_only)]
         weapons = [_entity_row(r) for r in _selected(state, "weapon", accepted_only)]
         events = [_event_row(r, names, docs) for r in _selected(state, "event", accepted_only)]
         write("people.csv", _csv_bytes(PERSON_COLUMNS, people), len(people))
+        write("organisations.csv", _csv_bytes(ORGANISATION_COLUMNS, orgs), len(orgs))
         write("weapons.csv", _csv_bytes(WEAPON_COLUMNS, weapons), len(weapons))
         write("events.csv", _csv_bytes(EVENT_COLUMNS, events), len(events))
     if fmt in ("csv", "register"):

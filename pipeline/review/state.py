@@ -362,6 +362,10 @@ def _relink_event(data: dict[str, Any], state: Reviewed) -> None:
         if new not in people:
             people.append(new)
     data["people"] = people
+    if "organisations" in data:
+        data["organisations"] = list(
+            dict.fromkeys(state.output_id(o) for o in data["organisations"])
+        )
     weapons: list[dict[str, Any]] = []
     index: dict[str, dict[str, Any]] = {}
     for w in data.get("weapons", []):

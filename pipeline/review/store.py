@@ -509,9 +509,9 @@ class Store:
             )
 
     def _upgrade_record_types(self) -> bool:
-        """A store made before a record type existed (deals) takes it: SQLite cannot change
-        a CHECK constraint, so the records table is rebuilt, rows and ids unchanged.
-        True when it was rebuilt."""
+        """A store made before a record type existed (organisations, deals) takes it: SQLite
+        cannot change a CHECK constraint, so the records table is rebuilt, rows and ids
+        unchanged. True when it was rebuilt."""
         row = self._conn.execute(
             "SELECT sql FROM sqlite_master WHERE type='table' AND name='records'"
         ).fetchone()
