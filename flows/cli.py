@@ -326,8 +326,23 @@ def bench(
         list[Path] | None, typer.Argument(help="Texts to time (default samples).")
     ] = None,
     repeat: Annotated[int, typer.Option(help="Timed repetitions.")] = 3,
+    review: Annotated[
+        bool,
+        typer.Option(
+            "--review", help="Time review-desk pages on a generated store instead (see --records)."
+        ),
+    ] = False,
+    records: Annotated[
+        int, typer.Option("--records", help="Size of the generated store for --review.")
+    ] = 100_000,
 ) -> None:
-    """Measure extraction speed (words/s per language) against bare en_core_web_sm NER."""
+    """Measure extraction speed (words/s per language) against bare en_core_web_sm NER,
+    or with --review the queue page times on a generated store of --records records."""
+    if review:
+        from flows.review_bench import review_benchmark
+
+        typer.echo(review_benchmark(records, repeat=repeat).to_markdown())
+        return
     from pipeline.evaluate.speed import benchmark
 
     typer.echo(benchmark(files or [], repeat=repeat).to_markdown())

@@ -190,13 +190,18 @@ def test_a_store_made_before_deals_takes_them_and_keeps_its_rows(tmp_path: Any) 
     conn = sqlite3.connect(path)
     conn.executescript(old)
     conn.execute("INSERT INTO runs (id, seq, started) VALUES ('r1', 1, 'now')")
-    conn.execute("INSERT INTO records VALUES ('event:1', 'event', '{}', 'h', 'r1', 'r1')")
+    columns = "(id, type, json, evidence_hash, first_seen_run, last_seen_run)"
+    conn.execute(
+        f"INSERT INTO records {columns} VALUES ('event:1', 'event', '{{}}', 'h', 'r1', 'r1')"
+    )
     conn.execute("INSERT INTO mentions VALUES ('event:1', 'document:a', 0, 4, 'text', 'en', 2)")
     conn.commit()
     conn.close()
     with Store(path) as store:
         with store.transaction() as tx:
-            tx.execute("INSERT INTO records VALUES ('deal:1', 'deal', '{}', 'h', 'r1', 'r1')")
+            tx.execute(
+                f"INSERT INTO records {columns} VALUES ('deal:1', 'deal', '{{}}', 'h', 'r1', 'r1')"
+            )
         kept = store._conn.execute("SELECT count(*) FROM mentions").fetchone()[0]
         types = [r[0] for r in store._conn.execute("SELECT type FROM records ORDER BY id")]
     assert kept == 1 and types == ["deal", "event"]

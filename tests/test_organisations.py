@@ -182,8 +182,8 @@ def test_a_store_made_before_organisations_takes_them(tmp_path: Path) -> None:
     conn.close()
     with Store(path) as store, store.transaction() as c:
         c.execute(
-            "INSERT INTO records VALUES ('organisation:b', 'organisation', '{}', 'h', "
-            "'run-1', 'run-1')"
+            "INSERT INTO records (id, type, json, evidence_hash, first_seen_run, last_seen_run)"
+            " VALUES ('organisation:b', 'organisation', '{}', 'h', 'run-1', 'run-1')"
         )
     with Store(path) as store:  # a second open changes nothing
         rows = store._conn.execute("SELECT id FROM records ORDER BY id").fetchall()
