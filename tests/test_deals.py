@@ -228,3 +228,17 @@ def test_a_report_date_is_no_order_date() -> None:
     reported.date.basis = "reported_by"
     deal = build_deals([reported, event("arms_order", "2009", 6, doc="document:b")], [KILO])
     assert len(deal) == 1 and deal[0].order_date == "2009"  # the undated report joins
+
+
+def test_a_named_ship_gives_its_class_as_the_designation() -> None:
+    hull = WeaponRecord(
+        id="weapon:ha-noi", name="Ha Noi", category="submarine", family="Project 636.1"
+    )
+    deals = build_deals(
+        [
+            event("arms_delivery", "2014", 1, weapon="weapon:ha-noi"),
+            event("arms_order", "2009", 6, doc="document:b"),
+        ],
+        [KILO, hull],
+    )
+    assert [d.designation for d in deals] == ["Project 636.1"]
