@@ -45,6 +45,17 @@ DaskAddressOpt = Annotated[
         "default engine.dask_address.",
     ),
 ]
+QuietOpt = Annotated[
+    bool, typer.Option("--quiet", "-q", help="No progress display, only the summary.")
+]
+
+RefreshOpt = Annotated[
+    bool,
+    typer.Option(
+        "--refresh",
+        help="Fetch URLs and feeds in full, not only if changed since the last fetch.",
+    ),
+]
 
 
 def _with_engine(options: Any, workers: int | None, dask_address: str | None) -> Any:
@@ -78,7 +89,7 @@ def print_summary(result: Any) -> None:
     counts = result.counts
     langs = ", ".join(f"{k} {v}" for k, v in sorted(result.languages.items()))
     table.add_row("documents", str(counts.get("documents", 0)), langs)
-    for kind in ("people", "weapons", "events"):
+    for kind in ("people", "organisations", "weapons", "events"):
         table.add_row(kind, str(counts.get(kind, 0)), f"{kind}.jsonl")
     table.add_row("failures", str(len(result.failures)), "")
     console.print(table)
@@ -95,6 +106,8 @@ def run(
     config: ConfigOpt = None,
     workers: WorkersOpt = None,
     dask_address: DaskAddressOpt = None,
+    refresh: RefreshOpt = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Run the main job: the Prefect ingest flow over every enabled source of the manifest."""
     from pipeline.sources import load_manifest
@@ -103,14 +116,34 @@ def run(
     load_manifest(manifest)
     options = _with_engine(_options(config, manifest), workers, dask_address)
 
-    from flows.ingest import run_ingest
+    from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    result = run_ingest(
-        manifest=str(manifest),
-        out_dir=str(out),
-        config=str(config) if config else None,
-        engine_options=options.engine,
-    )
+    from flows.ingest import run_ingest
+    from flows.prefect_server import local_server
+    from flows.progress import reporter_for, reporting
+    from flows.schedule import configured_api_url
+    from pipeline.sources import project_root
+
+    def _flow() -> Any:
+        return run_ingest(
+            manifest=str(manifest),
+            out_dir=str(out),
+            config=str(config) if config else None,
+            engine_options=options.engine,
+            refresh=refresh,
+        )
+
+    with reporting(reporter_for(quiet)):
+        if configured_api_url():  # the user's own Prefect server records the run
+            result = _flow()
+        else:
+            # our own short-lived server, not Prefect's ephemeral one: it cannot outlive this
+            # process, and a server left by a killed earlier run is found and stopped
+            with (
+                local_server(project_root(manifest)) as server,
+                temporary_settings(updates={PREFECT_API_URL: server.api_url}),
+            ):
+                result = _flow()
     print_summary(result)
     _index_for_review(out, result)
 
@@ -132,21 +165,51 @@ def ingest(
     config: ConfigOpt = None,
     workers: WorkersOpt = None,
     dask_address: DaskAddressOpt = None,
+    refresh: RefreshOpt = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Ingest ad-hoc files or URLs into OUT, without the orchestrator (fast for one-off files)."""
     import datetime as dt
 
-    from flows.engine import ingest_items
-    from pipeline.ingest import fetch_paths, new_run_id, write_outputs
+    from flows.engine import is_distributed, process_on_pool
+    from flows.progress import reporter_for, reporting
+    from pipeline.ingest import (
+        fetch_paths,
+        ingest_paths,
+        merge_duplicates,
+        new_run_id,
+        write_outputs,
+    )
 
     started = dt.datetime.now(dt.UTC)
     options = _with_engine(_options(config), workers, dask_address)
-    items, failures = fetch_paths(_expand_folders(targets), options=options)
+    if refresh:
+        options = options.model_copy(
+            update={"fetch": options.fetch.model_copy(update={"conditional": False})}
+        )
+    inputs = _expand_folders(targets)
     incidents: list[str] = []
-    processed = []
-    for done, more in ingest_items(items, options=options, out_dir=out, incidents=incidents):
-        processed.extend(done)
-        failures.extend(more)
+    with reporting(reporter_for(quiet)) as report:
+
+        def on_item(ok: bool) -> None:
+            report.advance(1, failed=0 if ok else 1)
+
+        if not is_distributed(options.engine):
+            processed, failures = ingest_paths(
+                inputs, options=options, out_dir=out, on_stage=report.stage, on_item=on_item
+            )
+        else:  # the same steps as ingest_paths, the processing on a Dask pool
+            report.stage("fetch", len(inputs), "inputs")
+            items, failures = fetch_paths(inputs, options=options, out_dir=out, on_item=on_item)
+            items = merge_duplicates(items)
+            report.stage("process", len(items), "documents")
+            processed = []
+            for done, more in process_on_pool(
+                items, options=options, out_dir=out, incidents=incidents
+            ):
+                processed.extend(done)
+                failures.extend(more)
+                report.advance(len(done) + len(more), failed=len(more))
     result = write_outputs(
         processed,
         failures,
@@ -182,6 +245,10 @@ def add(
     tag: Annotated[list[str] | None, typer.Option("--tag", help="Tag (repeatable).")] = None,
     language: Annotated[str | None, typer.Option(help="Language hint (ISO 639-1).")] = None,
     feed: Annotated[bool, typer.Option("--feed", help="The URL is an RSS/Atom feed.")] = False,
+    max_items: Annotated[
+        int | None,
+        typer.Option("--max-items", min=1, help="For --feed: entries taken per run (default 20)."),
+    ] = None,
     copy: Annotated[
         bool, typer.Option("--copy", help="Copy a file from outside the project under raw/added/.")
     ] = False,
@@ -192,7 +259,11 @@ def add(
     """Add a source to the manifest (refuses duplicates, missing files, non-http(s) URLs)."""
     from pipeline.sources import add_source
 
-    source = add_source(manifest, target, tags=tag, language=language, feed=feed, copy=copy)
+    if max_items is not None and not feed:
+        fail("--max-items applies to --feed sources only")
+    source = add_source(
+        manifest, target, tags=tag, language=language, feed=feed, copy=copy, max_items=max_items
+    )
     typer.echo(f"added {source.id} ({source.kind}): {source.location}")
     if now:
         _ingest_now(source, manifest, out)
@@ -269,15 +340,22 @@ def lang(
 def serve(
     cron: Annotated[str, typer.Option(help="Cron schedule for the ingest flow.")] = "0 6 * * *",
     with_server: Annotated[
-        bool, typer.Option("--with-server", help="Start a local Prefect server for the schedule.")
+        bool,
+        typer.Option(
+            "--with-server", help="Start a local Prefect server (and UI) for the schedule."
+        ),
     ] = False,
+    port: Annotated[
+        int | None,
+        typer.Option(help="Port of the --with-server server and UI (default 4200).", min=1),
+    ] = None,
     manifest: Annotated[Path, typer.Option(help="Sources manifest.")] = DEFAULT_MANIFEST,
     out: Annotated[Path, typer.Option("--out", help="Output folder.")] = DEFAULT_OUT,
 ) -> None:
     """Serve the ingest flow as a Prefect deployment on a cron schedule."""
     from flows.schedule import serve_ingest
 
-    serve_ingest(cron=cron, with_server=with_server, manifest=manifest, out=out)
+    serve_ingest(cron=cron, with_server=with_server, port=port, manifest=manifest, out=out)
 
 
 @app.command()
@@ -332,12 +410,28 @@ def bench(
     language: Annotated[
         str | None, typer.Option(help="With --scale: only this language's samples.")
     ] = None,
+    review: Annotated[
+        bool,
+        typer.Option(
+            "--review", help="Time review-desk pages on a generated store instead (see --records)."
+        ),
+    ] = False,
+    records: Annotated[
+        int, typer.Option("--records", help="Size of the generated store for --review.")
+    ] = 100_000,
 ) -> None:
-    """Measure extraction speed (words/s per language) against bare en_core_web_sm NER."""
+    """Measure extraction speed (words/s per language) against bare en_core_web_sm NER;
+    with --scale whole runs on 1 and 2 workers, with --review the queue page times on a
+    generated store of --records records."""
     if scale is not None:
         from pipeline.evaluate.scale import scale_benchmark
 
         typer.echo(scale_benchmark(scale, rounds=rounds, language=language).to_markdown())
+        return
+    if review:
+        from flows.review_bench import review_benchmark
+
+        typer.echo(review_benchmark(records, repeat=repeat).to_markdown())
         return
     from pipeline.evaluate.speed import benchmark
 

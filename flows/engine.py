@@ -187,20 +187,3 @@ def process_on_pool(
             result=wait_result,
             incidents=incidents,
         )
-
-
-def ingest_items(
-    items: list[Item], *, options: Options, out_dir: Path, incidents: list[str]
-) -> Iterator[BatchOutcome]:
-    """Batch outcomes in order: on a Dask pool when the options ask for one, else here."""
-    if is_distributed(options.engine):
-        return process_on_pool(items, options=options, out_dir=out_dir, incidents=incidents)
-    return ordered_outcomes(
-        items,
-        len(items),
-        engine=options.engine,
-        width=1,
-        submit=lambda batch: batch,
-        result=lambda batch: process_items(list(batch.items), options=options, out_dir=out_dir),
-        incidents=incidents,
-    )

@@ -8,6 +8,7 @@ orchestrator's per-task cost is paid per batch, not per document.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from pathlib import Path
 from typing import Any
 
@@ -15,12 +16,13 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.context import FlowRunContext, TaskRunContext
 
-from flows import engine
+from flows import engine, progress
 from pipeline import ingest
 from pipeline.config import EngineOptions, Options, config_path, load_options
 from pipeline.errors import SourceError
 from pipeline.fetch import TransientFetchError
 from pipeline.ingest import Failure, Item, Processed, RunResult
+from pipeline.revisit import FetchMemory
 from pipeline.sources import Source, load_manifest, project_root
 
 FETCH_RETRY_DELAYS: list[float] = [2, 10, 30]
@@ -44,13 +46,17 @@ def _only_transient(task: Any, task_run: Any, state: Any) -> bool:
     cache_policy=NO_CACHE,
     task_run_name="fetch-{source.id}",
 )
-def fetch_source(source: Source, root: Path, options: Options) -> tuple[list[Item], list[Failure]]:
+def fetch_source(
+    source: Source, root: Path, options: Options, out_dir: Path
+) -> tuple[list[Item], list[Failure]]:
     # The task's own retries replace the pipeline's inner retry loop.
     no_inner_retries = options.model_copy(
         update={"fetch": options.fetch.model_copy(update={"retries": 0})}
     )
     try:
-        return ingest.fetch_source(source, root=root, options=no_inner_retries)
+        return ingest.fetch_source(
+            source, root=root, options=no_inner_retries, memory=FetchMemory(out_dir)
+        )
     except TransientFetchError as exc:
         if not _last_attempt():
             raise  # Prefect retries it
@@ -83,6 +89,7 @@ def write_outputs(
     run_id: str,
     started: dt.datetime,
     incidents: list[str] | None = None,
+    timings: dict[str, float] | None = None,
 ) -> RunResult:
     failed = {failure.source for failure in failures}
     return ingest.write_outputs(
@@ -94,6 +101,7 @@ def write_outputs(
         incidents=incidents or [],
         # a source that failed this time keeps its last good document
         keep_previous=lambda doc: doc.source.source_id in failed,
+        timings=timings,
     )
 
 
@@ -131,21 +139,24 @@ def run_ingest(
     config: str | None = None,
     *,
     engine_options: EngineOptions | None = None,
+    refresh: bool = False,
 ) -> RunResult:
     """The flow on the engine the options choose: ``engine_options`` (the CLI's
-    ``--workers``/``--dask-address`` over the options file) or the options file's."""
+    ``--workers``/``--dask-address`` over the options file) or the options file's.
+    ``refresh``: see :func:`ingest_flow`."""
     if engine_options is None:
         root = project_root(Path(manifest))
         engine_options = load_options(config_path(Path(config) if config else None, root)).engine
     runner = engine.task_runner(engine_options)
     if runner is None:
-        return ingest_flow(manifest=manifest, out_dir=out_dir, config=config)
+        return ingest_flow(manifest=manifest, out_dir=out_dir, config=config, refresh=refresh)
     with engine.dask_settings():
         return ingest_flow.with_options(task_runner=runner)(
             manifest=manifest,
             out_dir=out_dir,
             config=config,
             engine_options=engine_options.model_dump(),
+            refresh=refresh,
         )
 
 
@@ -155,8 +166,11 @@ def ingest_flow(
     out_dir: str = "output",
     config: str | None = None,
     engine_options: dict[str, Any] | None = None,
+    refresh: bool = False,
 ) -> RunResult:
-    """Fetch, clean, detect language, extract and write every enabled source."""
+    """Fetch, clean, detect language, extract and write every enabled source.
+
+    ``refresh`` fetches every URL and feed in full instead of asking "changed since?"."""
     logger = get_run_logger()
     started = dt.datetime.now(dt.UTC)
     manifest_path = Path(manifest)
@@ -165,14 +179,22 @@ def ingest_flow(
         config_path(Path(config) if config else None, root),
         {"engine": engine_options} if engine_options else None,
     )
+    if refresh:
+        options = options.model_copy(
+            update={"fetch": options.fetch.model_copy(update={"conditional": False})}
+        )
     sources = [s for s in load_manifest(manifest_path).sources if s.enabled]
     out = Path(out_dir)
 
-    futures = [(s, fetch_source.submit(s, root, options)) for s in sources]
+    report = progress.active()
+    report.stage("fetch", len(sources), "sources")
+    fetch_began = time.perf_counter()
+    futures = [(s, fetch_source.submit(s, root, options, out)) for s in sources]
     items: list[Item] = []
     failures: list[Failure] = []
     for source, future in futures:
         outcome = future.result(raise_on_failure=False)
+        report.advance(1, failed=int(isinstance(outcome, BaseException)))
         if isinstance(outcome, SourceError):
             failures.append(Failure(source.id, ingest.failure_reason(outcome)))
         elif isinstance(outcome, BaseException):
@@ -184,14 +206,27 @@ def ingest_flow(
             items.extend(fetched)
             failures.extend(entry_failures)
 
+    fetch_seconds = time.perf_counter() - fetch_began
+    items = ingest.merge_duplicates(items)  # the same bytes through several URLs: one document
     processed: list[Processed] = []
     incidents: list[str] = []
+    report.stage("process", len(items), "documents")
     for done, batch_failures in _process_in_order(items, options, out, incidents):
         processed.extend(done)
         failures.extend(batch_failures)
+        # every document of a batch ends as a result or a failure (a lost batch: all failures)
+        report.advance(len(done) + len(batch_failures), failed=len(batch_failures))
 
     for failure in failures:
         logger.warning("source failed: %s", failure.line())
-    result = write_outputs(processed, failures, out, ingest.new_run_id(started), started, incidents)
+    result = write_outputs(
+        processed,
+        failures,
+        out,
+        ingest.new_run_id(started),
+        started,
+        incidents,
+        {"fetch": fetch_seconds},
+    )
     logger.info("run %s: %s", result.run_id, result.counts)
     return result

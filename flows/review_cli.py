@@ -52,8 +52,14 @@ class StatusChoice(StrEnum):
 class TypeChoice(StrEnum):
     event = "event"
     person = "person"
+    organisation = "organisation"
     weapon = "weapon"
     deal = "deal"
+
+
+class References(StrEnum):
+    include = "include"
+    drop = "drop"
 
 
 class ExportFormat(StrEnum):
@@ -166,10 +172,10 @@ def edit(
         list[str],
         typer.Option(
             "--set",
-            help="field=value; events: date, date_precision, type, quantity; people: name,"
-            " canonical, known, roles; weapons: name, canonical, category, family, origin;"
-            " deals: status, number_ordered, order_date, number_delivered, supplier,"
-            " recipient, comments.",
+            help="field=value; events: date, date_precision, type, quantity, people, weapons"
+            " (ids separated by ;); people: name, canonical, known, roles; weapons: name,"
+            " canonical, category, family, origin; deals: status, number_ordered, order_date,"
+            " number_delivered, supplier, recipient, comments.",
         ),
     ],
     reviewer: Reviewer = "cli",
@@ -273,12 +279,27 @@ def export_command(
     accepted_only: Annotated[
         bool, typer.Option("--accepted-only", help="Only records a reviewer accepted.")
     ] = False,
+    references: Annotated[
+        References,
+        typer.Option(
+            "--references",
+            help="ftm: people and systems an exported event names but that are not exported"
+            " themselves (--accepted-only): include them, or drop the reference (counted).",
+        ),
+    ] = References.include,
     out_dir: OutDir = DEFAULT_OUT,
 ) -> None:
     """Export reviewed records as JSON Lines, CSV, followthemoney or the deal register."""
     from pipeline.review import export
 
     with _store(out_dir) as store:
-        result = export(store, fmt.value, out, accepted_only=accepted_only)
+        result = export(
+            store, fmt.value, out, accepted_only=accepted_only, references=references.value
+        )
     for path in result.files:
         typer.echo(f"{path}\t{result.counts[path.name]}")
+    if result.dropped:
+        typer.echo(
+            f"dropped {result.dropped} references to people or systems not in the export",
+            err=True,
+        )

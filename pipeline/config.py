@@ -84,7 +84,21 @@ class FetchOptions(_Section):
         description="Basic-auth credentials per host name, sent to that host only: "
         "{intranet.example: {username: NAME, password_env: ENV_VAR}}.",
     )
-    max_feed_items: int = Field(20, ge=1)
+    max_feed_items: int = Field(20, ge=1, description="Entries taken from one feed (default).")
+    per_host_concurrency: int = Field(
+        2, ge=1, description="Requests in flight to one host at a time, across sources."
+    )
+    per_host_delay: float = Field(
+        0.25, ge=0, description="Seconds between the starts of two requests to one host."
+    )
+    max_retry_after: float = Field(
+        300.0, ge=0, description="Longest Retry-After pause honoured, in seconds."
+    )
+    conditional: bool = Field(
+        True,
+        description="Ask servers for URLs and feeds fetched before only if changed (ETag / "
+        "Last-Modified) and reuse the stored bytes on 304; `--refresh` turns it off for a run.",
+    )
 
     @model_validator(mode="before")
     @classmethod

@@ -21,7 +21,7 @@ SIPRI's trade register has one row per deal; osintdesk's events are one per sent
   set by a reviewer.
 
 The designation is the most specific system the reports name (a variant over its
-class), then the one most reports give. Ids hash
+class; a named ship gives its class), then the one most reports give. Ids hash
 the key and the deal's first year, so a deal keeps its id, and its review decisions,
 when later reports join it.
 """
@@ -36,7 +36,7 @@ from functools import cache
 
 from pipeline.extract.parties import ARMS_EVENT_TYPES, is_arms_event, same_state
 from pipeline.ids import hash_id
-from pipeline.weapons import load_catalogue
+from pipeline.weapons import load_catalogue, load_weapons
 from schemas.edtf import Edtf, parse_or_none
 from schemas.records import (
     DealRecord,
@@ -101,6 +101,16 @@ def _soviet(party: Party | None, date: Edtf | None) -> Party | None:
     if party is not None and party.country == "RU" and date is not None and date.latest < _USSR_END:
         return party.model_copy(update={"country": "SU"})
     return party
+
+
+@cache
+def _ship_names() -> frozenset[str]:
+    """Names of the catalogue's named ships (USS Hopper, Ha Noi)."""
+    return frozenset(ship.name for ship in load_weapons().ships)
+
+
+def _is_ship(record: WeaponRecord | None) -> bool:
+    return record is not None and record.name in _ship_names()
 
 
 @cache
@@ -231,11 +241,18 @@ def _comments(supplier: Party | None, recipient: Party | None) -> str:
 def _record(deal: _Deal, weapons: dict[str, WeaponRecord], locations: dict[str, str]) -> DealRecord:
     reports = deal.reports
     counts = Counter(r.weapon.id for r in reports)
+
     # the most specific system the reports name (a variant over its class), then the most
-    # reported
-    weapon_id = max(counts, key=lambda w: (len(family_chain(weapons.get(w), w)), counts[w], w))
+    # reported; a named ship stands for its class (a deal is for a type, not one hull)
+    def rank(w: str) -> tuple[bool, int, int, str]:
+        record = weapons.get(w)
+        return (not _is_ship(record), len(family_chain(record, w)), counts[w], w)
+
+    weapon_id = max(counts, key=rank)
     record = weapons.get(weapon_id)
     designation = record.name if record else weapon_id.removeprefix("weapon:")
+    if record is not None and _is_ship(record) and record.family:
+        designation = record.family
     supplier, recipient = _party(reports, "supplier"), _party(reports, "recipient")
     delivered, delivery_dates = _delivered(deal)
     first = deal.first_date()

@@ -56,6 +56,9 @@ def register_extensions() -> None:
     if not Doc.has_extension("weapon_classes"):
         # generic weapon classes named in the text: (start_char, end_char, class id)
         Doc.set_extension("weapon_classes", default=None)
+    if not Doc.has_extension("credits"):
+        # who the text's bylines and credits name (pipeline.people.credits): authors
+        Doc.set_extension("credits", default=None)
     if not Doc.has_extension("published"):
         # publication date (datetime.date) used to anchor relative dates
         Doc.set_extension("published", default=None)

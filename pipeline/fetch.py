@@ -37,17 +37,22 @@ feed document itself). A failing entry never fails the feed.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
+import email.utils
 import functools
 import hashlib
+import io
 import ipaddress
 import logging
 import mimetypes
 import socket
+import threading
 import time
+import xml.sax
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -55,7 +60,6 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import httpcore
 import httpx
-from lxml import etree
 
 from pipeline.config import FetchOptions
 from pipeline.errors import FetchError
@@ -123,6 +127,31 @@ class Fetched:
     sha256: str
     via: str | None = None
     """For a feed entry: the location of the feed it was listed in."""
+
+
+@dataclass(frozen=True)
+class Known:
+    """What an earlier fetch of a location returned, for a conditional GET.
+
+    ``replay`` rebuilds that earlier :class:`Fetched` (from its snapshot) when the
+    server answers 304 Not Modified.
+    """
+
+    etag: str | None
+    last_modified: str | None
+    replay: Callable[[], Fetched]
+
+    def headers(self) -> dict[str, str]:
+        sent: dict[str, str] = {}
+        if self.etag:
+            sent["If-None-Match"] = self.etag
+        if self.last_modified:
+            sent["If-Modified-Since"] = self.last_modified
+        return sent
+
+
+KnownLookup = Callable[[str], "Known | None"]
+"""Given a location, what an earlier fetch of it returned (None: fetch unconditionally)."""
 
 
 class FeedResult(list[Fetched]):
@@ -394,6 +423,73 @@ def _check_url(url: str, source: str, *, redirected: bool) -> None:
         )
 
 
+class HostGate:
+    """Per-host politeness shared by every fetch in the process (threads included): at most
+    ``per_host_concurrency`` requests in flight to one host, request starts at least
+    ``per_host_delay`` seconds apart, and none before a ``Retry-After`` the host gave."""
+
+    def __init__(self, sleep: Callable[[float], None] = time.sleep) -> None:
+        self._lock = threading.Lock()
+        self._slots: dict[tuple[str, int], threading.BoundedSemaphore] = {}
+        self._next_start: dict[str, float] = {}
+        self._sleep = sleep
+
+    @staticmethod
+    def _host(url: str) -> str:
+        try:
+            netloc = urlsplit(url.strip()).netloc
+        except ValueError:  # malformed: its fetch fails with its own reason
+            return url
+        return netloc.rsplit("@", 1)[-1].lower()  # host[:port], never credentials
+
+    @contextlib.contextmanager
+    def slot(self, url: str, options: FetchOptions) -> Iterator[None]:
+        host = self._host(url)
+        with self._lock:
+            key = (host, options.per_host_concurrency)
+            semaphore = self._slots.setdefault(
+                key, threading.BoundedSemaphore(options.per_host_concurrency)
+            )
+        with semaphore:
+            while True:
+                with self._lock:
+                    now = time.monotonic()
+                    start = self._next_start.get(host, now)
+                    if start <= now:
+                        self._next_start[host] = now + options.per_host_delay
+                        break
+                self._sleep(min(start - now, 1.0))
+            yield
+
+    def back_off(self, url: str, seconds: float) -> None:
+        host = self._host(url)
+        with self._lock:
+            until = time.monotonic() + seconds
+            self._next_start[host] = max(self._next_start.get(host, 0.0), until)
+
+
+HOSTS = HostGate()
+
+
+def retry_after(value: str | None, options: FetchOptions) -> float | None:
+    """Seconds a ``Retry-After`` header asks for (delta-seconds or an HTTP date), capped at
+    ``options.max_retry_after``; None when absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        seconds = float(value)
+    else:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=dt.UTC)
+        seconds = (when - _now()).total_seconds()
+    return max(0.0, min(seconds, options.max_retry_after))
+
+
 def _kept_headers(headers: httpx.Headers) -> dict[str, str]:
     return {name: headers[name] for name in KEPT_HEADERS if name in headers}
 
@@ -614,28 +710,32 @@ def _fetch_url_once(
     *,
     kind: SourceKind = "url",
     via: str | None = None,
+    known: KnownLookup | None = None,
 ) -> Fetched:
     source = display_url(location)
-    session.clock.start(options.deadline_s)
-    try:
-        return _follow(session, location, source, options, kind=kind, via=via)
-    except _Refused as exc:
-        error = TransientFetchError if exc.transient else FetchError
-        raise error(source, exc.reason) from exc
-    except httpx.TimeoutException as exc:
-        if session.clock.expired():
-            raise TransientFetchError(source, _deadline_reason(options)) from exc
-        raise TransientFetchError(
-            source, f"timed out after {options.timeout:g} s ({type(exc).__name__})"
-        ) from exc
-    except httpx.TransportError as exc:
-        raise TransientFetchError(source, f"{type(exc).__name__}: {exc}") from exc
-    except httpx.HTTPError as exc:
-        raise FetchError(source, f"{type(exc).__name__}: {exc}") from exc
-    except (httpx.InvalidURL, UnicodeError) as exc:
-        raise FetchError(source, f"malformed URL: {exc}") from exc
-    finally:
-        session.clock.stop()
+    earlier = known(location) if known is not None else None
+    # politeness waits happen before the fetch's own deadline starts
+    with HOSTS.slot(location, options):
+        session.clock.start(options.deadline_s)
+        try:
+            return _follow(session, location, source, options, kind=kind, via=via, earlier=earlier)
+        except _Refused as exc:
+            error = TransientFetchError if exc.transient else FetchError
+            raise error(source, exc.reason) from exc
+        except httpx.TimeoutException as exc:
+            if session.clock.expired():
+                raise TransientFetchError(source, _deadline_reason(options)) from exc
+            raise TransientFetchError(
+                source, f"timed out after {options.timeout:g} s ({type(exc).__name__})"
+            ) from exc
+        except httpx.TransportError as exc:
+            raise TransientFetchError(source, f"{type(exc).__name__}: {exc}") from exc
+        except httpx.HTTPError as exc:
+            raise FetchError(source, f"{type(exc).__name__}: {exc}") from exc
+        except (httpx.InvalidURL, UnicodeError) as exc:
+            raise FetchError(source, f"malformed URL: {exc}") from exc
+        finally:
+            session.clock.stop()
 
 
 def _follow(
@@ -646,8 +746,12 @@ def _follow(
     *,
     kind: SourceKind,
     via: str | None,
+    earlier: Known | None = None,
 ) -> Fetched:
-    """Request ``location``, following redirects by hand under the safety rules."""
+    """Request ``location``, following redirects by hand under the safety rules.
+
+    With ``earlier`` (what a past fetch of ``location`` returned), the request is
+    conditional and a 304 answer replays the earlier bytes with ``status`` 304."""
     url = location.strip()
     seen: set[str] = set()
     hops = 0
@@ -655,8 +759,16 @@ def _follow(
         _check_url(url, source, redirected=hops > 0)
         seen.add(url)
         auth = _credentials(url, options)
-        with session.client.stream("GET", url, auth=auth) as response:
+        # validators apply to the location as requested, not to a redirect target
+        conditional = earlier.headers() if earlier is not None and hops == 0 else {}
+        with session.client.stream("GET", url, auth=auth, headers=conditional) as response:
             status = response.status_code
+            if status == 304 and earlier is not None and conditional:
+                # unchanged: the earlier bytes, from their snapshot; no body transferred
+                log.debug("not modified", extra={"source": source})
+                return dataclasses.replace(
+                    earlier.replay(), fetched_at=_now(), status=304, kind=kind, via=via
+                )
             if status in REDIRECT_STATUSES:
                 target = response.headers.get("location")
                 if not target:
@@ -677,6 +789,10 @@ def _follow(
             if status >= 400:
                 reason = f"HTTP {status} {response.reason_phrase} from {url}".strip()
                 if status >= 500 or status in TRANSIENT_CLIENT_STATUSES:
+                    wait = retry_after(response.headers.get("retry-after"), options)
+                    if wait:  # the host asked for a pause: every request to it waits
+                        HOSTS.back_off(url, wait)
+                        reason += f" (Retry-After {wait:g} s)"
                     raise TransientHTTPStatusError(source, reason, status)
                 raise HTTPStatusFetchError(source, reason, status)
             declared = response.headers.get("content-type")
@@ -699,44 +815,43 @@ def _follow(
             )
 
 
-def fetch_url(location: str, options: FetchOptions) -> Fetched:
-    """Fetch one http(s) URL under the safety rules in the module docstring."""
+def fetch_url(location: str, options: FetchOptions, *, known: KnownLookup | None = None) -> Fetched:
+    """Fetch one http(s) URL under the safety rules in the module docstring.
+
+    With ``known``, a location fetched before is asked for conditionally (ETag /
+    Last-Modified); a 304 answer gives the earlier bytes with ``status`` 304.
+    """
     with _Session(options) as session:
-        return _fetch_url_once(session, location, options)
+        return _fetch_url_once(session, location, options, known=known)
 
 
 # --------------------------------------------------------------------------- feeds
 
 
-def _local_name(tag: object) -> str:
-    if not isinstance(tag, str):  # comments, processing instructions
-        return ""
-    return tag.rsplit("}", 1)[-1].lower()
-
-
 def feed_links(data: bytes, source: str, base_url: str | None = None) -> list[str]:
     """Entry links of an RSS 0.9x/1.0/2.0 or Atom feed, in feed order, without duplicates.
 
-    Feeds that declare a DOCTYPE or entities are refused (no entity expansion,
-    no external resources). Relative links are resolved against ``base_url``.
+    Parsed by feedparser. Feeds that declare a DOCTYPE or entities are refused first (no
+    entity expansion, no external resources), and feedparser only ever sees the bytes
+    (never a string it could take for a URL or a path). Relative links are resolved against
+    ``base_url`` (a malformed link is kept as written).
     """
+    import feedparser  # a second or so of imports, only for feeds
+
     head = data[:65536].upper()
     if b"<!DOCTYPE" in head or b"<!ENTITY" in data.upper():
         raise FetchError(source, "feed declares a DOCTYPE or entities; refused")
-    parser = etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, recover=False
-    )
-    try:
-        root = etree.fromstring(data, parser=parser)
-    except etree.XMLSyntaxError as exc:
-        raise FetchError(source, f"feed is not well-formed XML: {exc}") from exc
-    if _local_name(root.tag) not in ("rss", "feed", "rdf", "channel"):
-        raise FetchError(source, f"not an RSS or Atom feed (root element {root.tag!r})")
+    # no base given to feedparser: it drops links it cannot resolve, and a malformed link
+    # must stay, so that its fetch fails with its own reason; we resolve with _join below
+    parsed = feedparser.parse(io.BytesIO(data), sanitize_html=False)
+    problem = parsed.get("bozo_exception")
+    if isinstance(problem, xml.sax.SAXParseException):
+        raise FetchError(source, f"feed is not well-formed XML: {problem}")
+    if not parsed.get("version"):
+        raise FetchError(source, "not an RSS or Atom feed")
     links: list[str] = []
-    for element in root.iter():
-        if _local_name(element.tag) not in ("item", "entry"):
-            continue
-        link = _entry_link(element)
+    for entry in parsed.entries:
+        link = _entry_link(entry)
         if link is None:
             log.warning("feed entry without link", extra={"source": source})
             continue
@@ -756,24 +871,17 @@ def _join(base_url: str, link: str) -> str:
         return link
 
 
-def _entry_link(entry: etree._Element) -> str | None:
-    fallback: str | None = None
-    for child in entry:
-        name = _local_name(child.tag)
-        if name == "link":
-            text = (child.text or "").strip()
-            if text:
-                return text
-            href = (child.get("href") or "").strip()
-            if href and child.get("rel") in (None, "alternate"):
-                return href
-            if href and fallback is None:
-                fallback = href
-        elif name == "guid" and child.get("isPermaLink", "true") == "true":
-            text = (child.text or "").strip()
-            if text.startswith(ALLOWED_SCHEMES) and fallback is None:
-                fallback = text
-    return fallback
+def _entry_link(entry: Mapping[str, Any]) -> str | None:
+    """The entry's page: its alternate link, else any link, else a permalink guid."""
+    links = [ln for ln in entry.get("links") or [] if (ln.get("href") or "").strip()]
+    for link in links:
+        if link.get("rel", "alternate") == "alternate":
+            return str(link["href"]).strip()
+    if links:
+        return str(links[0]["href"]).strip()
+    if entry.get("guidislink") and str(entry.get("id") or "").startswith(ALLOWED_SCHEMES):
+        return str(entry["id"]).strip()
+    return None
 
 
 def _fetch_feed(
@@ -782,11 +890,14 @@ def _fetch_feed(
     *,
     base_dir: Path | None,
     attempt: Callable[[Callable[[], Fetched]], Fetched],
+    known: KnownLookup | None = None,
 ) -> FeedResult:
     is_url = location.strip().split(":", 1)[0].lower() in ALLOWED_SCHEMES
     with _Session(options) as session:
         if is_url:
-            feed = attempt(lambda: _fetch_url_once(session, location, options, kind="feed"))
+            feed = attempt(
+                lambda: _fetch_url_once(session, location, options, kind="feed", known=known)
+            )
         else:
             local = fetch_file(location, options, base_dir=base_dir)
             feed = dataclasses.replace(local, kind="feed")
@@ -801,7 +912,7 @@ def _fetch_feed(
         for link in links[: options.max_feed_items]:
             try:
                 call = functools.partial(
-                    _fetch_url_once, session, link, options, kind="url", via=location
+                    _fetch_url_once, session, link, options, kind="url", via=location, known=known
                 )
                 items.append(attempt(call))
             except FetchError as exc:
@@ -823,6 +934,7 @@ def fetch(
     options: FetchOptions,
     *,
     base_dir: Path | None = None,
+    known: KnownLookup | None = None,
 ) -> list[Fetched]:
     """Fetch a source once (no retries).
 
@@ -834,9 +946,9 @@ def fetch(
     if kind == "file":
         return [fetch_file(location, options, base_dir=base_dir)]
     if kind == "url":
-        return [fetch_url(location, options)]
+        return [fetch_url(location, options, known=known)]
     if kind == "feed":
-        return _fetch_feed(location, options, base_dir=base_dir, attempt=_once)
+        return _fetch_feed(location, options, base_dir=base_dir, attempt=_once, known=known)
     raise FetchError(location, f"unknown source kind {kind!r} (expected url, file or feed)")
 
 
@@ -870,6 +982,7 @@ def fetch_with_retries(
     *,
     base_dir: Path | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    known: KnownLookup | None = None,
 ) -> list[Fetched]:
     """Like :func:`fetch`, retrying :class:`TransientFetchError` ``options.retries`` times.
 
@@ -878,5 +991,5 @@ def fetch_with_retries(
     """
     attempt = _retrying(options, sleep)
     if kind == "feed":
-        return _fetch_feed(location, options, base_dir=base_dir, attempt=attempt)
-    return [attempt(lambda: fetch(location, kind, options, base_dir=base_dir)[0])]
+        return _fetch_feed(location, options, base_dir=base_dir, attempt=attempt, known=known)
+    return [attempt(lambda: fetch(location, kind, options, base_dir=base_dir, known=known)[0])]

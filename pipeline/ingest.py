@@ -14,9 +14,10 @@ import hashlib
 import json
 import logging
 import os
+import time
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import resources
@@ -35,6 +36,7 @@ from pipeline.language import LanguageDetector, get_detector
 from pipeline.link import link_all
 from pipeline.published import stated_publication_date
 from pipeline.review.overrides import apply_overrides, load_overrides
+from pipeline.revisit import FetchMemory
 from pipeline.snapshot import save_snapshot
 from pipeline.sources import Source, resolve_file
 from pipeline.urls import display_url
@@ -69,6 +71,9 @@ class Failure:
 class Processed:
     record: DocumentRecord
     extraction: DocumentExtraction
+    seconds: dict[str, float] = field(default_factory=dict)
+    """Time spent per stage on this document: ``prepare`` (snapshot, decode, clean,
+    language), ``extract`` (NLP), or ``reuse`` when unchanged bytes were not processed."""
 
 
 @dataclass
@@ -81,6 +86,7 @@ class RunResult:
     failures: list[Failure] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
     incidents: list[str] = field(default_factory=list)  # e.g. a worker lost, its batch retried
+    timings: dict[str, float] = field(default_factory=dict)
 
     @property
     def languages(self) -> Counter[str]:
@@ -165,6 +171,7 @@ def process_fetched(
     out_dir: Path,
     source_id: str | None = None,
     language_hint: str | None = None,
+    also_at: Sequence[str] = (),
 ) -> Processed:
     """Turn fetched bytes into a validated document record and its extraction.
 
@@ -173,7 +180,19 @@ def process_fetched(
     label = fetched.location
     if not fetched.data:
         raise DecodeError(label, "empty file")
+    began = time.perf_counter()
     snapshot = save_snapshot(out_dir, fetched)
+    reused = reuse_unchanged(
+        fetched,
+        options=options,
+        out_dir=out_dir,
+        source_id=source_id,
+        language_hint=language_hint,
+        also_at=also_at,
+    )
+    if reused is not None:
+        reused.seconds["reuse"] = time.perf_counter() - began
+        return reused
     is_html = _is_html(fetched)
     decoded = decode_bytes(
         fetched.data,
@@ -191,6 +210,7 @@ def process_fetched(
     published, basis, dateline = publication(cleaned.published, paragraphs, language)
     doc_id = hash_id("document", fetched.location, fetched.sha256)
     extractor = extractor_info()
+    prepared = time.perf_counter()
     extraction = load_cached_extraction(out_dir, doc_id, extractor)
     if extraction is None:
         extraction = extract_document(
@@ -202,7 +222,11 @@ def process_fetched(
             extractor=extractor,
             dateline=dateline,
         )
-        save_cached_extraction(out_dir, extraction, extractor)
+        save_cached_extraction(
+            out_dir, extraction, extractor, processing_key(options, language_hint)
+        )
+    else:
+        mark_reusable(out_dir, extraction, extractor, processing_key(options, language_hint))
     record = DocumentRecord(
         id=doc_id,
         source=SourceRef(
@@ -215,9 +239,14 @@ def process_fetched(
             status=fetched.status,
             content_type=fetched.content_type,
             snapshot=snapshot.relative_to(out_dir).as_posix(),
+            also_at=sorted(also_at),
         ),
         title=cleaned.title,
         author=cleaned.author,
+        # the page's own author field first (trafilatura's metadata), then the text's credits
+        authors=list(
+            dict.fromkeys([*([cleaned.author] if cleaned.author else []), *extraction.authors])
+        ),
         site=cleaned.site,
         published=published,
         published_basis=basis,
@@ -234,7 +263,61 @@ def process_fetched(
         coverage=extraction.coverage,
         extractor=extractor,
     )
-    return Processed(record=record, extraction=extraction)
+    seconds = {"prepare": prepared - began, "extract": time.perf_counter() - prepared}
+    return Processed(record=record, extraction=extraction, seconds=seconds)
+
+
+def processing_key(options: Options, language_hint: str | None = None) -> str:
+    """What decides a document's record besides its bytes: the extractor version, the
+    options of every stage after fetching, and the source's language hint."""
+    parts = {
+        "extractor": extractor_info().version,
+        "hint": language_hint,
+        "clean": options.clean.model_dump(mode="json"),
+        "language": options.language.model_dump(mode="json"),
+        "extract": options.extract.model_dump(mode="json"),
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode("utf-8")).hexdigest()[:16]
+
+
+def reuse_unchanged(
+    fetched: Fetched,
+    *,
+    options: Options,
+    out_dir: Path,
+    source_id: str | None,
+    language_hint: str | None = None,
+    also_at: Sequence[str] = (),
+) -> Processed | None:
+    """The earlier record and extraction of the same bytes from the same location, when
+    they were made with the same extractor and options: an unchanged source costs no
+    decoding, cleaning, language detection or NLP. Only the fetch facts are updated."""
+    doc_id = hash_id("document", fetched.location, fetched.sha256)
+    path = out_dir / "documents" / f"{_file_id(doc_id)}.json"
+    cache = _cache_path(out_dir, doc_id)
+    try:
+        cached = json.loads(cache.read_text("utf-8"))
+        if cached.get("processing") != processing_key(options, language_hint):
+            return None
+        record = DocumentRecord.model_validate_json(path.read_text("utf-8"))
+        extraction = DocumentExtraction.model_validate(cached["extraction"])
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError) as exc:  # damaged: processed afresh
+        log.warning("not reusing %s: %s", path, exc)
+        return None
+    if record.id != doc_id or record.source.sha256 != fetched.sha256:
+        return None
+    source = record.source.model_copy(
+        update={
+            "source_id": source_id,
+            "fetched_at": fetched.fetched_at,
+            "status": fetched.status,
+            "final_url": fetched.final_url,
+            "also_at": sorted(also_at),
+        }
+    )
+    return Processed(record=record.model_copy(update={"source": source}), extraction=extraction)
 
 
 def publication(
@@ -267,24 +350,54 @@ class Item:
     fetched: Fetched
     source_id: str | None = None
     language_hint: str | None = None
+    also_at: tuple[str, ...] = ()
+    """Other locations that gave the same bytes (see :func:`merge_duplicates`)."""
+
+
+def merge_duplicates(items: Sequence[Item]) -> list[Item]:
+    """One item per distinct bytes: a page reached through several URLs (or files) with
+    identical content is processed once, under its first location in sorted order, and
+    lists the others in ``also_at``. Order of first appearance is kept."""
+    groups: dict[str, list[Item]] = {}
+    for item in items:
+        groups.setdefault(item.fetched.sha256, []).append(item)
+    merged: list[Item] = []
+    for group in groups.values():
+        locations = sorted({item.fetched.location for item in group})
+        keep = min(group, key=lambda item: (item.fetched.location, item.label))
+        others = tuple(loc for loc in locations if loc != keep.fetched.location)
+        merged.append(replace(keep, also_at=others) if others else keep)
+    return merged
 
 
 def fetch_all(
-    location: str, kind: str, options: Options
+    location: str, kind: str, options: Options, memory: FetchMemory | None = None
 ) -> tuple[list[Fetched], list[SourceError]]:
-    """Fetch a location; feeds return several items and the failures of single entries."""
-    result = fetch_with_retries(location, kind, options.fetch)  # type: ignore[arg-type]
+    """Fetch a location; feeds return several items and the failures of single entries.
+
+    With ``memory`` (and ``fetch.conditional``), URLs and feeds fetched before are asked
+    for only if changed, and every fresh answer with validators is remembered.
+    """
+    known = memory.known if memory is not None and options.fetch.conditional else None
+    result = fetch_with_retries(location, kind, options.fetch, known=known)  # type: ignore[arg-type]
     failures: list[SourceError] = list(result.failures) if isinstance(result, FeedResult) else []
+    if memory is not None:
+        for fetched in [result.feed, *result] if isinstance(result, FeedResult) else result:
+            memory.remember(fetched)
     return list(result), failures
 
 
 def fetch_source(
-    source: Source, *, root: Path, options: Options
+    source: Source, *, root: Path, options: Options, memory: FetchMemory | None = None
 ) -> tuple[list[Item], list[Failure]]:
     """Fetch one manifest source. Raises :class:`SourceError` when the whole source fails
     (the caller decides whether to retry); failed feed entries are returned as failures."""
     location = str(resolve_file(source, root)) if source.kind == "file" else source.location
-    fetched_items, entry_failures = fetch_all(location, source.kind, options)
+    if source.max_items is not None:  # this feed's own limit
+        options = options.model_copy(
+            update={"fetch": options.fetch.model_copy(update={"max_feed_items": source.max_items})}
+        )
+    fetched_items, entry_failures = fetch_all(location, source.kind, options, memory)
     items = [
         Item(
             label=source.id,
@@ -299,12 +412,19 @@ def fetch_source(
 
 
 def process_items(
-    items: Sequence[Item], *, options: Options, out_dir: Path
+    items: Sequence[Item],
+    *,
+    options: Options,
+    out_dir: Path,
+    on_item: Callable[[bool], None] | None = None,
 ) -> tuple[list[Processed], list[Failure]]:
-    """Process fetched items; a bad document becomes a failure and the others go on."""
+    """Process fetched items; a bad document becomes a failure and the others go on.
+
+    ``on_item`` is told after each item whether it gave a document (progress display)."""
     done: list[Processed] = []
     failures: list[Failure] = []
     for item in items:
+        before = len(failures)
         try:
             done.append(
                 process_fetched(
@@ -313,6 +433,7 @@ def process_items(
                     out_dir=out_dir,
                     source_id=item.source_id,
                     language_hint=item.language_hint,
+                    also_at=item.also_at,
                 )
             )
         except SourceError as exc:
@@ -320,6 +441,8 @@ def process_items(
         except Exception as exc:  # a bug on one document must not stop the run
             log.exception("unexpected error on %s", item.fetched.location)
             failures.append(Failure(item.label, f"internal error: {type(exc).__name__}: {exc}"))
+        if on_item is not None:
+            on_item(len(failures) == before)
     return done, failures
 
 
@@ -328,16 +451,41 @@ def failure_reason(exc: SourceError) -> str:
 
 
 def ingest_paths(
-    targets: Sequence[str], *, options: Options, out_dir: Path
+    targets: Sequence[str],
+    *,
+    options: Options,
+    out_dir: Path,
+    on_stage: Callable[[str, int, str], None] | None = None,
+    on_item: Callable[[bool], None] | None = None,
 ) -> tuple[list[Processed], list[Failure]]:
-    """Process ad-hoc inputs (files or URLs) without a manifest or the orchestrator."""
-    items, failures = fetch_paths(targets, options=options)
-    done, process_failures = process_items(items, options=options, out_dir=out_dir)
+    """Process ad-hoc inputs (files or URLs) without a manifest or the orchestrator:
+    fetch, merge the same bytes reached through several URLs, process.
+
+    ``on_stage(name, total, unit)`` and ``on_item(ok)`` follow progress (fetch, process)."""
+    if on_stage is not None:
+        on_stage("fetch", len(targets), "inputs")
+    items, failures = fetch_paths(targets, options=options, out_dir=out_dir, on_item=on_item)
+    unique = merge_duplicates(items)
+    if on_stage is not None:
+        on_stage("process", len(unique), "documents")
+    done, process_failures = process_items(
+        unique, options=options, out_dir=out_dir, on_item=on_item
+    )
     return done, failures + process_failures
 
 
-def fetch_paths(targets: Sequence[str], *, options: Options) -> tuple[list[Item], list[Failure]]:
-    """Fetch ad-hoc inputs (files or URLs); what cannot be fetched becomes a failure."""
+def fetch_paths(
+    targets: Sequence[str],
+    *,
+    options: Options,
+    out_dir: Path | None = None,
+    on_item: Callable[[bool], None] | None = None,
+) -> tuple[list[Item], list[Failure]]:
+    """Fetch ad-hoc inputs (files or URLs); what cannot be fetched becomes a failure.
+
+    With ``out_dir``, URLs fetched before into that folder are asked for only if changed
+    (see :class:`FetchMemory`). ``on_item(ok)`` is called once per input."""
+    memory = FetchMemory(out_dir) if out_dir is not None else None
     items: list[Item] = []
     failures: list[Failure] = []
     for target in targets:
@@ -346,14 +494,20 @@ def fetch_paths(targets: Sequence[str], *, options: Options) -> tuple[list[Item]
         label = display_url(target) if kind == "url" else target
         if kind == "url" and not target.lower().startswith(("http://", "https://")):
             failures.append(Failure(label, "refused: only http and https URLs are fetched"))
+            if on_item is not None:
+                on_item(False)
             continue
         try:
-            fetched_items, entry_failures = fetch_all(target, kind, options)
+            fetched_items, entry_failures = fetch_all(target, kind, options, memory)
         except SourceError as exc:
             failures.append(Failure(label, failure_reason(exc)))
+            if on_item is not None:
+                on_item(False)
             continue
         failures.extend(Failure(label, failure_reason(exc)) for exc in entry_failures)
         items.extend(Item(label=label, fetched=f) for f in fetched_items)
+        if on_item is not None:
+            on_item(True)
     return items, failures
 
 
@@ -384,12 +538,31 @@ def load_cached_extraction(
 
 
 def save_cached_extraction(
-    out_dir: Path, extraction: DocumentExtraction, extractor: Extractor
+    out_dir: Path,
+    extraction: DocumentExtraction,
+    extractor: Extractor,
+    processing: str | None = None,
 ) -> None:
-    write_json(
-        _cache_path(out_dir, extraction.document_id),
-        {"extractor": extractor.version, "extraction": extraction.model_dump(mode="json")},
-    )
+    data: dict[str, object] = {
+        "extractor": extractor.version,
+        "extraction": extraction.model_dump(mode="json"),
+    }
+    if processing is not None:  # the record beside it may be reused by an unchanged re-run
+        data["processing"] = processing
+    write_json(_cache_path(out_dir, extraction.document_id), data)
+
+
+def mark_reusable(
+    out_dir: Path, extraction: DocumentExtraction, extractor: Extractor, processing: str
+) -> None:
+    """Tag the extraction cache with the processing key its record is made with."""
+    path = _cache_path(out_dir, extraction.document_id)
+    try:
+        if json.loads(path.read_text("utf-8")).get("processing") == processing:
+            return
+    except (OSError, ValueError, AttributeError):
+        pass
+    save_cached_extraction(out_dir, extraction, extractor, processing)
 
 
 def previous_documents(out_dir: Path, keep: Callable[[DocumentRecord], bool]) -> list[Processed]:
@@ -440,22 +613,36 @@ def write_outputs(
     run_id: str,
     started: dt.datetime,
     keep_previous: Callable[[DocumentRecord], bool] | None = None,
+    timings: Mapping[str, float] | None = None,
     incidents: Sequence[str] = (),
 ) -> RunResult:
     """Link entities across documents, validate, and write every output file atomically.
 
     The output folder ends up holding exactly this run's documents plus those
     ``keep_previous`` selects among the earlier ones; other document files are removed.
+    The run report (``runs/<run_id>.json``) gets the seconds per stage: the caller's
+    ``timings`` (e.g. ``fetch``), the documents' own, and ``link_write``.
     """
+    writing = time.perf_counter()
     result = RunResult(run_id=run_id, out_dir=out_dir, started=started)
+    stage_seconds: dict[str, float] = dict(timings or {})
+    for item in processed:
+        for stage, secs in item.seconds.items():
+            stage_seconds[stage] = stage_seconds.get(stage, 0.0) + secs
     by_id: dict[str, Processed] = {}
     for item in processed:  # the same bytes from two sources: one document
         by_id.setdefault(item.record.id, item)
     if keep_previous is not None:
         fresh_locations = {item.record.source.location for item in processed}
+        fresh_locations.update(loc for item in processed for loc in item.record.source.also_at)
+        fresh_bytes = {item.record.source.sha256 for item in processed}
         for item in previous_documents(
             out_dir,
-            lambda doc: doc.source.location not in fresh_locations and keep_previous(doc),
+            lambda doc: (
+                doc.source.location not in fresh_locations
+                and doc.source.sha256 not in fresh_bytes  # the same bytes: one document
+                and keep_previous(doc)
+            ),
         ):
             by_id.setdefault(item.record.id, item)
     ordered = [by_id[key] for key in sorted(by_id)]
@@ -473,6 +660,7 @@ def write_outputs(
     result.counts = {
         "documents": len(ordered),
         "people": write_jsonl(out_dir / "people.jsonl", people),
+        "organisations": write_jsonl(out_dir / "organisations.jsonl", linked.organisations),
         "weapons": write_jsonl(out_dir / "weapons.jsonl", weapons),
         "events": write_jsonl(out_dir / "events.jsonl", events),
         "deals": write_jsonl(
@@ -480,7 +668,11 @@ def write_outputs(
             build_deals(events, weapons, [item.record for item in ordered]),
         ),
         "failures": len(failures),
+        "reused": sum(1 for item in processed if "reuse" in item.seconds),
+        "not_modified": sum(1 for item in processed if item.record.source.status == 304),
     }
+    stage_seconds["link_write"] = time.perf_counter() - writing
+    result.timings = {stage: round(secs, 3) for stage, secs in sorted(stage_seconds.items())}
     result.documents = [item.record for item in ordered]
     result.failures = list(failures)
     result.incidents = list(incidents)
@@ -493,6 +685,7 @@ def write_outputs(
             "finished": result.finished.isoformat(),
             "extractor": extractor_info().model_dump(),
             "counts": result.counts,
+            "timings": result.timings,
             "languages": dict(sorted(result.languages.items())),
             "documents": [
                 {"id": d.id, "location": d.source.location, "language": d.language}

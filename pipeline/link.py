@@ -4,25 +4,47 @@ People are grouped by canonical id (reference data) first. A mention that
 the reference data did not link joins a known person when its normalised name
 key (``pipeline.people.person_key``) equals the key of a form already linked
 to exactly one known person; otherwise mentions group by their own key, so
-the same unknown name in two documents is one record. Weapons group by their
-``weapon:<slug>`` id.
+the same unknown name in two documents is one record. Then unknown records are
+joined by their Latin names (``pipeline.people.fuzzy``, threshold measured by
+``osintdesk evaluate names``): to the one reference person whose Latin names they
+match, else to each other; two reference people are never merged. Weapons group by
+their ``weapon:<slug>`` id.
 
 Output is deterministic: records sorted by id, mentions by document id and
-offsets, aliases sorted; the same input always gives the same ids.
+offsets, aliases sorted; the same input always gives the same ids. Organisations
+group by id: the reference id, else ``organisation:<slug of the name key>``.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
+from pipeline import lang as lang_registry
 from pipeline.clusters import cluster_events
-from pipeline.extract import DocumentExtraction, PersonMention, WeaponMention
+from pipeline.extract import (
+    DocumentExtraction,
+    OrganisationMention,
+    PersonMention,
+    WeaponMention,
+)
 from pipeline.people import REFERENCE_LANGUAGE, person_index, person_key
-from schemas.records import EventRecord, Mention, PersonRecord, WeaponRecord
+from pipeline.people.fuzzy import comparable, same_person
+from pipeline.people.latin import latin_name
+from pipeline.people.organisations import organisations_by_id, producer_values
+from schemas.records import (
+    EventRecord,
+    Mention,
+    NameBasis,
+    OrganisationRecord,
+    PersonRecord,
+    WeaponRecord,
+)
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +54,7 @@ class Linked:
     """Linked records, the events with person ids remapped, and the id map used."""
 
     people: list[PersonRecord] = field(default_factory=list)
+    organisations: list[OrganisationRecord] = field(default_factory=list)
     weapons: list[WeaponRecord] = field(default_factory=list)
     events: list[EventRecord] = field(default_factory=list)
     person_ids: dict[str, str] = field(default_factory=dict)
@@ -77,16 +100,100 @@ def _person_id_map(people: Sequence[PersonMention]) -> dict[str, str]:
     return mapping
 
 
+def _latin_name(group: Sequence[PersonMention]) -> tuple[str, NameBasis] | None:
+    """The record's Latin name: the reference name, else the text's own Latin spelling,
+    else a transliteration (most frequent, then the most words, then the shortest: the
+    nominative of a Cyrillic name is its shortest case form)."""
+    bases: tuple[NameBasis, ...] = ("reference", "as_written", "transliteration")
+    for basis in bases:
+        names = Counter(
+            p.canonical_name for p in group if p.name_basis == basis and p.canonical_name
+        )
+        if names:
+            best = min(names, key=lambda n: (-names[n], -len(n.split()), len(n), n))
+            return best, basis
+    return None
+
+
+@lru_cache(maxsize=1)
+def _reference_latin() -> dict[str, list[str]]:
+    """Every reference person's comparable Latin names: the canonical name and the
+    Latin names of its written forms (Chinese ones only when dotted, as transcriptions)."""
+    out: dict[str, list[str]] = {}
+    for pid, person in person_index().people.items():
+        names = {person.name}
+        for lang, forms in person.names.items():
+            for form in forms:
+                latin = latin_name(form, lang)
+                if latin is not None:
+                    names.add(latin[0])
+        out[pid] = sorted(n for n in names if comparable(n))
+    return out
+
+
+def _fuzzy_map(groups: dict[str, list[PersonMention]]) -> dict[str, str]:
+    """Unknown groups joined by their Latin names (``pipeline.people.fuzzy``): to the one
+    reference person they match, else to each other. Two reference people never merge:
+    only unknown groups move."""
+    reference = _reference_latin()
+    unknown = {
+        pid: sorted({p.canonical_name for p in group if p.canonical_name})
+        for pid, group in groups.items()
+        if pid not in reference and not any(p.known for p in group)
+    }
+    unknown = {pid: [n for n in names if comparable(n)] for pid, names in unknown.items()}
+    unknown = {pid: names for pid, names in unknown.items() if names}
+    mapping: dict[str, str] = {}
+    for pid, names in unknown.items():
+        matches = {
+            ref
+            for ref, ref_names in reference.items()
+            if any(same_person(a, b) for a in names for b in ref_names)
+        }
+        if len(matches) == 1:
+            mapping[pid] = next(iter(matches))
+        elif len(matches) > 1:
+            log.info("%s matches several reference people by spelling; left apart", pid)
+    # unknown with unknown: the smallest id of each connected set
+    rest = sorted(pid for pid in unknown if pid not in mapping)
+    parent = {pid: pid for pid in rest}
+
+    def root(pid: str) -> str:
+        while parent[pid] != pid:
+            pid = parent[pid]
+        return pid
+
+    for a, b in itertools.combinations(rest, 2):
+        if any(same_person(x, y) for x in unknown[a] for y in unknown[b]):
+            ra, rb = root(a), root(b)
+            if ra != rb:
+                parent[max(ra, rb)] = min(ra, rb)
+    for pid in rest:
+        if root(pid) != pid:
+            mapping[pid] = root(pid)
+    return mapping
+
+
 def _person_record(pid: str, group: Sequence[PersonMention]) -> PersonRecord:
     forms = [p.mention.text for p in group]
-    known = any(p.known for p in group)
+    reference = person_index().people.get(pid)
+    known = any(p.known for p in group) or reference is not None
     canonical = _most_frequent(p.canonical_name for p in group if p.known and p.canonical_name)
-    latin = _most_frequent(f for f in forms if is_latin(f))
-    name = canonical or latin or _most_frequent(forms) or pid
+    if canonical is None and reference is not None:
+        canonical = reference.name
+    latin = _latin_name(group)
+    basis: NameBasis | None = None
+    if canonical:
+        name, basis = canonical, "reference"
+    elif latin is not None:
+        name, basis = latin
+    else:
+        name = _most_frequent(f for f in forms if is_latin(f)) or _most_frequent(forms) or pid
     aliases = sorted({f for f in forms if f != name})
     return PersonRecord(
         id=pid,
         name=name,
+        name_basis=basis,
         aliases=aliases,
         known=known,
         roles=_roles(pid) if known else [],
@@ -100,6 +207,24 @@ def _roles(pid: str) -> list[str]:
     if person is None:
         return []
     return list(dict.fromkeys(role.title for role in person.roles))
+
+
+def _organisation_record(oid: str, group: Sequence[OrganisationMention]) -> OrganisationRecord:
+    """One organisation: the reference entry's name, kind and country when known; the
+    weapons catalogue's producer values it stands for."""
+    reference = organisations_by_id().get(oid)
+    forms = [o.mention.text for o in group]
+    name = reference.name if reference else (_most_frequent(forms) or oid)
+    return OrganisationRecord(
+        id=oid,
+        name=name,
+        aliases=sorted({f for f in forms if f != name}),
+        kind=reference.kind if reference else "other",
+        country=reference.country if reference else None,
+        known=reference is not None,
+        producers=producer_values().get(oid, []),
+        mentions=_sorted_mentions(o.mention for o in group),
+    )
 
 
 def _weapon_record(wid: str, group: Sequence[WeaponMention]) -> WeaponRecord:
@@ -129,6 +254,16 @@ def link_all(extractions: Sequence[DocumentExtraction]) -> Linked:
     by_person: dict[str, list[PersonMention]] = defaultdict(list)
     for p in people:
         by_person[mapping.get(p.id, p.id)].append(p)
+    fuzzy = _fuzzy_map(by_person)
+    if fuzzy:
+        for old, new in fuzzy.items():
+            by_person[new].extend(by_person.pop(old))
+        mapping = {pid: fuzzy.get(target, target) for pid, target in mapping.items()}
+        mapping.update({old: new for old, new in fuzzy.items() if old not in mapping})
+    by_organisation: dict[str, list[OrganisationMention]] = defaultdict(list)
+    for ex in extractions:
+        for org in ex.organisations:
+            by_organisation[org.id].append(org)
     by_weapon: dict[str, list[WeaponMention]] = defaultdict(list)
     for ex in extractions:
         for w in ex.weapons:
@@ -142,6 +277,9 @@ def link_all(extractions: Sequence[DocumentExtraction]) -> Linked:
     events = cluster_events(events)
     return Linked(
         people=[_person_record(pid, by_person[pid]) for pid in sorted(by_person)],
+        organisations=[
+            _organisation_record(oid, by_organisation[oid]) for oid in sorted(by_organisation)
+        ],
         weapons=[_weapon_record(wid, by_weapon[wid]) for wid in sorted(by_weapon)],
         events=events,
         person_ids=dict(sorted(mapping.items())),
@@ -154,3 +292,6 @@ def link(
     """Person and weapon records merged across ``extractions`` (see :func:`link_all`)."""
     linked = link_all(extractions)
     return linked.people, linked.weapons
+
+
+lang_registry.on_change(_reference_latin.cache_clear)

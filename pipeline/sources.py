@@ -56,6 +56,9 @@ class Source(BaseModel):
     outside: bool = Field(
         False, description="A file source may lie outside the project folder (refused otherwise)."
     )
+    max_items: int | None = Field(
+        None, ge=1, description="For a feed: entries taken from it (default fetch.max_feed_items)."
+    )
 
     @model_validator(mode="after")
     def _check_location(self) -> Source:
@@ -65,6 +68,8 @@ class Source(BaseModel):
             problem = _scheme_problem(self.location) or _credentials_problem(self.location)
             if problem is not None:
                 raise ValueError(f"{self.kind} source {self.id!r}: {problem}")
+        if self.max_items is not None and self.kind != "feed":
+            raise ValueError(f"source {self.id!r}: max_items applies to feeds only")
         return self
 
 
@@ -145,8 +150,9 @@ def manifest_lock(path: Path, timeout: float = LOCK_TIMEOUT_S) -> Iterator[None]
 def save_manifest(path: Path, manifest: Manifest) -> None:
     data = manifest.model_dump(mode="json", exclude_defaults=False)
     for entry in data["sources"]:
-        if entry["language"] is None:
-            del entry["language"]
+        for optional in ("language", "max_items"):
+            if entry[optional] is None:
+                del entry[optional]
         if not entry["outside"]:
             del entry["outside"]
     body = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)
@@ -211,6 +217,7 @@ def add_source(
     language: str | None = None,
     feed: bool = False,
     copy: bool = False,
+    max_items: int | None = None,
 ) -> Source:
     """Validate ``target`` and append it to the manifest; refuse with one clear line otherwise.
 
@@ -218,7 +225,13 @@ def add_source(
     """
     with manifest_lock(manifest_path):
         return _add_locked(
-            manifest_path, target, tags=tags, language=language, feed=feed, copy=copy
+            manifest_path,
+            target,
+            tags=tags,
+            language=language,
+            feed=feed,
+            copy=copy,
+            max_items=max_items,
         )
 
 
@@ -230,6 +243,7 @@ def _add_locked(
     language: str | None,
     feed: bool,
     copy: bool,
+    max_items: int | None,
 ) -> Source:
     manifest = load_manifest(manifest_path) if manifest_path.exists() else Manifest()
     root = project_root(manifest_path)
@@ -273,6 +287,7 @@ def _add_locked(
             location=location,
             language=language,
             tags=sorted(set(tags or [])),
+            max_items=max_items,
         )
     except ValidationError as exc:
         first = exc.errors()[0]

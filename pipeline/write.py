@@ -56,15 +56,33 @@ def sweep_stale_temps(folder: Path, *, older_than: float = STALE_TEMP_S) -> list
     return removed
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
+def _umask() -> int:
+    """The process umask (read without changing it where /proc says it)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)  # no /proc: read by setting, then put it back at once
+    os.umask(mask)
+    return mask
+
+
+def atomic_write_bytes(path: Path, data: bytes, *, private: bool = False) -> None:
     """Write to a temporary file in the same folder, fsync, then rename over ``path``.
 
-    The first write into a folder also removes stale temporary files that killed
-    writes left there."""
+    The file gets the mode any new file of the user gets (0666 less the umask, normally
+    0644), as a colleague on a shared server must read outputs and exports; ``private``
+    keeps the temporary file's 0600, for secrets. The first write into a folder also
+    removes stale temporary files that killed writes left there.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     sweep_stale_temps(path.parent)
     fd, tmp_name = temp_file(path.parent, path.name)
     try:
+        if not private:
+            os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()

@@ -41,6 +41,22 @@ DateBasis = Literal[
 # header line or dateline.
 PublishedBasis = Literal["metadata", "dateline"]
 
+# how a person's Latin name was obtained: the people reference data, a transliteration
+# from another script (pipeline/people/latin.py), or the text's own Latin spelling
+NameBasis = Literal["reference", "transliteration", "as_written"]
+
+# what an organisation is (pipeline/data/organisations.yaml); "other" for an organisation
+# the reference data does not know
+OrganisationKind = Literal[
+    "arms_maker",
+    "arms_exporter",
+    "ministry",
+    "government_agency",
+    "armed_forces",
+    "international",
+    "other",
+]
+
 DatePrecision = Literal[
     "day", "month", "season", "quarter", "year", "decade", "century", "range", "unknown"
 ]
@@ -95,6 +111,11 @@ class SourceRef(_Model):
     status: int | None = Field(None, description="HTTP status, for URL sources.")
     content_type: str | None = Field(None, description="Declared or sniffed content type.")
     snapshot: str | None = Field(None, description="Snapshot path relative to the output dir.")
+    also_at: list[str] = Field(
+        default_factory=list,
+        description="Other locations that gave exactly the same bytes (same sha256) in this "
+        "run: one document, not one per location. Sorted.",
+    )
 
 
 class Paragraph(_Model):
@@ -121,6 +142,11 @@ class DocumentRecord(_Record):
     source: SourceRef
     title: str | None = None
     author: str | None = None
+    authors: list[str] = Field(
+        default_factory=list,
+        description="Who the document's bylines and photo or editor credits name, in text "
+        "order; document metadata, never people records.",
+    )
     site: str | None = None
     published: dt.date | None = Field(None, description="Publication date, when known.")
     published_basis: PublishedBasis | None = Field(
@@ -208,6 +234,12 @@ class Mention(_Model):
 class PersonRecord(_Record):
     id: str = Field(description="person:<slug>; canonical from reference data or normalised name.")
     name: str = Field(description="Canonical display name, Latin script where known.")
+    name_basis: NameBasis | None = Field(
+        None,
+        description="Where the Latin name comes from: reference (people reference data), "
+        "transliteration (romanised from another script) or as_written (the text's own "
+        "Latin spelling); null when no Latin name could be made.",
+    )
     aliases: list[str] = Field(default_factory=list, description="Every other form seen or known.")
     known: bool = Field(False, description="True when linked to the reference data.")
     roles: list[str] = Field(default_factory=list)
@@ -224,6 +256,22 @@ class WeaponRecord(_Record):
     family: str | None = Field(None, description="Designation family, e.g. Su-30.")
     origin: str | None = Field(None, description="Country of origin (ISO 3166 alpha-2).")
     known: bool = Field(False, description="True when linked to the reference data.")
+    mentions: list[Mention] = Field(default_factory=list)
+
+
+class OrganisationRecord(_Record):
+    id: str = Field(
+        description="organisation:<slug>: of the reference name, else of the normalised name."
+    )
+    name: str = Field(description="Canonical name (the reference data's English name when known).")
+    aliases: list[str] = Field(default_factory=list, description="Every other form seen.")
+    kind: OrganisationKind = "other"
+    country: str | None = Field(None, description="ISO 3166 alpha-2; null for international.")
+    known: bool = Field(False, description="True when linked to the reference data.")
+    producers: list[str] = Field(
+        default_factory=list,
+        description="The weapons catalogue's producer values this organisation stands for.",
+    )
     mentions: list[Mention] = Field(default_factory=list)
 
 
@@ -294,6 +342,9 @@ class EventRecord(_Record):
     type: EventType
     date: DateInfo | None
     people: list[str] = Field(default_factory=list, description="Person record ids.")
+    organisations: list[str] = Field(
+        default_factory=list, description="Organisation record ids named in the sentence."
+    )
     weapons: list[EventWeapon] = Field(default_factory=list)
     countries: list[str] = Field(default_factory=list, description="ISO 3166 alpha-2 codes.")
     places: list[str] = Field(default_factory=list, description="Places as written or canonical.")
@@ -361,6 +412,7 @@ DocumentRecord.model_rebuild()
 RECORD_MODELS: dict[str, type[BaseModel]] = {
     "document": DocumentRecord,
     "person": PersonRecord,
+    "organisation": OrganisationRecord,
     "weapon": WeaponRecord,
     "event": EventRecord,
     "deal": DealRecord,

@@ -177,3 +177,218 @@ def test_second_reviewer_sees_conflict(browser: Any, served: Served) -> None:
     finally:
         first.close()
         second.close()
+
+
+# -- issue 13: search, pages, bulk, keyboard flow, changed evidence, CJK glyphs ----------
+
+
+@pytest.fixture()
+def scripts_served(tmp_path: Path) -> Iterator[Served]:
+    out_dir = tmp_path / "out"
+    ids = build(out_dir, scripts=True)
+    for url in _serve(out_dir):
+        yield Served(out_dir, ids, url)
+
+
+def _row_ids(page: Any) -> list[str]:
+    return [
+        str(x)
+        for x in page.eval_on_selector_all("#queue tr.row", "rs => rs.map(r => r.dataset.id)")
+    ]
+
+
+def _selected(page: Any) -> str:
+    return str(page.eval_on_selector("#queue tr.selected", "r => r.dataset.id"))
+
+
+def test_search_across_scripts_finds_the_same_records(browser: Any, scripts_served: Served) -> None:
+    ids = scripts_served.ids
+    expected = sorted(
+        ["person:sergei-shoigu", ids["ru_shoigu"], ids["ar_shoigu"], ids["zh_shoigu"]]
+    )
+    page = browser.new_page()
+    page.goto(scripts_served.url + "/")
+    for query in ("Шойгу", "شويغو", "Shoigu", "绍伊古"):
+        page.fill("#q", query)
+        with page.expect_navigation():
+            page.press("#q", "Enter")
+        assert sorted(_row_ids(page)) == expected, query
+    # a filter narrows the search
+    page.select_option('select[name="type"]', "person")
+    with page.expect_navigation():
+        page.click("#filters button[type=submit]")
+    assert _row_ids(page) == ["person:sergei-shoigu"]
+    page.close()
+
+
+def test_paging_walks_every_record_once(
+    browser: Any, scripts_served: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pipeline.review import search
+
+    monkeypatch.setattr(search, "PAGE_SIZE", 4)
+    page = browser.new_page()
+    page.goto(scripts_served.url + "/?type=event")
+    seen: list[str] = []
+    while True:
+        seen += _row_ids(page)
+        if page.locator("#next-page").count() == 0:
+            break
+        with page.expect_navigation():
+            page.click("#next-page")
+    assert len(seen) == len(set(seen)) == 9  # every event once
+    assert "page 3 of 3" in page.inner_text("#pages")
+    with page.expect_navigation():
+        page.click("#prev-page")
+    assert _row_ids(page) == seen[4:8]
+    page.close()
+
+
+def test_bulk_accept_with_shift_click_and_undo(browser: Any, served: Served) -> None:
+    page = browser.new_page()
+    page.goto(served.url + "/?type=event&status=pending")
+    before = _row_ids(page)
+    boxes = page.locator("#queue input.pick")
+    boxes.nth(0).click()
+    boxes.nth(2).click(modifiers=["Shift"])  # the range 0..2
+    assert page.inner_text("#picked-count") == "3"
+    with page.expect_navigation():
+        page.click("#bulk-accept")
+    with open_store(served.out_dir) as store:
+        decisions = store.decisions()
+    assert [(d.record_id, d.action) for d in decisions] == [(r, "accept") for r in before[:3]]
+    page.goto(served.url + "/?type=event")
+    assert {_status_of(page, r) for r in before[:3]} == {"accepted"}
+    assert _status_of(page, before[3]) == "pending"
+    with page.expect_navigation():
+        page.click("#undo button")
+    assert {_status_of(page, r) for r in before[:3]} == {"pending"}
+    assert page.locator("#undo").count() == 0  # one undo
+    # all on this page
+    page.goto(served.url + "/?type=event&language=ar")
+    page.check("#pick-all")
+    with page.expect_navigation():
+        page.click("#bulk-reject")
+    assert {_status_of(page, r) for r in _row_ids(page)} == {"rejected"}
+    page.close()
+
+
+def test_keyboard_flow_never_skips_a_record(browser: Any, served: Served) -> None:
+    page = browser.new_page()
+    page.goto(served.url + "/?type=event")
+    order = _row_ids(page)
+    page.keyboard.press("j")
+    assert _selected(page) == order[0]
+    for i in range(3):
+        with page.expect_navigation():
+            page.keyboard.press("a" if i != 1 else "r")
+        # the highlight sits on the next undecided record, not on a position
+        assert _selected(page) == order[i + 1]
+    page.keyboard.press("j")
+    assert _selected(page) == order[4]
+    page.keyboard.press("k")
+    assert _selected(page) == order[3]
+    # the last undecided row: once decided, the highlight goes back to the nearest
+    # undecided one, never onto a decided row at the same position
+    last = len(order) - 1
+    while _selected(page) != order[last]:
+        page.keyboard.press("j")
+    with page.expect_navigation():
+        page.keyboard.press("a")
+    assert _selected(page) == order[last - 1]
+    with open_store(served.out_dir) as store:
+        assert [(d.record_id, d.action) for d in store.decisions()] == [
+            (order[0], "accept"),
+            (order[1], "reject"),
+            (order[2], "accept"),
+            (order[last], "accept"),
+        ]
+    # e: the record page with its first editable field focused; ? shows the help
+    with page.expect_navigation():
+        page.keyboard.press("e")
+    page.wait_for_load_state("load")
+    assert page.evaluate("document.activeElement.name") == "set_date"
+    page.evaluate("document.activeElement.blur()")
+    page.keyboard.press("e")
+    assert page.evaluate("document.activeElement.name") == "set_date"
+    page.evaluate("document.activeElement.blur()")
+    page.keyboard.press("?")
+    assert page.locator("#help").is_visible()
+    assert "accept the highlighted record" in page.inner_text("#help")
+    page.keyboard.press("Escape")
+    assert not page.locator("#help").is_visible()
+    page.close()
+
+
+def test_changed_evidence_round_trip(browser: Any, served: Served) -> None:
+    ids = served.ids
+    page = browser.new_page()
+    page.goto(served.url + f"/record/{ids['ru_delivery']}")
+    with page.expect_navigation():
+        page.click("#accept-form button")
+    new = build(served.out_dir, xss=True, frigates="три")  # the source is edited
+    page.goto(served.url + "/")
+    with page.expect_navigation():
+        page.click('form[action="/sync"] button')
+    page.goto(served.url + "/?status=changed")
+    assert _row_ids(page) == [new["ru_delivery"]]
+    with page.expect_navigation():
+        page.click(f'tr[data-id="{new["ru_delivery"]}"] a.open')
+    assert page.inner_text("#diff del") == "два" and page.inner_text("#diff ins") == "три"
+    assert "accept" in page.inner_text("#changed")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "changed.png"), full_page=True)
+    with page.expect_navigation():
+        page.click("#accept-form button")
+    page.goto(served.url + "/?type=event")
+    assert _status_of(page, new["ru_delivery"]) == "accepted"
+    page.close()
+
+
+def _fonts_for(language: str) -> set[str]:
+    """Font families fontconfig says cover ``language`` (empty without fc-list)."""
+    import shutil
+    import subprocess
+
+    if shutil.which("fc-list") is None:
+        return set()
+    listed = subprocess.run(
+        ["fc-list", f":lang={language}", "family"], capture_output=True, text=True, check=False
+    ).stdout
+    return {name.strip() for line in listed.splitlines() for name in line.split(",")}
+
+
+def test_chinese_record_renders_glyphs_not_boxes(browser: Any, scripts_served: Served) -> None:
+    chinese_fonts = _fonts_for("zh")
+    if not chinese_fonts:
+        pytest.skip("no CJK font installed (Debian: apt-get install fonts-noto-cjk; see README)")
+    page = browser.new_page()
+    page.goto(scripts_served.url + f"/record/{scripts_served.ids['zh_shoigu']}")
+    assert page.locator("blockquote").get_attribute("lang") == "zh"
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "record-zh.png"), full_page=True)
+    # Which fonts drew the evidence: without a CJK font Chromium draws each Han
+    # character as a missing-glyph box in the page's first font (DejaVu Sans here), and
+    # reports that font; measuring widths against a missing glyph cannot tell, as a CJK
+    # font's own missing-glyph box is one em wide like its Han glyphs.
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("DOM.enable")
+    cdp.send("CSS.enable")
+    root = cdp.send("DOM.getDocument")["root"]["nodeId"]
+    mark = cdp.send("DOM.querySelector", {"nodeId": root, "selector": "blockquote mark"})
+    used = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": mark["nodeId"]})["fonts"]
+    han = sum(1 for c in page.inner_text("blockquote mark") if "\u4e00" <= c <= "\u9fff")
+    cjk_glyphs = sum(f["glyphCount"] for f in used if f["familyName"] in chinese_fonts)
+    assert cjk_glyphs >= han > 20, f"Han characters drawn with {used}"
+    # and two different characters look different (boxes would be alike)
+    page.evaluate(
+        """() => {
+        const quote = document.querySelector('blockquote');
+        for (const [id, text] of [['han-a', '国'], ['han-b', '防']]) {
+            const span = document.createElement('span');
+            span.id = id; span.textContent = text; quote.appendChild(span);
+        }
+    }"""
+    )
+    assert page.locator("#han-a").screenshot() != page.locator("#han-b").screenshot()
+    page.close()

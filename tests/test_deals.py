@@ -190,13 +190,18 @@ def test_a_store_made_before_deals_takes_them_and_keeps_its_rows(tmp_path: Any) 
     conn = sqlite3.connect(path)
     conn.executescript(old)
     conn.execute("INSERT INTO runs (id, seq, started) VALUES ('r1', 1, 'now')")
-    conn.execute("INSERT INTO records VALUES ('event:1', 'event', '{}', 'h', 'r1', 'r1')")
+    columns = "(id, type, json, evidence_hash, first_seen_run, last_seen_run)"
+    conn.execute(
+        f"INSERT INTO records {columns} VALUES ('event:1', 'event', '{{}}', 'h', 'r1', 'r1')"
+    )
     conn.execute("INSERT INTO mentions VALUES ('event:1', 'document:a', 0, 4, 'text', 'en', 2)")
     conn.commit()
     conn.close()
     with Store(path) as store:
         with store.transaction() as tx:
-            tx.execute("INSERT INTO records VALUES ('deal:1', 'deal', '{}', 'h', 'r1', 'r1')")
+            tx.execute(
+                f"INSERT INTO records {columns} VALUES ('deal:1', 'deal', '{{}}', 'h', 'r1', 'r1')"
+            )
         kept = store._conn.execute("SELECT count(*) FROM mentions").fetchone()[0]
         types = [r[0] for r in store._conn.execute("SELECT type FROM records ORDER BY id")]
     assert kept == 1 and types == ["deal", "event"]
@@ -223,3 +228,17 @@ def test_a_report_date_is_no_order_date() -> None:
     reported.date.basis = "reported_by"
     deal = build_deals([reported, event("arms_order", "2009", 6, doc="document:b")], [KILO])
     assert len(deal) == 1 and deal[0].order_date == "2009"  # the undated report joins
+
+
+def test_a_named_ship_gives_its_class_as_the_designation() -> None:
+    hull = WeaponRecord(
+        id="weapon:ha-noi", name="Ha Noi", category="submarine", family="Project 636.1"
+    )
+    deals = build_deals(
+        [
+            event("arms_delivery", "2014", 1, weapon="weapon:ha-noi"),
+            event("arms_order", "2009", 6, doc="document:b"),
+        ],
+        [KILO, hull],
+    )
+    assert [d.designation for d in deals] == ["Project 636.1"]

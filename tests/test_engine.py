@@ -62,7 +62,11 @@ def _outputs(out: Path) -> dict[str, bytes]:
 def test_ingest_with_two_workers_writes_what_one_process_writes(
     corpus: Path, tmp_path: Path
 ) -> None:
-    inputs = [str(p) for p in sorted(corpus.iterdir())]
+    # the same bytes under a second path: one document on either path (merge_duplicates)
+    copy = tmp_path / "copy" / "en.txt"
+    copy.parent.mkdir()
+    copy.write_bytes((corpus / "en.txt").read_bytes())
+    inputs = [str(p) for p in sorted(corpus.iterdir())] + [str(copy)]
     outs = {}
     for workers in (1, 2):
         out = tmp_path / f"w{workers}"
@@ -73,6 +77,8 @@ def test_ingest_with_two_workers_writes_what_one_process_writes(
         outs[workers] = _outputs(out)
     assert len([k for k in outs[1] if k.startswith("documents/")]) == len(TEXTS)
     assert outs[1]["events.jsonl"]  # something was extracted
+    documents = [v for k, v in outs[1].items() if k.startswith("documents/")]
+    assert sum(str(copy).encode() in v for v in documents) == 1  # listed in also_at
     assert outs[2] == outs[1]
 
 

@@ -20,21 +20,23 @@ def _people(out: Path) -> dict[str, list[str]]:
 
 
 def test_reviewer_alias_relinks_on_next_ingest(tmp_path: Path) -> None:
+    # a form no spelling rule links (a near spelling such as "Vladimir Poutine" is
+    # joined by the fuzzy name matching on its own): only the reviewer's alias can
     doc = tmp_path / "wire.txt"
     doc.write_text(
         "President Vladimir Putin arrived in Hanoi on 12 November 2013.\n\n"
-        "During the visit, Vladimir Poutine signed an agreement with Vietnam.\n",
+        "During the visit, Vova Putinsky signed an agreement with Vietnam.\n",
         "utf-8",
     )
     out = tmp_path / "out"
     assert runner.invoke(app, ["ingest", str(doc), "--out", str(out)]).exit_code == 0
     before = _people(out)
     assert "person:vladimir-putin" in before
-    variant = [pid for pid, texts in before.items() if "Vladimir Poutine" in texts]
+    variant = [pid for pid, texts in before.items() if "Vova Putinsky" in texts]
     assert variant and variant[0] != "person:vladimir-putin"
 
     result = runner.invoke(
-        app, ["review", "alias", "person:vladimir-putin", "Vladimir Poutine", "--out-dir", str(out)]
+        app, ["review", "alias", "person:vladimir-putin", "Vova Putinsky", "--out-dir", str(out)]
     )
     assert result.exit_code == 0, result.output
     assert (out / "reference_overrides.yaml").exists()
@@ -42,7 +44,7 @@ def test_reviewer_alias_relinks_on_next_ingest(tmp_path: Path) -> None:
     assert runner.invoke(app, ["ingest", str(doc), "--out", str(out)]).exit_code == 0
     after = _people(out)
     assert variant[0] not in after
-    assert "Vladimir Poutine" in after["person:vladimir-putin"]
+    assert "Vova Putinsky" in after["person:vladimir-putin"]
     events = [json.loads(line) for line in (out / "events.jsonl").open()]
     assert all(variant[0] not in e["people"] for e in events)
 

@@ -236,3 +236,12 @@ def test_a_demonym_before_a_passive_verb_is_no_subject() -> None:
     mentions.append(CountryMention(start, start + len("Turkey"), "TR"))
     found = {m.code: role for m, role, _ in sentence_roles(text, 0, mentions, "en")}
     assert found == {"TR": "recipient"}
+
+
+def test_a_country_in_any_case_is_the_country() -> None:
+    from pipeline.people.places import country_code
+
+    assert country_code("Египту", "ru") == "EG"  # dative
+    assert country_code("Египта", "ru") == "EG"  # genitive, fleeting vowel
+    assert country_code("Польщі", "uk") == "PL"
+    assert country_code("Німеччини", "uk") == "DE"

@@ -74,7 +74,7 @@ def test_unknown_person_gets_a_stable_key_and_id() -> None:
     assert person_id("Võ Nguyên Giáp", "vi") == "person:vo-nguyen-giap"
     assert person_id("Vladimir Putin", "en") == "person:vladimir-putin"
     assert person_key("يوسف العظمة", "ar") == "يوسف العظمه"
-    assert person_id("胡锦涛", "zh") == "person:胡锦涛"
+    assert person_id("张海丽", "zh") == "person:张海丽"  # unknown: its own key
 
 
 @pytest.mark.parametrize(
@@ -189,3 +189,25 @@ def test_joined_name_parts_come_from_the_registry() -> None:
     assert person_key("Ho Chi Minh", "vi") == "ho chi minh"
     assert place_label("北部湾", "zh") == "LOC"  # a feature suffix, no spaces needed
     assert place_label("Vịnh Bắc Bộ", "vi") == "LOC"
+
+
+def test_regression_chinese_single_character_geo_word_never_unmakes_a_person() -> None:
+    """江泽民, 张海丽 and 郑海霞 hold 江/海, single-character geography words; on
+    character-tokenised text they stayed LOC. A feature of two or more characters
+    ending the span still makes a place."""
+    from pipeline.nlp import get_nlp
+
+    nlp = get_nlp("zh")
+    text = "江泽民会见了张海丽和郑海霞，随后前往辽东半岛。"
+    doc = nlp.make_doc(text)
+    assert all(len(t.text) == 1 for t in doc)  # one token per character
+    ents = []
+    for name in ("江泽民", "张海丽", "郑海霞", "辽东半岛"):
+        start = text.index(name)
+        span = doc.char_span(start, start + len(name), label="PERSON")
+        assert span is not None
+        ents.append(span)
+    doc.ents = ents
+    doc = nlp.get_pipe("osintdesk_people")(doc)
+    labels = {e.text: e.label_ for e in doc.ents}
+    assert labels == {"江泽民": "PERSON", "张海丽": "PERSON", "郑海霞": "PERSON", "辽东半岛": "LOC"}

@@ -28,7 +28,14 @@ def test_ingest_loads_records_documents_and_mentions(out: tuple[Path, dict[str, 
     out_dir, ids = out
     with Store(out_dir / "review.sqlite") as store:
         run = store.ingest_output(out_dir, "run-1")
-        assert run.counts == {"documents": 3, "event": 6, "person": 3, "weapon": 2, "deal": 2}
+        assert run.counts == {
+            "documents": 3,
+            "event": 6,
+            "person": 3,
+            "organisation": 0,
+            "weapon": 2,
+            "deal": 2,
+        }
         assert {r.type for r in store.records()} == {"event", "person", "weapon", "deal"}
         assert store.document(ids["ar_doc"])["language"] == "ar"
         mentions = store.mentions_of("weapon:project-636-1")

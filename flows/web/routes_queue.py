@@ -1,106 +1,169 @@
-"""The queue (with its filters), the timeline, and the reviewer's name."""
+"""The queue (search, filters, pages, bulk decisions and their undo), the timeline,
+and the reviewer's name."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from flows.web.render import desk_of, refused, render
-from flows.web.security import REVIEWER_COOKIE, checked_form, safe_next
+from flows.web.render import desk_of, error, refused, render
+from flows.web.security import REVIEWER_COOKIE, checked_form, reviewer_of, safe_next
 from flows.web.timeline import timeline
-from pipeline.review import ReviewedRecord, date_order, review_state
-from schemas.edtf import Edtf, parse_or_none
+from pipeline.errors import ConflictError, ReviewError
+from pipeline.review import (
+    ReviewedRecord,
+    decide_many,
+    last_batch,
+    review_state,
+    undo_batch,
+)
+from pipeline.review.search import Filters, queue_page
+from pipeline.review.state import evidence_text
+from schemas.edtf import parse_or_none
 
 router = APIRouter()
 
-QUEUE_LIMIT = 500  # rows per queue page; filters narrow the rest
-STATUS_ORDER = {"changed": 0, "pending": 1, "accepted": 2, "rejected": 3}
+UNDECIDED = frozenset({"pending", "changed"})
 
 
-@dataclass(frozen=True)
-class Filters:
-    status: str = ""
-    type: str = ""
-    language: str = ""
-    source: str = ""
-    date: str = ""
-
-
-def _sites(rec: ReviewedRecord, docs: dict[str, dict[str, Any]]) -> set[str]:
-    return {
-        str(docs[d].get("site") or "") + " " + str(docs[d]["source"]["location"])
-        for d in rec.document_ids
-        if d in docs
-    }
-
-
-def _matches(
-    rec: ReviewedRecord, f: Filters, within: Edtf | None, docs: dict[str, dict[str, Any]]
-) -> bool:
-    """Whether a record passes the filters; ``within``: the parsed date filter."""
-    if (f.status and rec.status != f.status) or (f.type and rec.type != f.type):
-        return False
-    if f.language and f.language not in rec.languages:
-        return False
-    if f.source and not any(f.source.lower() in s.lower() for s in _sites(rec, docs)):
-        return False
-    if f.date:  # events dated within the filter's value
-        return within is not None and rec.date is not None and within.contains(rec.date)
-    return True
-
-
-def _row(rec: ReviewedRecord) -> dict[str, Any]:
-    snippet = (
-        rec.data["evidence"]["sentence"]
-        if rec.type == "event"
-        else "; ".join(sorted({m["text"] for m in rec.data.get("mentions", [])}))
-    )
+def _row(rec: ReviewedRecord, focus_next: str) -> dict[str, Any]:
     return {
         "rec": rec,
         "date": (rec.data.get("date") or {}).get("value") or "",
-        "snippet": snippet,
+        "snippet": evidence_text(rec.type, rec.data),
         "lang": rec.languages[0] if len(rec.languages) == 1 else "",
+        "focus_next": focus_next,
     }
+
+
+def _next_undecided(records: list[ReviewedRecord]) -> list[str]:
+    """For each row, the record the highlight goes to once it is decided: the next
+    undecided row below it, else the nearest one above, else none."""
+    undecided = [i for i, r in enumerate(records) if r.status in UNDECIDED]
+    targets: list[str] = []
+    for i in range(len(records)):
+        below = [j for j in undecided if j > i]
+        above = [j for j in undecided if j < i]
+        pick = below[0] if below else (above[-1] if above else None)
+        targets.append(records[pick].id if pick is not None else "")
+    return targets
+
+
+def _url(filters: Filters, page: int = 1, **extra: str) -> str:
+    params = {k: v for k, v in asdict(filters).items() if v}
+    if page > 1:
+        params["page"] = str(page)
+    params.update({k: v for k, v in extra.items() if v})
+    query = urlencode(params)
+    return "/" + (f"?{query}" if query else "")
 
 
 @router.get("/", response_class=HTMLResponse)
 def queue(
     request: Request,
+    q: str = "",
     status: str = "",
     type: str = "",
     language: str = "",
     source: str = "",
     date: str = "",
+    page: int = 1,
 ) -> Response:
-    filters = Filters(status, type, language, source, date.strip())
-    within = parse_or_none(filters.date)
+    filters = Filters(q.strip(), status, type, language, source, date.strip())
     with desk_of(request).store() as st:
-        state = review_state(st)
-        docs = st.documents()
+        result = queue_page(st, filters, max(page, 1))
         runs = st.runs()
-    recs = [r for r in state.survivors() if _matches(r, filters, within, docs)]
-    recs.sort(key=lambda r: (STATUS_ORDER[r.status], r.type, date_order(r.date), r.id))
-    query = urlencode({k: v for k, v in asdict(filters).items() if v})
+        batch = last_batch(st, reviewer_of(request, {}))
+    number = result.number
+    targets = _next_undecided(result.records)
     return render(
         request,
         "queue.html",
-        rows=[_row(r) for r in recs[:QUEUE_LIMIT]],
-        total=len(recs),
+        rows=[_row(r, t) for r, t in zip(result.records, targets, strict=True)],
+        total=result.total,
+        page=number,
+        pages=result.pages,
+        prev_url=_url(filters, number - 1) if number > 1 else "",
+        next_url=_url(filters, number + 1) if number < result.pages else "",
         filters=filters,
-        languages=sorted({lang for rec in state.survivors() for lang in rec.languages}),
-        here="/" + (f"?{query}" if query else ""),
-        orphaned=state.orphaned,
+        languages=result.languages,
+        here=_url(filters, number),
+        export_query=urlencode({k: v for k, v in asdict(filters).items() if v}),
+        orphaned=result.orphaned,
+        earlier={
+            seq: evidence_text(d.record_id.split(":", 1)[0], result.earlier[seq])
+            for d in result.orphaned
+            if (seq := d.seq) in result.earlier
+        },
         run=runs[-1] if runs else None,
+        batch=batch if batch is not None and not batch.undone else None,
         date_error=(
             f"date {filters.date!r}: not a date value (2014, 2014-11, 2014-11-27, 201X, 19XX)"
-            if filters.date and within is None
+            if filters.date and parse_or_none(filters.date) is None
             else ""
         ),
     )
+
+
+def _picked(form: list[tuple[str, str]]) -> list[tuple[str, int]]:
+    """``pick`` fields (``record-id@version``) of a bulk form, in page order, no repeats."""
+    picked: dict[str, int] = {}
+    for name, value in form:
+        if name != "pick":
+            continue
+        rid, sep, version = value.rpartition("@")
+        if not sep or not version.isdigit():
+            raise ReviewError(f"bulk: {value!r} is not record-id@version")
+        picked.setdefault(rid, int(version))
+    return list(picked.items())
+
+
+@router.post("/bulk")
+async def bulk(request: Request) -> Response:
+    """Accept or reject the selected records (or all on the page): one decision each."""
+    form = await checked_form(request)
+    back = safe_next((form or {}).get("next"), "/")
+    if form is None:
+        return refused(request, back)
+    raw = await request.form()
+    try:
+        picked = _picked([(k, str(v)) for k, v in raw.multi_items()])
+        with desk_of(request).store() as st:
+            decide_many(
+                st,
+                picked,
+                form.get("action", ""),
+                reviewer=reviewer_of(request, form),
+                note=form.get("note", ""),
+            )
+    except ConflictError as exc:
+        return error(request, 409, "Conflict: someone else decided first", str(exc), back)
+    except ReviewError as exc:
+        return error(request, 400, "Bulk decision refused", str(exc), back)
+    focus = form.get("focus", "")
+    target = back + (("&" if "?" in back else "?") + urlencode({"focus": focus}) if focus else "")
+    return RedirectResponse(target, status_code=303)
+
+
+@router.post("/undo")
+async def undo(request: Request) -> Response:
+    """Take back the last bulk action (one undo entry per record in the log)."""
+    form = await checked_form(request)
+    back = safe_next((form or {}).get("next"), "/")
+    if form is None:
+        return refused(request, back)
+    try:
+        with desk_of(request).store() as st:
+            undo_batch(st, form.get("batch", ""), reviewer=reviewer_of(request, form))
+    except ConflictError as exc:
+        return error(request, 409, "Conflict: someone else decided first", str(exc), back)
+    except ReviewError as exc:
+        return error(request, 400, "Undo refused", str(exc), back)
+    return RedirectResponse(back, status_code=303)
 
 
 @router.get("/timeline", response_class=HTMLResponse)

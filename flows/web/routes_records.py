@@ -2,24 +2,66 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from flows.web.render import desk_of, error, render
 from flows.web.views import find_record, record_context
 from pipeline.review import review_state
+from pipeline.review.search import country_events, record_scope, suggest
 
 router = APIRouter()
 
 
 def record_page(request: Request, record_id: str) -> Response:
     with desk_of(request).store() as st:
-        state = review_state(st)
-        docs = st.documents()
-    rec = find_record(state, record_id)
-    if rec is None:
-        return error(request, 404, "Not found", f"{record_id}: no such record", "/")
-    return render(request, "record.html", **record_context(state, rec, docs))
+        state = record_scope(st, record_id)
+        if record_id not in state.records:  # an id a canonical-link edit gave: look wider
+            state = review_state(st)
+        rec = find_record(state, record_id)
+        if rec is None:
+            return error(request, 404, "Not found", f"{record_id}: no such record", "/")
+        doc_ids = {d for r in state.records.values() for d in r.document_ids}
+        docs = st.documents_by_id(doc_ids)
+        targets = st.queue_names(rec.type) if rec.type != "event" else {}
+    targets.pop(rec.id, None)
+    return render(request, "record.html", **record_context(state, rec, docs, targets))
+
+
+@router.get("/suggest")
+def suggest_view(request: Request, type: str = "", q: str = "") -> Response:
+    """People or weapons systems matching ``q``, for the link fields of the edit form."""
+    if type not in ("person", "weapon"):
+        return JSONResponse({"error": "type must be person or weapon"}, status_code=400)
+    with desk_of(request).store() as st:
+        found = suggest(st, type, q[:200])
+    return JSONResponse([{"id": rid, "name": name} for rid, name in found.items()])
+
+
+@router.get("/country/{code}", response_class=HTMLResponse)
+def country(request: Request, code: str) -> Response:
+    """A country's events on a timeline: by date, with the other countries named."""
+    with desk_of(request).store() as st:
+        events = country_events(st, code)
+    code = code.upper()
+    partners: dict[str, int] = {}
+    for e in events:
+        for other in e.data.get("countries", []):
+            if other != code:
+                partners[other] = partners.get(other, 0) + 1
+    years: dict[str, list[Any]] = {}
+    for e in events:
+        years.setdefault(str(e.date.earliest.year) if e.date else "undated", []).append(e)
+    return render(
+        request,
+        "country.html",
+        code=code,
+        events=events,
+        years=list(years.items()),
+        partners=sorted(partners.items(), key=lambda item: (-item[1], item[0])),
+    )
 
 
 @router.get("/record/{record_id}", response_class=HTMLResponse)

@@ -7,6 +7,10 @@ from typing import Any
 from flows.web.render import text_dir
 from flows.web.security import safe_url
 from pipeline.review import EDITABLE, Reviewed, ReviewedRecord, date_order
+from pipeline.review.diff import word_diff
+from pipeline.review.edits import field_value
+from pipeline.review.history import history
+from pipeline.review.state import evidence_text
 
 
 def evidence_view(rec: ReviewedRecord, doc: dict[str, Any] | None) -> dict[str, Any]:
@@ -114,7 +118,7 @@ def _event_context(
 def _entity_context(
     state: Reviewed, rec: ReviewedRecord, docs: dict[str, dict[str, Any]]
 ) -> dict[str, Any]:
-    """Mentions in every language, the events it takes part in, merge targets."""
+    """Mentions by language, the events it takes part in, who and what appears with it."""
     out_id = rec.data["id"]
     events = [
         e
@@ -122,10 +126,19 @@ def _entity_context(
         if out_id in e.data.get("people", [])
         or any(w["id"] == out_id for w in e.data.get("weapons", []))
     ]
+    together: dict[str, int] = {}
+    for e in events:
+        for other in {*e.data.get("people", []), *(w["id"] for w in e.data.get("weapons", []))}:
+            if other != out_id:
+                together[other] = together.get(other, 0) + 1
+    by_language: dict[str, int] = {}
+    for m in rec.data.get("mentions", []):
+        by_language[m["language"]] = by_language.get(m["language"], 0) + 1
     return {
         "mentions": mention_views(rec.data.get("mentions", []), docs),
+        "mentions_by_language": sorted(by_language.items()),
         "events": sorted(events, key=lambda e: (date_order(e.date), e.id)),
-        "merge_targets": [r for r in state.survivors(rec.type) if r.id != rec.id],
+        "together": sorted(together.items(), key=lambda item: (-item[1], item[0])),
         "merged": [state.records[m] for m in rec.merged_from],
         "documents": {d: document_view(docs.get(d)) for d in rec.document_ids},
     }
@@ -140,14 +153,17 @@ def _deal_context(
     return {
         "mentions": [],
         "events": sorted(events, key=lambda e: (date_order(e.date), e.id)),
-        "merge_targets": [],
+        "merge_targets": {},  # a deal is not merged with another
         "merged": [],
         "documents": {d: document_view(docs.get(d)) for d in rec.document_ids},
     }
 
 
 def record_context(
-    state: Reviewed, rec: ReviewedRecord, docs: dict[str, dict[str, Any]]
+    state: Reviewed,
+    rec: ReviewedRecord,
+    docs: dict[str, dict[str, Any]],
+    merge_targets: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Everything ``record.html`` shows for an event or an entity."""
     names = {r.data["id"]: r.name for r in state.survivors() if r.type != "event"} | {
@@ -155,4 +171,16 @@ def record_context(
     }
     builders = {"event": _event_context, "deal": _deal_context}
     build = builders.get(rec.type, _entity_context)
-    return {"rec": rec, "names": names, "editable": EDITABLE[rec.type], **build(state, rec, docs)}
+    changed = None
+    if rec.status == "changed" and rec.was is not None:
+        old = evidence_text(rec.type, rec.was)
+        changed = {"diff": word_diff(old, evidence_text(rec.type, rec.data)), "old": old}
+    return {
+        "rec": rec,
+        "names": names,
+        "editable": [(f, field_value(rec.type, rec.data, f)) for f in EDITABLE[rec.type]],
+        "history": history(rec, names),
+        "changed": changed,
+        "merge_targets": merge_targets or {},
+        **build(state, rec, docs),
+    }

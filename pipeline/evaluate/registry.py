@@ -17,6 +17,7 @@ EVALUATORS = {
     "gold": "gold",
     "heldout": "heldout",
     "clusters": "clusters",
+    "names": "names",
 }
 
 

@@ -50,14 +50,17 @@ from pipeline.extract.events import (
     sentence_events,
     unique,
 )
+from pipeline.extract.identity import link_partial_mentions
 from pipeline.extract.matcher import TriggerMatch, find_triggers
 from pipeline.extract.parties import add_parties
 from pipeline.extract.records import (
     DocPart,
     DocumentExtraction,
+    OrganisationMention,
     PersonMention,
     WeaponMention,
     date_info,
+    organisation_mention,
     person_id,
     person_mention,
     weapon_mention,
@@ -83,6 +86,7 @@ __all__ = [
     "EventTypeLexicon",
     "Label",
     "LanguageLexicon",
+    "OrganisationMention",
     "PersonMention",
     "PipelineGetter",
     "TriggerLexicon",
@@ -123,11 +127,17 @@ def sentences(doc: Doc) -> list[Span]:
 def _add_mentions(result: DocumentExtraction, part: DocPart) -> None:
     """The part's PERSON, WEAPON and DATE spans, as records, added to ``result``."""
     doc_id = result.document_id
+    credits = part.doc._.credits if isinstance(part.doc._.credits, list) else []
+    result.authors.extend(str(c) for c in credits if str(c) not in result.authors)
     for ent in part.doc.ents:
         if ent.label_ == "PERSON":
             person = person_mention(ent, part, doc_id)
             if person is not None:
                 result.people.append(person)
+        elif ent.label_ == "ORG":
+            org = organisation_mention(ent, part, doc_id)
+            if org is not None:
+                result.organisations.append(org)
         elif ent.label_ == "WEAPON":
             weapon = weapon_mention(ent, part, doc_id)
             if weapon is not None:
@@ -176,6 +186,10 @@ def extract_parts(
     add_parties(result, parts)
     result.weapon_classes = class_mentions(parts, doc_id)
     add_weapon_classes(result.events, result.weapon_classes)
+    mapping = link_partial_mentions(result.people)
+    if mapping:
+        for event in result.events:
+            event.people = unique(mapping.get(pid, pid) for pid in event.people)
     return result
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from spacy.tokens import Span
 
@@ -27,6 +27,7 @@ from pipeline.extract.records import (
     DocPart,
     WeaponMention,
     date_info,
+    organisation_mention,
     person_mention,
     weapon_mention,
 )
@@ -112,6 +113,7 @@ class _Participants:
     weapons: list[EventWeapon]
     countries: list[str]
     places: list[str]
+    organisations: list[str] = field(default_factory=list)
 
     @property
     def actors(self) -> int:
@@ -343,7 +345,12 @@ def _participants(ents: Sequence[Span], part: DocPart, doc_id: str) -> _Particip
             countries.append(code)
         else:
             places.append(e._.canonical_name or e.text)
-    return _Participants(people, weapons, unique(countries), unique(places))
+    organisations = unique(
+        o.id
+        for e in ents
+        if e.label_ == "ORG" and (o := organisation_mention(e, part, doc_id)) is not None
+    )
+    return _Participants(people, weapons, unique(countries), unique(places), organisations)
 
 
 def _records(
@@ -378,6 +385,7 @@ def _records(
                 type=cand.trigger.type,
                 date=cand.date,
                 people=who.people,
+                organisations=who.organisations,
                 weapons=who.weapons,
                 countries=who.countries,
                 places=who.places,

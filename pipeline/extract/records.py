@@ -16,11 +16,14 @@ from spacy.tokens import Doc, Span
 
 from pipeline.ids import slug
 from pipeline.people import person_key
+from pipeline.people.latin import latin_name
+from pipeline.people.organisations import organisation_key
 from schemas.records import (
     DateInfo,
     DatePrecision,
     EventRecord,
     Mention,
+    NameBasis,
     Quantity,
     WeaponCategory,
 )
@@ -44,7 +47,24 @@ class PersonMention(BaseModel):
 
     id: str = Field(description="person:<slug>: canonical id, else of the name key.")
     mention: Mention
-    canonical_name: str | None = None
+    canonical_name: str | None = Field(
+        None,
+        description="Latin name: the reference name when known, else a transliteration or "
+        "the Latin form as written (name_basis says which).",
+    )
+    name_basis: NameBasis | None = None
+    key: str = Field(description="Normalised key of the form as written.")
+    known: bool = False
+
+
+class OrganisationMention(BaseModel):
+    """An ORG span: linked to the organisations reference data, or by its own name key."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(description="organisation:<slug>: reference id, else of the name key.")
+    mention: Mention
+    name: str = Field(description="Reference name when known, else the text as written.")
     key: str = Field(description="Normalised key of the form as written.")
     known: bool = False
 
@@ -80,12 +100,16 @@ class DocumentExtraction(BaseModel):
 
     document_id: str
     people: list[PersonMention] = Field(default_factory=list)
+    organisations: list[OrganisationMention] = Field(default_factory=list)
     weapons: list[WeaponMention] = Field(default_factory=list)
     dates: list[DateInfo] = Field(default_factory=list)
     events: list[EventRecord] = Field(default_factory=list)
     coverage: dict[str, list[str]] = Field(default_factory=dict)
     weapon_classes: list[ClassMention] = Field(
         default_factory=list, description="Generic weapon classes named (not weapon records)."
+    )
+    authors: list[str] = Field(
+        default_factory=list, description="Names in bylines and credits, in text order."
     )
 
 
@@ -144,10 +168,36 @@ def person_mention(span: Span, part: DocPart, doc_id: str) -> PersonMention | No
     pid = person_id(canonical, key)
     if pid is None:
         return None
+    name: str | None = span._.canonical_name if canonical else None
+    basis: NameBasis | None = "reference" if name else None
+    if name is None:
+        latin = latin_name(span.text, part.language)
+        if latin is not None:
+            name, basis = latin
     return PersonMention(
         id=pid,
         mention=_mention(span, part, doc_id),
-        canonical_name=span._.canonical_name if canonical else None,
+        canonical_name=name,
+        name_basis=basis,
+        key=key,
+        known=canonical is not None,
+    )
+
+
+def organisation_mention(span: Span, part: DocPart, doc_id: str) -> OrganisationMention | None:
+    """An ORG span as a mention; None when its name gives no id. A span linked to a
+    country (an ORG that is really a state: "Russia") is not an organisation."""
+    canonical = span._.canonical if isinstance(span._.canonical, str) else None
+    if canonical is not None and not canonical.startswith("organisation:"):
+        return None
+    key = organisation_key(span.text, part.language)
+    oid = canonical or (f"organisation:{slug(key)}" if slug(key) else None)
+    if oid is None:
+        return None
+    return OrganisationMention(
+        id=oid,
+        mention=_mention(span, part, doc_id),
+        name=span._.canonical_name if canonical and span._.canonical_name else span.text,
         key=key,
         known=canonical is not None,
     )

@@ -13,18 +13,36 @@ from __future__ import annotations
 from pathlib import Path
 
 from spacy.language import Language
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc, Span, Token
 
 from pipeline.extensions import merge_ents, note_coverage, register_extensions
+from pipeline.people.credits import find_credits
 from pipeline.people.index import adjective_forms, people_forms, person_index, place_forms
+from pipeline.people.inflection import is_given_name
 from pipeline.people.models import name_patterns
 from pipeline.people.normalise import token_key
+from pipeline.people.organisations import (
+    lookup_organisation,
+    organisation_forms,
+    organisations_by_id,
+)
 from pipeline.people.places import lookup_place, place_info
 from pipeline.people.ships import is_country_abbreviation, ship_cues
 
 register_extensions()
 
 PEOPLE_COMPONENT = "osintdesk_people"
+
+
+def _name_word(token: Token) -> bool:
+    """A capitalised word (hyphenated parts allowed) that may continue a name."""
+    text = token.text
+    return text[:1].isupper() and all(part.isalpha() for part in text.split("-") if part)
+
+
+def _inside(span: Span, regions: list[tuple[int, int]]) -> bool:
+    """Whether ``span`` overlaps one of the character ``regions``."""
+    return any(start < span.end_char and span.start_char < end for start, end in regions)
 
 
 class PeopleLinker:
@@ -39,9 +57,18 @@ class PeopleLinker:
         self.people = people_forms(self.lang, tokenizer, self.people_path)
         self.places = place_forms(self.lang, tokenizer, self.countries_path)
         self.index = person_index(self.people_path)
-        self.geo_words = {
-            token_key(w) for w in name_patterns().for_lang(self.lang).geo_features if " " not in w
-        }
+        self.orgs = organisation_forms(self.lang, tokenizer)
+        patterns = name_patterns().for_lang(self.lang)
+        self.parts_joined = patterns.name_parts_joined
+        self.dictionary_names = patterns.dictionary_names
+        self.named_after = {w.casefold() for w in patterns.named_after}
+        self.geo_words = {token_key(w) for w in patterns.geo_features if " " not in w}
+        # joined scripts (Chinese): only a feature of two or more characters, as the
+        # name's last part, may turn a PERSON into a place; one character (江, 海, 山)
+        # is too common inside given names (江泽民, 张海丽, 郑海霞)
+        self.geo_suffixes = tuple(
+            w for w in patterns.geo_features if self.parts_joined and len(w) >= 2
+        )
         self.demonyms = set(adjective_forms(self.lang, self.countries_path))
 
     def _link_person(self, span: Span) -> None:
@@ -71,6 +98,31 @@ class PeopleLinker:
         if start == span.start or end - start >= 2:
             return Span(span.doc, start, end, label="PERSON")
         return span
+
+    def _link_organisation(self, span: Span) -> Span | None:
+        """The span as a linked ORG when its whole text is a known organisation, else None."""
+        oid = lookup_organisation(span.text, self.lang)
+        if oid is None:
+            found = list(self.orgs.scan(span.doc, span.start, span.end))
+            if len(found) == 1 and (found[0][0], found[0][1]) == (span.start, span.end):
+                oid = found[0][2]
+        if oid is None:
+            return None
+        org = Span(span.doc, span.start, span.end, label="ORG")
+        org._.canonical = oid
+        org._.canonical_name = organisations_by_id()[oid].name
+        return org
+
+    @staticmethod
+    def _is_weapon(span: Span) -> bool:
+        """Whether the weapons catalogue names exactly this span ("Bayraktar TB2")."""
+        from pipeline.weapons import find_mentions, lookup
+
+        text = span.text.strip()
+        return any(
+            m.start == 0 and m.end == len(text) and lookup(m.key) is not None
+            for m in find_mentions(text)
+        )
 
     def _link_place(self, span: Span) -> Span:
         value = lookup_place(span.text, self.lang)
@@ -103,11 +155,43 @@ class PeopleLinker:
         place = lookup_place(span.text, self.lang)
         if place is not None:
             return place_info(place, self.countries_path).label
-        if set(words) & self.geo_words:
+        if self._has_geo_feature(span, words):
             return "LOC"
         if words[-1] in self.demonyms:
             return "drop"
         return None
+
+    def _has_geo_feature(self, span: Span, words: list[str]) -> bool:
+        """Whether the span names a geographic feature: a feature word among its words,
+        or, where name parts are joined, a feature of two or more characters ending it
+        (never a single character: the statistical model's PERSON stands)."""
+        if self.parts_joined:
+            text = span.text.strip()
+            return any(text.endswith(w) and len(text) > len(w) for w in self.geo_suffixes)
+        return bool(set(words) & self.geo_words)
+
+    def _dictionary_names(self, doc: Doc) -> list[Span]:
+        """PERSON spans for a given name the morphology dictionary knows followed by one
+        or two capitalised words ("Штеффен Хебештрайт", "Анджея Дуди"), where the
+        language has ``dictionary_names``; existing entities are left alone."""
+        if not self.dictionary_names:
+            return []
+        spans: list[Span] = []
+        i = 0
+        while i < len(doc) - 1:
+            if not (doc[i].is_alpha and doc[i].text[:1].isupper()) or not is_given_name(
+                doc[i].text, self.lang
+            ):
+                i += 1
+                continue
+            end = i + 1
+            while end < len(doc) and end - i < 3 and _name_word(doc[end]):
+                end += 1
+            after = i > 0 and doc[i - 1].text.casefold() in self.named_after
+            if end - i >= 2 and not after:
+                spans.append(Span(doc, i, end, label="PERSON"))
+            i = end
+        return spans
 
     def _known_names(self, doc: Doc) -> list[Span]:
         """Known person forms in ``doc``, except those inside a longer known place
@@ -143,10 +227,17 @@ class PeopleLinker:
         return value is not None and value.startswith("country:")
 
     def _person(self, ent: Span) -> Span | None:
-        """The PERSON span trimmed and linked, turned into a place, or None to drop it."""
+        """The PERSON span trimmed and linked, turned into a place or an organisation, or
+        None to drop it (a weapons system: "Bayraktar TB2")."""
         doc = ent.doc
-        if self.index.lookup(ent.text) is None and lookup_place(ent.text, self.lang):
-            return self._link_place(Span(doc, ent.start, ent.end, label="GPE"))
+        if self.index.lookup(ent.text) is None:
+            if lookup_place(ent.text, self.lang):
+                return self._link_place(Span(doc, ent.start, ent.end, label="GPE"))
+            org = self._link_organisation(ent)
+            if org is not None:
+                return org
+            if self._is_weapon(ent):
+                return None
         ent = self._trim(ent)
         self._link_person(ent)
         if ent._.canonical is None:
@@ -157,10 +248,34 @@ class PeopleLinker:
                 return self._link_place(Span(doc, ent.start, ent.end, label=verdict))
         return ent
 
+    @staticmethod
+    def _drop_credited(doc: Doc, lang: str) -> list[tuple[int, int]]:
+        """Bylines and credits are the document's authors: names inside them are
+        neither people nor organisations of the story (``Doc._.credits`` keeps them)."""
+        credits = find_credits(doc.text, lang)
+        doc._.credits = [c.who for c in credits]
+        regions = [(c.start, c.end) for c in credits]
+        if regions:
+            doc.ents = [
+                ent
+                for ent in doc.ents
+                if ent.label_ not in ("PERSON", "ORG") or not _inside(ent, regions)
+            ]
+        return regions
+
     def __call__(self, doc: Doc) -> Doc:
-        known = self._known_names(doc)
+        credits = self._drop_credited(doc, self.lang)
+        found = [s for s in self._dictionary_names(doc) if not _inside(s, credits)]
+        merge_ents(doc, found)
+        known = [k for k in self._known_names(doc) if not _inside(k, credits)]
         self._drop_partial_overlaps(doc, known)
         merge_ents(doc, known, replace=True)
+        orgs = [
+            Span(doc, start, end, label="ORG")
+            for start, end, _ in self.orgs.scan(doc)
+            if not _inside(doc[start:end], credits)
+        ]
+        merge_ents(doc, orgs, replace=True)
         ships = ship_cues(self.lang)
         ents: list[Span] = []
         ship_end = -1  # end char of the last ship name, for lists of ships
@@ -179,6 +294,11 @@ class PeopleLinker:
                 if person is not None:
                     ents.append(person)
                 continue
+            if ent.label_ == "ORG":
+                org = self._link_organisation(ent)
+                if org is not None:
+                    ents.append(org)
+                    continue
             if ent.label_ in ("GPE", "LOC", "ORG"):
                 ent = self._link_place(ent)
             ents.append(ent)

@@ -114,6 +114,31 @@ class LanguagePatterns(_Data):
     # whether names start with a capital letter; in a script without case, any word of
     # the language's script may be a name word
     names_capitalised: bool = True
+    # credits: labels followed by a colon ("Photo Credit:", "Фото:", "图："), and words
+    # that start a byline without one ("By", "بقلم", "记者"); what follows is an author
+    # or a credit of the document, never a person of the story
+    credit_labels: list[str] = Field(default_factory=list)
+    # names in Latin script (pipeline/people/latin.py): the pymorphy3 dictionary that
+    # puts a name in the nominative first ("ru", "uk"); letters romanised before (or,
+    # for Arabic, instead of) anyascii's table; usual Latin spellings of
+    # common given names (محمد → Mohammed); characters of foreign-name transcriptions
+    # with their Latin sounds (Xinhua's table: 斯 → s, 科 → ko); native family names,
+    # with their reading as a family name, which tell a native name (pinyin) from a
+    # transcription; letters that write a long vowel after a consonant (Arabic و → u)
+    morphology: str | None = None
+    # find names without a title: a word the morphology dictionary reads as a given
+    # name, followed by one or two capitalised words (for a language whose pipeline has
+    # no statistical PERSON model: Ukrainian "Штеффен Хебештрайт" after a long title)
+    dictionary_names: bool = False
+    # words after which a name belongs to an institution named after the person
+    # ("інститут імені Ігоря Сікорського"): such a name is not a dictionary PERSON
+    named_after: list[str] = Field(default_factory=list)
+    romanise_letters: dict[str, str] = Field(default_factory=dict)
+    latin_given_names: dict[str, str] = Field(default_factory=dict)
+    transcription_syllables: dict[str, str] = Field(default_factory=dict)
+    native_surnames: dict[str, str] = Field(default_factory=dict)
+    vowel_letters: dict[str, str] = Field(default_factory=dict)
+    byline_words: list[str] = Field(default_factory=list)
 
     _regex_fragments = field_validator("ship_cues_before", "ship_cues_after")(check_patterns)
 
@@ -125,6 +150,13 @@ class NamePatterns(_Data):
     min_stem: int = Field(3, ge=1)
     latin_fold: dict[str, str] = Field(default_factory=dict)
     chinese_name_dots: list[str] = Field(default_factory=list)
+    # a credit starts a paragraph or follows one of these; it runs to the next one or
+    # the paragraph's end, and holds at most credit_max_words words
+    credit_separators: list[str] = Field(default_factory=list)
+    credit_ends: list[str] = Field(default_factory=list)
+    credit_max_words: int = Field(8, ge=1)
+    sound_folds: list[tuple[str, str]] = Field(default_factory=list)
+    fuzzy_threshold: float = Field(88, ge=0, le=100)
 
     @field_validator("hull_number")
     @classmethod

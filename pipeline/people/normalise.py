@@ -120,13 +120,20 @@ def parts_joined(lang: str) -> bool:
 def person_key(name: str, lang: str) -> str:
     """A stable key for any person name, known or not.
 
-    Latin names are folded to ASCII lower case, Cyrillic names are stemmed and
-    transliterated (so "Зунгом" and "Зунг" share a key), other scripts keep their
-    normalised native form; in a language whose name parts are joined (Chinese)
-    the key is the whole name without spaces.
+    Latin names are folded to ASCII lower case, Cyrillic names are put in the
+    nominative (``pipeline.people.inflection``), stemmed and transliterated (so
+    "Зунгом" and "Зунг" share a key), other scripts keep their normalised native
+    form; in a language whose name parts are joined (Chinese) the key is the whole
+    name without spaces.
     """
     if parts_joined(lang) or not name.strip():
         return joined_key(name)
+    if _is_cyrillic(name):
+        from pipeline.people.inflection import nominative
+
+        # the dictionary's nominative first: an endings list alone cuts "Петровского"
+        # and "Петровский" to different stems
+        name = nominative(name, lang)
     parts: list[str] = []
     for word in name.split():
         if _is_cyrillic(word):

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from pipeline import lang as lang_registry
 from pipeline.people.index import adjective_forms, case_rule
+from pipeline.people.inflection import nominative
 from pipeline.people.models import load_countries, name_patterns
 from pipeline.people.normalise import joined_key, parts_joined, token_key
 
@@ -73,8 +74,15 @@ def _place_forms_by_key(lang: str) -> dict[str, tuple[str, str]]:
 
 
 def lookup_place(text: str, lang: str) -> str | None:
-    """``country:XX`` / ``place:<i>`` for a whole place name; acronyms only in capitals."""
-    found = _place_forms_by_key(lang).get(_span_key(text, lang))
+    """``country:XX`` / ``place:<i>`` for a whole place name; acronyms only in capitals.
+
+    A case form the data does not list is read in the nominative where the language has a
+    morphology («Египта», «Египту» → Египет; «Польщі» → Польща)."""
+    forms = _place_forms_by_key(lang)
+    found = forms.get(_span_key(text, lang))
+    if found is None:
+        base = nominative(text, lang)
+        found = forms.get(_span_key(base, lang)) if base != text else None
     if found is None:
         return None
     value, form = found

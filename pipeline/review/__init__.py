@@ -10,6 +10,9 @@ module          job
 ``decisions``   making a decision: payload checks, then the log
 ``publish``     ``OUT/reviewed/*.jsonl`` and ``OUT/reference_overrides.yaml``
 ``runs``        opening an output dir's store, loading new runs, re-applying decisions
+``search``      the queue index: full-text search (FTS5 trigrams over every script),
+                filters and pages of 50 in a stable order
+``diff``        word-level differences between two versions of evidence
 ``migrate``     moving an output dir of the old layout to the current one
 ``export``      JSON Lines, analyst CSV, the deal register, followthemoney
 ``overrides``   reviewer aliases applied before linking (imported by the pipeline's
@@ -17,7 +20,7 @@ module          job
 ==============  ======================================================================
 """
 
-from pipeline.review.decisions import decide, split
+from pipeline.review.decisions import Batch, decide, decide_many, last_batch, split, undo_batch
 from pipeline.review.edits import EDITABLE, PRECISIONS, apply_edit
 from pipeline.review.export import FORMATS, ExportResult, export, ftm_entities, register
 from pipeline.review.layout import (
@@ -55,6 +58,7 @@ __all__ = [
     "RECORD_FILES",
     "REVIEWED_DIR",
     "STATUSES",
+    "Batch",
     "Decision",
     "ExportResult",
     "Reviewed",
@@ -67,10 +71,12 @@ __all__ = [
     "apply_edit",
     "date_order",
     "decide",
+    "decide_many",
     "event_date",
     "evidence_hash",
     "export",
     "ftm_entities",
+    "last_batch",
     "migrate_layout",
     "open_store",
     "publish",
@@ -83,5 +89,6 @@ __all__ = [
     "split",
     "store_path",
     "sync_output",
+    "undo_batch",
     "write_reference_overrides",
 ]

@@ -18,8 +18,9 @@ from schemas.edtf import Edtf, EdtfError
 from schemas.records import RECORD_MODELS, DatePrecision, DealStatus
 
 EDITABLE: dict[str, tuple[str, ...]] = {
-    "event": ("date", "date_precision", "type", "quantity"),
+    "event": ("date", "date_precision", "type", "quantity", "people", "weapons"),
     "person": ("name", "canonical", "known", "roles"),
+    "organisation": ("name", "canonical", "known", "kind", "country"),
     "weapon": ("name", "canonical", "category", "family", "origin"),
     "deal": (
         "status",
@@ -77,6 +78,28 @@ def _set_quantity(rtype: str, data: dict[str, Any], name: str, value: str) -> No
     if value and not value.isdigit():
         raise ReviewError(f"{data['id']}: quantity {value!r} is not a whole number")
     data["weapons"] = [{**weapons[0], "quantity": int(value) if value else None}]
+
+
+def link_ids(value: str) -> list[str]:
+    """``person:a; person:b`` as ids in order, no repeats (the form of a links edit)."""
+    return list(dict.fromkeys(part.strip() for part in value.split(";") if part.strip()))
+
+
+def _set_people(rtype: str, data: dict[str, Any], name: str, value: str) -> None:
+    ids = link_ids(value)
+    bad = [i for i in ids if not i.startswith("person:")]
+    if bad:
+        raise ReviewError(f"{data['id']}: people must be person:… ids, not {', '.join(bad)}")
+    data["people"] = ids
+
+
+def _set_weapons(rtype: str, data: dict[str, Any], name: str, value: str) -> None:
+    ids = link_ids(value)
+    bad = [i for i in ids if not i.startswith("weapon:")]
+    if bad:
+        raise ReviewError(f"{data['id']}: weapons must be weapon:… ids, not {', '.join(bad)}")
+    kept = {w["id"]: w for w in data.get("weapons", [])}  # quantities, parties stay
+    data["weapons"] = [kept.get(i, {"id": i, "quantity": None}) for i in ids]
 
 
 def _set_number(rtype: str, data: dict[str, Any], name: str, value: str) -> None:
@@ -144,9 +167,13 @@ _SETTERS: dict[str, Setter] = {
     "canonical": _set_canonical,
     "origin": _set_optional,
     "family": _set_optional,
+    "country": _set_optional,
+    "kind": _set_required,
     "name": _set_required,
     "type": _set_required,
     "category": _set_required,
+    "people": _set_people,
+    "weapons": _set_weapons,
     "status": _set_status,
     "number_ordered": _set_number,
     "number_delivered": _set_number,
@@ -182,3 +209,29 @@ def apply_edit(rtype: str, data: dict[str, Any], changes: dict[str, str]) -> dic
         ) from exc
     validated: dict[str, Any] = model.model_dump(mode="json")
     return validated
+
+
+def field_value(rtype: str, data: dict[str, Any], name: str) -> str:
+    """The current value of editable field ``name`` as a reviewer types it (the inverse of
+    the setters above): what an edit form shows and what history says it was."""
+    date = data.get("date") or {}
+    if name == "date":
+        return str(date.get("value") or "")
+    if name == "date_precision":
+        return str(date.get("precision") or "") if data.get("date") else ""
+    if name == "quantity":
+        weapons = data.get("weapons", [])
+        quantity = weapons[0].get("quantity") if len(weapons) == 1 else None
+        return "" if quantity is None else str(quantity)
+    if name == "known":
+        return "true" if data.get("known") else "false"
+    if name == "roles":
+        return "; ".join(data.get("roles", []))
+    if name == "canonical":
+        return str(data["id"])
+    if name == "people":
+        return "; ".join(data.get("people", []))
+    if name == "weapons":
+        return "; ".join(w["id"] for w in data.get("weapons", []))
+    value = data.get(name)
+    return "" if value is None else str(value)

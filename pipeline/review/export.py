@@ -2,7 +2,8 @@
 
 ``export(store, fmt, out, accepted_only)`` writes into the directory ``out``:
 
-* ``jsonl``: ``people.jsonl``, ``weapons.jsonl``, ``events.jsonl``, the reviewed
+* ``jsonl``: ``people.jsonl``, ``organisations.jsonl``, ``weapons.jsonl``,
+  ``events.jsonl``, the reviewed
   records exactly in the record format (merges and edits applied, rejected
   records left out);
 * ``csv``: one UTF-8-with-BOM file per record type in a flat shape (lists
@@ -10,6 +11,11 @@
 * ``register``: ``register.csv`` alone: one row per deal, shaped like SIPRI's trade
   register (:func:`register`);
 * ``ftm``: ``entities.ftm.jsonl``, followthemoney entities as JSON lines.
+
+Organisations are FtM ``Company`` entities when they make or export arms (the
+reference data's kinds arms_maker / arms_exporter), ``Organization`` otherwise
+(ministries, armed forces, agencies, international bodies); events list them in
+``involved`` beside their people.
 
 followthemoney has no schema for a weapons-system *type*. We map a system to
 the most specific FtM asset schema for its category (FtM's Airplane covers
@@ -28,7 +34,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -46,6 +52,9 @@ log = logging.getLogger(__name__)
 
 Format = Literal["jsonl", "csv", "ftm", "register"]
 FORMATS: tuple[str, ...] = ("jsonl", "csv", "ftm", "register")
+REFERENCES: tuple[str, ...] = ("include", "drop")
+"""What an FtM export does with a person or system an exported event names but that is not
+exported itself (``--accepted-only``): include it anyway, or drop the reference and count it."""
 
 FTM_WEAPON_SCHEMA: dict[str, str] = {
     "aircraft": "Airplane",
@@ -64,6 +73,7 @@ EVENT_COLUMNS = [
     "date_precision",
     "date_text",
     "people",
+    "organisations",
     "weapons",
     "quantities",
     "countries",
@@ -90,6 +100,20 @@ PERSON_COLUMNS = [
     "languages",
     "documents",
 ]
+ORGANISATION_COLUMNS = [
+    "id",
+    "status",
+    "name",
+    "kind",
+    "country",
+    "aliases",
+    "known",
+    "producers",
+    "mentions",
+    "languages",
+    "documents",
+]
+FTM_COMPANY_KINDS = frozenset({"arms_maker", "arms_exporter"})
 WEAPON_COLUMNS = [
     "id",
     "status",
@@ -127,6 +151,8 @@ REGISTER_COLUMNS = [
 class ExportResult:
     files: list[Path]
     counts: dict[str, int]
+    dropped: int = 0
+    """References dropped because their target was not exported (``references="drop"``)."""
 
 
 def _join(values: Iterable[object]) -> str:
@@ -184,6 +210,9 @@ def _entity_row(rec: ReviewedRecord) -> dict[str, object]:
         "known": "yes" if data.get("known") else "no",
         "roles": _join(data.get("roles", [])),
         "category": data.get("category", ""),
+        "kind": data.get("kind", ""),
+        "country": data.get("country") or "",
+        "producers": _join(data.get("producers", [])),
         "family": data.get("family") or "",
         "origin": data.get("origin") or "",
         "mentions": len(data.get("mentions", [])),
@@ -207,6 +236,7 @@ def _event_row(
         "date_precision": date.get("precision", ""),
         "date_text": date.get("text", ""),
         "people": _join(names.get(p, p) for p in data.get("people", [])),
+        "organisations": _join(names.get(o, o) for o in data.get("organisations", [])),
         "weapons": _join(names.get(w["id"], w["id"]) for w in data.get("weapons", [])),
         "quantities": _join(
             "" if w.get("quantity") is None else w["quantity"] for w in data.get("weapons", [])
@@ -380,7 +410,12 @@ def _ftm_weapon(entities: _Entities, d: dict[str, Any]) -> None:
     entities.add(schema, d["id"], props)
 
 
-def _ftm_event(entities: _Entities, rec: ReviewedRecord, doc: dict[str, Any] | None) -> None:
+def _ftm_event(
+    entities: _Entities,
+    rec: ReviewedRecord,
+    doc: dict[str, Any] | None,
+    keep: Callable[[str], bool] = lambda _rid: True,
+) -> None:
     d = rec.data
     evidence = d["evidence"]
     date = rec.date
@@ -393,7 +428,9 @@ def _ftm_event(entities: _Entities, rec: ReviewedRecord, doc: dict[str, Any] | N
         {
             "name": f"{d['type'].replace('_', ' ')} {date.text if date else ''}".strip(),
             "summary": summary,
-            "involved": [ftm_id(p) for p in d.get("people", [])],
+            "involved": [
+                ftm_id(p) for p in [*d.get("people", []), *d.get("organisations", [])] if keep(p)
+            ],
             "country": d.get("countries", []),
             "location": d.get("places", []),
             "sourceUrl": _source_url(doc),
@@ -401,7 +438,7 @@ def _ftm_event(entities: _Entities, rec: ReviewedRecord, doc: dict[str, Any] | N
             **_ftm_dates(date),
         },
     )
-    for w in d.get("weapons", []):
+    for w in (w for w in d.get("weapons", []) if keep(w["id"])):
         role = d["type"] if w.get("quantity") is None else f"{d['type']}: {w['quantity']}"
         entities.add(
             "UnknownLink",
@@ -426,37 +463,90 @@ def _ftm_document(entities: _Entities, doc_id: str, doc: dict[str, Any]) -> None
     )
 
 
+def _refs(event: ReviewedRecord) -> list[str]:
+    d = event.data
+    return [
+        *d.get("people", []),
+        *d.get("organisations", []),
+        *(w["id"] for w in d.get("weapons", [])),
+    ]
+
+
+def _referenced(events: list[ReviewedRecord]) -> set[str]:
+    return {ref for e in events for ref in _refs(e)}
+
+
 def ftm_entities(
-    state: Reviewed, docs: dict[str, dict[str, Any]], *, accepted_only: bool
-) -> list[dict[str, Any]]:
-    """followthemoney entities (as dicts) for the reviewed records."""
+    state: Reviewed,
+    docs: dict[str, dict[str, Any]],
+    *,
+    accepted_only: bool,
+    references: str = "include",
+) -> tuple[list[dict[str, Any]], int]:
+    """followthemoney entities (as dicts) for the reviewed records, and how many references
+    were dropped.
+
+    Every reference in the file resolves: a person or system an exported event names is
+    exported too (``references="include"``, even when not accepted itself), or the
+    reference is left out and counted (``"drop"``).
+    """
+    if references not in REFERENCES:
+        raise ReviewError(f"references {references!r}: not one of {', '.join(REFERENCES)}")
     entities = _Entities()
-    for rec in _selected(state, "person", accepted_only):
+    events = _selected(state, "event", accepted_only)
+    people = _selected(state, "person", accepted_only)
+    organisations = _selected(state, "organisation", accepted_only)
+    weapons = _selected(state, "weapon", accepted_only)
+    exported = {r.data["id"] for r in [*people, *organisations, *weapons]}
+    missing = _referenced(events) - exported
+    if references == "include":
+        by_output = {r.data["id"]: r for r in state.survivors() if r.type != "event"}
+        extra = [by_output[m] for m in sorted(missing) if m in by_output]
+        people += [r for r in extra if r.type == "person"]
+        organisations += [r for r in extra if r.type == "organisation"]
+        weapons += [r for r in extra if r.type == "weapon"]
+        exported |= {r.data["id"] for r in extra}
+    dropped = sum(1 for e in events for ref in _refs(e) if ref not in exported)
+    for rec in people:
         d = rec.data
         entities.add(
             "Person",
             d["id"],
             {"name": d["name"], "alias": d.get("aliases", []), "position": d.get("roles", [])},
         )
-    for rec in _selected(state, "weapon", accepted_only):
+    for rec in organisations:
+        d = rec.data
+        entities.add(
+            "Company" if d.get("kind") in FTM_COMPANY_KINDS else "Organization",
+            d["id"],
+            {"name": d["name"], "alias": d.get("aliases", []), "country": d.get("country")},
+        )
+    for rec in weapons:
         _ftm_weapon(entities, rec.data)
     cited_docs: set[str] = set()
-    for rec in _selected(state, "event", accepted_only):
+    for rec in events:
         doc_id = rec.data["evidence"]["document_id"]
         cited_docs.add(doc_id)
-        _ftm_event(entities, rec, docs.get(doc_id))
+        _ftm_event(entities, rec, docs.get(doc_id), exported.__contains__)
     for doc_id in sorted(cited_docs):
         doc = docs.get(doc_id)
         if doc is not None:
             _ftm_document(entities, doc_id, doc)
-    return entities.rows
+    return entities.rows, dropped
 
 
 # -- entry point ------------------------------------------------------------------------------
 
 
-def export(store: Store, fmt: str, out: Path, accepted_only: bool = False) -> ExportResult:
-    """Write reviewed records in ``fmt`` into the directory ``out``."""
+def export(
+    store: Store,
+    fmt: str,
+    out: Path,
+    accepted_only: bool = False,
+    references: str = "include",
+) -> ExportResult:
+    """Write reviewed records in ``fmt`` into the directory ``out`` (files get the user's
+    umask, like any file they write; ``references``: see :data:`REFERENCES`)."""
     if fmt not in FORMATS:
         raise ReviewError(f"export format {fmt!r}: not one of {', '.join(FORMATS)}")
     out = Path(out)
@@ -468,6 +558,7 @@ def export(store: Store, fmt: str, out: Path, accepted_only: bool = False) -> Ex
     docs = store.documents()
     files: list[Path] = []
     counts: dict[str, int] = {}
+    dropped = 0
 
     def write(name: str, data: bytes, count: int) -> None:
         atomic_write_bytes(out / name, data)
@@ -481,16 +572,69 @@ def export(store: Store, fmt: str, out: Path, accepted_only: bool = False) -> Ex
     elif fmt == "csv":
         names = _names(state)
         people = [_entity_row(r) for r in _selected(state, "person", accepted_only)]
+        orgs = [_entity_row(r) for r in _selected(state, "organisation", accepted_only)]
         weapons = [_entity_row(r) for r in _selected(state, "weapon", accepted_only)]
         events = [_event_row(r, names, docs) for r in _selected(state, "event", accepted_only)]
         write("people.csv", _csv_bytes(PERSON_COLUMNS, people), len(people))
+        write("organisations.csv", _csv_bytes(ORGANISATION_COLUMNS, orgs), len(orgs))
         write("weapons.csv", _csv_bytes(WEAPON_COLUMNS, weapons), len(weapons))
         write("events.csv", _csv_bytes(EVENT_COLUMNS, events), len(events))
     if fmt in ("csv", "register"):
         rows = register(state, accepted_only=accepted_only)
         write("register.csv", _csv_bytes(REGISTER_COLUMNS, rows), len(rows))
     elif fmt == "ftm":
-        entities = ftm_entities(state, docs, accepted_only=accepted_only)
+        entities, dropped = ftm_entities(
+            state, docs, accepted_only=accepted_only, references=references
+        )
         write("entities.ftm.jsonl", jsonl_bytes(entities), len(entities))
     log.info("exported %s to %s: %s", fmt, out, counts)
-    return ExportResult(files=files, counts=counts)
+    return ExportResult(files=files, counts=counts, dropped=dropped)
+
+
+# -- the queue's current filter, from the web page ------------------------------------------
+
+QUEUE_COLUMNS = ["id", "type", "status", "name", "date", "languages", "evidence"]
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: object) -> str:
+    """A CSV cell a spreadsheet shows as text: a leading formula character gets a quote."""
+    text = str(value)
+    return "'" + text if text.startswith(_FORMULA) else text
+
+
+def queue_csv(records: Iterable[ReviewedRecord]) -> bytes:
+    """The records of a queue filter as one CSV (scraped text never becomes a formula)."""
+    from pipeline.review.state import evidence_text
+
+    rows: list[dict[str, object]] = [
+        {
+            "id": r.id,
+            "type": r.type,
+            "status": r.status,
+            "name": _cell(r.name),
+            "date": (r.data.get("date") or {}).get("value") or "",
+            "languages": ", ".join(r.languages),
+            "evidence": _cell(evidence_text(r.type, r.data)),
+        }
+        for r in records
+    ]
+    return _csv_bytes(QUEUE_COLUMNS, rows)
+
+
+def queue_ftm(state: Reviewed, docs: dict[str, dict[str, Any]], ids: Iterable[str]) -> bytes:
+    """FtM entities of the records ``ids`` (a queue filter), with every entity they refer
+    to and the documents their events cite; rejected records are never exported."""
+    wanted = set(ids)
+    rows, _ = ftm_entities(state, docs, accepted_only=False)
+    chosen = [state.records[i] for i in wanted if i in state.records]
+    keep = {ftm_id(str(r.data["id"])) for r in chosen}
+    keep |= {ftm_id(ref) for ref in _referenced([r for r in chosen if r.type == "event"])}
+    keep |= {ftm_id(r.data["evidence"]["document_id"]) for r in chosen if r.type == "event"}
+    selected = [
+        row
+        for row in rows
+        if row["id"] in keep
+        or (row["schema"] == "UnknownLink" and row["properties"]["subject"][0] in keep)
+    ]
+    return jsonl_bytes(selected)

@@ -25,6 +25,7 @@ LAYOUT = 2
 DB_NAME = "review.sqlite"
 RECORD_FILES: dict[str, str] = {
     "person": "people.jsonl",
+    "organisation": "organisations.jsonl",
     "weapon": "weapons.jsonl",
     "event": "events.jsonl",
     "deal": "deals.jsonl",

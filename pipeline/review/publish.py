@@ -25,12 +25,20 @@ from pipeline.review.layout import (
 from pipeline.review.state import Reviewed, review_state
 from pipeline.review.store import Store, output_fingerprint
 from pipeline.write import atomic_write_bytes
-from schemas.records import DealRecord, EventRecord, PersonRecord, WeaponRecord
+from schemas.records import (
+    DealRecord,
+    EventRecord,
+    OrganisationRecord,
+    PersonRecord,
+    WeaponRecord,
+)
 
 log = logging.getLogger(__name__)
 
-_MODEL_FOR: dict[str, type[PersonRecord | WeaponRecord | EventRecord | DealRecord]] = {
+_RecordModel = PersonRecord | OrganisationRecord | WeaponRecord | EventRecord | DealRecord
+_MODEL_FOR: dict[str, type[_RecordModel]] = {
     "person": PersonRecord,
+    "organisation": OrganisationRecord,
     "weapon": WeaponRecord,
     "event": EventRecord,
     "deal": DealRecord,

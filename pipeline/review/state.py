@@ -8,14 +8,20 @@ dropped silently:
   time; when the evidence changes the record goes back to the queue with
   status ``changed`` and the old decisions are shown, not applied;
 * merge / split / alias are about identity and stay applied;
-* a decision about an id that is not in the latest run is *orphaned*: listed,
-  never deleted.
+* a decision about an event whose id is gone but whose stable key (see
+  :func:`pipeline.review.store.stable_keys`) names a record of the latest run
+  follows the key: that record shows it, as ``changed`` when the evidence text
+  differs (with the evidence it was made on, for a diff);
+* ``undo`` takes back one accept/reject/edit (a bulk action is undone record by
+  record, each undo its own log entry);
+* any other decision about an id that is not in the latest run is *orphaned*:
+  listed with the evidence it was made on, never deleted.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -29,6 +35,33 @@ log = logging.getLogger(__name__)
 Status = Literal["pending", "accepted", "rejected", "changed"]
 STATUSES: tuple[str, ...] = ("pending", "accepted", "rejected", "changed")
 EVIDENCE_ACTIONS = frozenset({"accept", "reject", "edit"})
+FOLLOWING_ACTIONS = EVIDENCE_ACTIONS | {"undo"}
+"""Actions that follow a record's stable key to its successor."""
+
+Earlier = Callable[["Decision"], "dict[str, Any] | None"]
+"""The record data a decision was made on (None when no longer known)."""
+
+
+def evidence_text(rtype: str, data: dict[str, Any]) -> str:
+    """What a reviewer read as a record's evidence: the sentence, or the mentions as written."""
+    if rtype == "event":
+        return str(data["evidence"]["sentence"])
+    return "; ".join(sorted({str(m["text"]) for m in data.get("mentions", [])}))
+
+
+def _same_evidence(rtype: str, old: dict[str, Any] | None, new: dict[str, Any]) -> bool:
+    """Whether two versions read the same (offsets and document ids aside)."""
+    if old is None:
+        return False
+    if rtype != "event":
+        return evidence_text(rtype, old) == evidence_text(rtype, new)
+    return evidence_text(rtype, old) == evidence_text(rtype, new) and (
+        (old.get("date") or {}).get("text") == (new.get("date") or {}).get("text")
+    )
+
+
+def _no_earlier(decision: Decision) -> dict[str, Any] | None:
+    return None
 
 
 def event_date(data: dict[str, Any]) -> Edtf | None:
@@ -57,6 +90,10 @@ class ReviewedRecord:
     merged_into: str | None = None
     merged_from: list[str] = field(default_factory=list)
     merges: list[Decision] = field(default_factory=list)
+    carried: list[Decision] = field(default_factory=list)
+    """Decisions made on an earlier version of this record under another id."""
+    was: dict[str, Any] | None = None
+    """The record as the latest stale decision saw it (for the evidence diff)."""
 
     @property
     def name(self) -> str:
@@ -95,6 +132,8 @@ class Reviewed:
     records: dict[str, ReviewedRecord]
     redirects: dict[str, str]
     orphaned: list[Decision]
+    earlier: dict[int, dict[str, Any]] = field(default_factory=dict)
+    """For orphaned decisions: the record as it was when decided, by decision seq."""
 
     def resolve(self, record_id: str) -> str:
         """The surviving record id after merges (the id itself if not merged)."""
@@ -138,17 +177,24 @@ def _merge_into(survivor: dict[str, Any], merged: dict[str, Any]) -> None:
 
 
 def _partition(
-    current: dict[str, StoredRecord], decisions: Sequence[Decision]
-) -> tuple[list[Decision], list[Decision]]:
-    """(valid, orphaned): orphaned decisions name a record missing from the run."""
+    current: dict[str, StoredRecord], decisions: Sequence[Decision], moved: dict[str, str]
+) -> tuple[list[Decision], list[Decision], dict[str, list[Decision]]]:
+    """(valid, orphaned, carried by successor id).
+
+    Orphaned decisions name a record missing from the run; carried ones name an
+    event that is gone but has a successor with the same stable key.
+    """
     valid: list[Decision] = []
     orphaned: list[Decision] = []
+    carried: dict[str, list[Decision]] = {}
     for d in decisions:
-        if any(s not in current for s in d.subjects()):
-            orphaned.append(d)
-        else:
+        if all(s in current for s in d.subjects()):
             valid.append(d)
-    return valid, orphaned
+        elif d.action in FOLLOWING_ACTIONS and moved.get(d.record_id) in current:
+            carried.setdefault(moved[d.record_id], []).append(d)
+        else:
+            orphaned.append(d)
+    return valid, orphaned, carried
 
 
 def _undone_merges(valid: Sequence[Decision]) -> set[int]:
@@ -161,12 +207,40 @@ def _undone_merges(valid: Sequence[Decision]) -> set[int]:
     }
 
 
-def _review_record(stored: StoredRecord, mine: list[Decision]) -> ReviewedRecord:
-    """One record with its evidence-bound decisions and aliases applied."""
+def _review_record(
+    stored: StoredRecord,
+    mine: list[Decision],
+    carried: list[Decision] | None = None,
+    earlier: Earlier = _no_earlier,
+) -> ReviewedRecord:
+    """One record with its evidence-bound decisions and aliases applied.
+
+    A decision made on other evidence (another hash here, or carried from the
+    record's predecessor) still applies when that evidence *reads* the same; else
+    it is stale and shown, not applied.
+    """
     rid = stored.id
-    bound = [d for d in mine if d.action in EVIDENCE_ACTIONS and d.record_id == rid]
-    fresh = [d for d in bound if d.evidence_hash == stored.evidence_hash]
-    stale = [d for d in bound if d.evidence_hash != stored.evidence_hash]
+    carried = sorted(carried or [], key=lambda d: d.seq)
+    own = [d for d in mine if d.record_id == rid]
+    undone = {int(d.payload.get("seq", -1)) for d in [*carried, *own] if d.action == "undo"}
+    bound = [
+        d
+        for d in sorted([*carried, *own], key=lambda d: d.seq)
+        if d.action in EVIDENCE_ACTIONS and d.seq not in undone
+    ]
+    fresh: list[Decision] = []
+    stale: list[Decision] = []
+    was: dict[str, Any] | None = None
+    for d in bound:
+        if d.evidence_hash == stored.evidence_hash and d.record_id == rid:
+            fresh.append(d)
+            continue
+        seen = earlier(d)
+        if _same_evidence(stored.type, seen, stored.data):
+            fresh.append(d)
+        else:
+            stale.append(d)
+            was = seen if seen is not None else was
     data = dict(stored.data)  # shallow: every change below builds new lists/dicts
     status: Status = "pending"
     for d in fresh:
@@ -199,6 +273,8 @@ def _review_record(stored: StoredRecord, mine: list[Decision]) -> ReviewedRecord
         version=len(mine),
         decisions=mine,
         stale=sorted(stale, key=lambda d: d.seq),
+        carried=carried,
+        was=was,
     )
 
 
@@ -244,16 +320,27 @@ def _fold(state: Reviewed) -> None:
             _relink_event(rec.data, state)
 
 
-def apply_decisions(records: Sequence[StoredRecord], decisions: Sequence[Decision]) -> Reviewed:
-    """Apply the decision log to the raw records of a run (pure, idempotent)."""
+def apply_decisions(
+    records: Sequence[StoredRecord],
+    decisions: Sequence[Decision],
+    *,
+    moved: dict[str, str] | None = None,
+    earlier: Earlier = _no_earlier,
+) -> Reviewed:
+    """Apply the decision log to the raw records of a run (pure, idempotent).
+
+    ``moved``: old record id → the id of the latest run with the same stable key;
+    ``earlier``: the record data a decision was made on.
+    """
     current = {r.id: r for r in records}
-    valid, orphaned = _partition(current, decisions)
+    valid, orphaned, carried = _partition(current, decisions, moved or {})
     concerning: dict[str, list[Decision]] = {}
     for d in valid:
         for subject in d.subjects():
             concerning.setdefault(subject, []).append(d)
     result = {
-        rid: _review_record(stored, concerning.get(rid, [])) for rid, stored in current.items()
+        rid: _review_record(stored, concerning.get(rid, []), carried.get(rid), earlier)
+        for rid, stored in current.items()
     }
     state = Reviewed(records=result, redirects={}, orphaned=orphaned)
     _redirect(state, valid)
@@ -275,6 +362,10 @@ def _relink_event(data: dict[str, Any], state: Reviewed) -> None:
         if new not in people:
             people.append(new)
     data["people"] = people
+    if "organisations" in data:
+        data["organisations"] = list(
+            dict.fromkeys(state.output_id(o) for o in data["organisations"])
+        )
     weapons: list[dict[str, Any]] = []
     index: dict[str, dict[str, Any]] = {}
     for w in data.get("weapons", []):
@@ -289,6 +380,18 @@ def _relink_event(data: dict[str, Any], state: Reviewed) -> None:
     data["weapons"] = weapons
 
 
+def _store_earlier(store: Store) -> Earlier:
+    cache: dict[tuple[str, str], dict[str, Any] | None] = {}
+
+    def earlier(decision: Decision) -> dict[str, Any] | None:
+        key = (decision.record_id, decision.evidence_hash)
+        if key not in cache:
+            cache[key] = store.evidence_version(*key)
+        return cache[key]
+
+    return earlier
+
+
 def review_state(store: Store, only: Iterable[str] | None = None) -> Reviewed:
     """Records of the latest run with decisions applied.
 
@@ -297,10 +400,27 @@ def review_state(store: Store, only: Iterable[str] | None = None) -> Reviewed:
     meaningful then).
     """
     decisions = store.decisions()
+    earlier = _store_earlier(store)
     if only is None:
-        return apply_decisions(store.records(), decisions)
-    wanted = set(only)
-    for d in decisions:
-        if d.action == "merge":
-            wanted.update(d.subjects())
-    return apply_decisions(store.records(ids=wanted), decisions)
+        records = store.records()
+    else:
+        wanted = set(only)
+        for d in decisions:
+            if d.action == "merge":
+                wanted.update(d.subjects())
+        records = store.records(ids=wanted)
+    present = {r.id for r in records}
+    missing = {
+        d.record_id
+        for d in decisions
+        if d.action in FOLLOWING_ACTIONS and d.record_id not in present
+    }
+    moved = store.successors(missing) if missing else {}
+    state = apply_decisions(records, decisions, moved=moved, earlier=earlier)
+    if only is not None:
+        state.orphaned = []
+    for d in state.orphaned:
+        seen = earlier(d)
+        if seen is not None:
+            state.earlier[d.seq] = seen
+    return state

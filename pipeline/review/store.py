@@ -17,6 +17,7 @@ import hashlib
 import json
 import logging
 import sqlite3
+import unicodedata
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -31,8 +32,11 @@ from schemas.records import RECORD_MODELS
 
 log = logging.getLogger(__name__)
 
-Action = Literal["accept", "reject", "edit", "merge", "split", "alias"]
-ACTIONS: tuple[str, ...] = ("accept", "reject", "edit", "merge", "split", "alias")
+Action = Literal["accept", "reject", "edit", "merge", "split", "alias", "undo"]
+ACTIONS: tuple[str, ...] = ("accept", "reject", "edit", "merge", "split", "alias", "undo")
+SCHEMA_VERSION = 2
+"""``PRAGMA user_version`` of the current schema: 2 added ``undo``, stable keys, evidence
+versions and the queue index (a store of version 0/1 is migrated on open)."""
 
 _RECORD_TYPES_CHECK = "CHECK (type IN ({}))".format(", ".join(f"'{t}'" for t in RECORD_FILES))
 _RECORDS_TABLE = f"""
@@ -42,7 +46,8 @@ CREATE TABLE IF NOT EXISTS {{name}} (
     json TEXT NOT NULL,
     evidence_hash TEXT NOT NULL,
     first_seen_run TEXT NOT NULL REFERENCES runs(id),
-    last_seen_run TEXT NOT NULL REFERENCES runs(id)
+    last_seen_run TEXT NOT NULL REFERENCES runs(id),
+    stable_key TEXT
 );"""
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS runs (
@@ -76,11 +81,52 @@ CREATE TABLE IF NOT EXISTS mentions (
     PRIMARY KEY (record_id, document_id, start, "end")
 );
 CREATE INDEX IF NOT EXISTS mentions_document ON mentions(document_id);
+CREATE TABLE IF NOT EXISTS record_versions (
+    record_id TEXT NOT NULL,
+    evidence_hash TEXT NOT NULL,
+    json TEXT NOT NULL,
+    PRIMARY KEY (record_id, evidence_hash)
+);
+CREATE TABLE IF NOT EXISTS queue (
+    record_id TEXT PRIMARY KEY,
+    type TEXT NOT NULL,
+    status TEXT NOT NULL,
+    status_rank INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    languages TEXT NOT NULL,
+    sources TEXT NOT NULL,
+    date_sort TEXT,
+    date_earliest TEXT,
+    date_latest TEXT
+);
+CREATE INDEX IF NOT EXISTS queue_order ON queue(status_rank, type, date_sort, record_id);
+CREATE INDEX IF NOT EXISTS queue_status ON queue(status, type);
+-- one row per queue row, same rowid: trigrams for terms of three characters or more;
+-- words (wide-script characters one word each) for shorter terms
+CREATE VIRTUAL TABLE IF NOT EXISTS queue_text USING fts5(text, tokenize = 'trigram');
+CREATE VIRTUAL TABLE IF NOT EXISTS queue_words USING fts5(
+    text, tokenize = "unicode61 remove_diacritics 0"
+);
+CREATE TABLE IF NOT EXISTS queue_lang (
+    language TEXT NOT NULL,
+    row INTEGER NOT NULL,
+    PRIMARY KEY (language, row)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS queue_state (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    run_id TEXT NOT NULL,
+    last_seq INTEGER NOT NULL,
+    orphaned TEXT NOT NULL DEFAULT '[]',
+    languages TEXT NOT NULL DEFAULT '[]'
+);
+"""
+
+_DECISIONS = f"""
 CREATE TABLE IF NOT EXISTS decisions (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     record_id TEXT NOT NULL,
     action TEXT NOT NULL
-        CHECK (action IN ('accept', 'reject', 'edit', 'merge', 'split', 'alias')),
+        CHECK (action IN ({", ".join(repr(a) for a in ACTIONS)})),
     payload TEXT NOT NULL DEFAULT '{{}}',
     reviewer TEXT NOT NULL,
     at TEXT NOT NULL,
@@ -150,6 +196,125 @@ def evidence_hash(rtype: str, data: dict[str, Any]) -> str:
             [m["document_id"], m["start"], m["end"], m["text"]] for m in data.get("mentions", [])
         )
     return _sha256(_canonical_json(parts))
+
+
+def stable_keys(
+    records: Iterable[tuple[str, dict[str, Any]]], locations: dict[str, str]
+) -> dict[str, str]:
+    """The stable key of every record: what a decision follows when the evidence changes.
+
+    An entity's key is its id (a slug of its canonical name). An event's key is the
+    hash of its document's *source location* (the document id changes with the
+    bytes), its trigger, its position class (the how-manieth event with that trigger
+    in the document), the weapons systems (ids, not quantities) and the parties
+    (people and countries). A changed number or date in the sentence keeps the
+    key; another trigger, system or party makes another event.
+    """
+    keys: dict[str, str] = {}
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for rtype, data in records:
+        evidence = data.get("evidence")
+        if rtype != "event" or not isinstance(evidence, dict):  # entities, deals: the id
+            keys[str(data.get("id"))] = str(data.get("id"))
+            continue
+        location = str(locations.get(evidence["document_id"], evidence["document_id"]))
+        trigger = str(data.get("trigger") or data["type"])
+        groups.setdefault((location, trigger), []).append(data)
+    for (location, trigger), events in groups.items():
+        events.sort(key=lambda e: (e["evidence"]["start"], e["evidence"]["end"], e["id"]))
+        for ordinal, data in enumerate(events):
+            parts = {
+                "location": location,
+                "trigger": trigger,
+                "position": ordinal,
+                "weapons": sorted({w["id"] for w in data.get("weapons", [])}),
+                "parties": sorted({*data.get("people", []), *data.get("countries", [])}),
+            }
+            keys[str(data["id"])] = "event:" + _sha256(_canonical_json(parts))[:16]
+    return keys
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    """One record's row in the queue index: what filters, orders and searches read."""
+
+    record_id: str
+    type: str
+    status: str
+    status_rank: int
+    name: str
+    languages: tuple[str, ...]
+    sources: str
+    date_sort: str | None
+    date_earliest: str | None
+    date_latest: str | None
+    text: str
+
+
+@dataclass(frozen=True)
+class QueueQuery:
+    """Filters of a queue page; ``terms`` are already in search form (see review.search)."""
+
+    status: str = ""
+    type: str = ""
+    language: str = ""
+    source: str = ""
+    date_earliest: str = ""
+    date_latest: str = ""
+    terms: tuple[str, ...] = ()
+
+
+MIN_TRIGRAM = 3  # FTS5's trigram tokenizer matches substrings of at least three characters
+
+
+def _like(term: str) -> str:
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _is_wide(char: str) -> bool:
+    return unicodedata.east_asian_width(char) in ("W", "F")
+
+
+def words_text(text: str) -> str:
+    """``text`` for the word index: every wide-script character a word of its own."""
+    return "".join(f" {c} " if _is_wide(c) else c for c in text)
+
+
+def _word_query(term: str) -> str:
+    if any(_is_wide(c) for c in term):
+        return '"' + " ".join(words_text(term).split()).replace('"', '""') + '"'
+    return '"' + term.replace('"', '""') + '"*'
+
+
+def _queue_where(query: QueueQuery) -> tuple[str, list[object]]:
+    """The WHERE clause of a queue query and its arguments."""
+    where: list[str] = []
+    args: list[object] = []
+    for column, value in (("status", query.status), ("type", query.type)):
+        if value:
+            where.append(f"q.{column} = ?")
+            args.append(value)
+    if query.language:
+        where.append("q.rowid IN (SELECT row FROM queue_lang WHERE language = ?)")
+        args.append(query.language)
+    if query.source:
+        where.append("q.sources LIKE ? ESCAPE '\\'")
+        args.append(_like(query.source.lower()))
+    if query.date_earliest:
+        where.append("q.date_earliest >= ? AND q.date_latest <= ?")
+        args.extend([query.date_earliest, query.date_latest])
+    long_terms = [t for t in query.terms if len(t) >= MIN_TRIGRAM]
+    if long_terms:
+        where.append("q.rowid IN (SELECT rowid FROM queue_text WHERE queue_text MATCH ?)")
+        args.append(" AND ".join('"' + t.replace('"', '""') + '"' for t in long_terms))
+    short = [t for t in query.terms if len(t) < MIN_TRIGRAM]
+    if short:
+        # too short for trigrams: as a run of wide characters (a two-character Chinese
+        # name, one word per character) or as the start of a word
+        where.append("q.rowid IN (SELECT rowid FROM queue_words WHERE queue_words MATCH ?)")
+        args.append(" AND ".join(_word_query(t) for t in short))
+    return (" WHERE " + " AND ".join(where)) if where else "", args
 
 
 @dataclass(frozen=True)
@@ -282,17 +447,76 @@ class Store:
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA foreign_keys=ON")
         self._conn.execute("PRAGMA synchronous=NORMAL")
-        self._upgrade_record_types()
+        upgraded = self._upgrade_record_types()
         self._conn.executescript(_SCHEMA)
+        self._migrate()
+        if upgraded:
+            self._backfill_keys()
 
-    def _upgrade_record_types(self) -> None:
-        """A store made before a record type existed (deals) takes it: SQLite cannot change
-        a CHECK constraint, so the records table is rebuilt, rows and ids unchanged."""
+    def _migrate(self) -> None:
+        """Bring a store of an older schema to :data:`SCHEMA_VERSION`, in one transaction.
+
+        Version 2: ``undo`` joins the actions of the decision log (the table is copied
+        row for row into one with the new CHECK; no decision changes), records get
+        their stable key, the queue index is built on first use.
+        """
+        version = int(self._conn.execute("PRAGMA user_version").fetchone()[0])
+        if version >= SCHEMA_VERSION:
+            return
+        row = self._conn.execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'decisions'"
+        ).fetchone()
+        columns = {r["name"] for r in self._conn.execute("PRAGMA table_info(records)")}
+        script = ["BEGIN IMMEDIATE;"]
+        if "stable_key" not in columns:
+            script.append("ALTER TABLE records ADD COLUMN stable_key TEXT;")
+        if row is not None and "'undo'" not in row["sql"]:
+            script += [
+                _DECISIONS.replace("EXISTS decisions", "EXISTS decisions_v2", 1).split(";")[0]
+                + ";",
+                "INSERT INTO decisions_v2 SELECT * FROM decisions;",
+                "DROP TABLE decisions;",
+                "ALTER TABLE decisions_v2 RENAME TO decisions;",
+            ]
+        script += [_DECISIONS, f"PRAGMA user_version = {SCHEMA_VERSION};", "COMMIT;"]
+        try:
+            self._conn.executescript("\n".join(script))
+        except sqlite3.Error:
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
+            raise
+        self._backfill_keys()
+        log.info("%s: review store migrated to schema %s", self.path, SCHEMA_VERSION)
+
+    def _backfill_keys(self) -> None:
+        """Stable keys for records stored before keys existed."""
+        rows = self._conn.execute(
+            "SELECT id, type, json FROM records WHERE stable_key IS NULL"
+        ).fetchall()
+        if not rows:
+            return
+        locations = {
+            r["id"]: r["location"] or r["id"]
+            for r in self._conn.execute("SELECT id, location FROM documents")
+        }
+        keys = stable_keys(
+            [(r["type"], {"id": r["id"], **json.loads(r["json"])}) for r in rows], locations
+        )
+        with self.transaction() as conn:
+            conn.executemany(
+                "UPDATE records SET stable_key = ? WHERE id = ?",
+                [(key, rid) for rid, key in keys.items()],
+            )
+
+    def _upgrade_record_types(self) -> bool:
+        """A store made before a record type existed (organisations, deals) takes it: SQLite
+        cannot change a CHECK constraint, so the records table is rebuilt, rows and ids
+        unchanged. True when it was rebuilt."""
         row = self._conn.execute(
             "SELECT sql FROM sqlite_master WHERE type='table' AND name='records'"
         ).fetchone()
         if row is None or _RECORD_TYPES_CHECK in row["sql"]:
-            return
+            return False
         log.info("%s: records table takes the record types %s", self.path, list(RECORD_FILES))
         # foreign keys off while the table is swapped: mentions must not cascade away
         self._conn.execute("PRAGMA foreign_keys=OFF")
@@ -301,7 +525,13 @@ class Store:
             try:
                 # SQLite's recipe: a new table, copied, the old dropped, the new renamed
                 self._conn.execute(_RECORDS_TABLE.format(name="records_new"))
-                self._conn.execute("INSERT INTO records_new SELECT * FROM records")
+                # by name: the old table may lack columns added since (stable_key)
+                old = [r["name"] for r in self._conn.execute("PRAGMA table_info(records)")]
+                new = {r["name"] for r in self._conn.execute("PRAGMA table_info(records_new)")}
+                columns = ", ".join(f'"{c}"' for c in old if c in new)
+                self._conn.execute(
+                    f"INSERT INTO records_new ({columns}) SELECT {columns} FROM records"
+                )
                 self._conn.execute("DROP TABLE records")
                 self._conn.execute("ALTER TABLE records_new RENAME TO records")
                 self._conn.execute("COMMIT")
@@ -310,6 +540,7 @@ class Store:
                 raise
         finally:
             self._conn.execute("PRAGMA foreign_keys=ON")
+        return True
 
     # -- plumbing -----------------------------------------------------------------
     def close(self) -> None:
@@ -375,8 +606,13 @@ class Store:
             )
             for doc in documents:
                 self._upsert_document(conn, doc, run_id)
+            locations = {
+                r["id"]: r["location"] or r["id"]
+                for r in conn.execute("SELECT id, location FROM documents")
+            }
+            keys = stable_keys(records, locations)
             for rtype, data in records:
-                self._upsert_record(conn, rtype, data, run_id)
+                self._upsert_record(conn, rtype, data, run_id, keys[str(data["id"])])
             counts = self._counts(conn, run_id, len(documents))
             conn.execute(
                 "UPDATE runs SET finished = ?, counts = ? WHERE id = ?",
@@ -427,14 +663,22 @@ class Store:
 
     @staticmethod
     def _upsert_record(
-        conn: sqlite3.Connection, rtype: str, data: dict[str, Any], run_id: str
+        conn: sqlite3.Connection, rtype: str, data: dict[str, Any], run_id: str, key: str
     ) -> None:
         rid = str(data["id"])
+        digest = evidence_hash(rtype, data)
+        # the evidence a decision was made on stays readable after the record changes
         conn.execute(
-            "INSERT INTO records (id, type, json, evidence_hash, first_seen_run, last_seen_run)"
-            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET json=excluded.json,"
-            " evidence_hash=excluded.evidence_hash, last_seen_run=excluded.last_seen_run",
-            (rid, rtype, _canonical_json(data), evidence_hash(rtype, data), run_id, run_id),
+            "INSERT OR IGNORE INTO record_versions (record_id, evidence_hash, json)"
+            " SELECT id, evidence_hash, json FROM records WHERE id = ? AND evidence_hash != ?",
+            (rid, digest),
+        )
+        conn.execute(
+            "INSERT INTO records (id, type, json, evidence_hash, first_seen_run, last_seen_run,"
+            " stable_key) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET"
+            " json=excluded.json, evidence_hash=excluded.evidence_hash,"
+            " last_seen_run=excluded.last_seen_run, stable_key=excluded.stable_key",
+            (rid, rtype, _canonical_json(data), digest, run_id, run_id, key),
         )
         conn.execute("DELETE FROM mentions WHERE record_id = ?", (rid,))
         for m in data.get("mentions", []):
@@ -503,6 +747,22 @@ class Store:
         rows = self._conn.execute("SELECT id, json FROM documents ORDER BY id").fetchall()
         return {r["id"]: json.loads(r["json"]) for r in rows}
 
+    def document_sources(self) -> dict[str, str]:
+        """Site and location of every document, by id (what the source filter reads)."""
+        rows = self._conn.execute("SELECT id, site, location FROM documents").fetchall()
+        return {r["id"]: f"{r['site'] or ''} {r['location'] or ''}".strip() for r in rows}
+
+    def documents_by_id(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """The documents with these ids (those that exist)."""
+        wanted = sorted(set(ids))
+        if not wanted:
+            return {}
+        marks = ",".join("?" * len(wanted))
+        rows = self._conn.execute(
+            f"SELECT id, json FROM documents WHERE id IN ({marks})", wanted
+        ).fetchall()
+        return {r["id"]: json.loads(r["json"]) for r in rows}
+
     def document(self, document_id: str) -> dict[str, Any] | None:
         row = self._conn.execute(
             "SELECT json FROM documents WHERE id = ?", (document_id,)
@@ -516,6 +776,153 @@ class Store:
             (record_id,),
         ).fetchall()
         return [dict(r) for r in rows]
+
+    def evidence_version(self, record_id: str, digest: str) -> dict[str, Any] | None:
+        """The record as it was when its evidence hash was ``digest`` (None if never seen)."""
+        row = self._conn.execute(
+            "SELECT json FROM record_versions WHERE record_id = ? AND evidence_hash = ?"
+            " UNION ALL SELECT json FROM records WHERE id = ? AND evidence_hash = ? LIMIT 1",
+            (record_id, digest, record_id, digest),
+        ).fetchone()
+        return json.loads(row["json"]) if row else None
+
+    def successors(self, record_ids: Iterable[str]) -> dict[str, str]:
+        """For ids missing from the latest run: the record of that run with the same stable
+        key (the same event, its evidence changed), by old id."""
+        run = self.latest_run()
+        wanted = sorted(set(record_ids))
+        if run is None or not wanted:
+            return {}
+        marks = ",".join("?" * len(wanted))
+        rows = self._conn.execute(
+            f"SELECT old.id AS old_id, new.id AS new_id FROM records AS old"
+            f" JOIN records AS new ON new.stable_key = old.stable_key"
+            f" AND new.last_seen_run = ? AND new.id != old.id"
+            f" WHERE old.id IN ({marks}) AND old.last_seen_run != ?",
+            [run.id, *wanted, run.id],
+        ).fetchall()
+        return {r["old_id"]: r["new_id"] for r in rows}
+
+    # -- the queue index ----------------------------------------------------------------
+    def queue_state(self) -> tuple[str, int, list[int]] | None:
+        """(run id, last decision seq, orphaned decision seqs) the index was built for."""
+        row = self._conn.execute("SELECT * FROM queue_state WHERE id = 1").fetchone()
+        if row is None:
+            return None
+        return row["run_id"], int(row["last_seq"]), list(json.loads(row["orphaned"]))
+
+    def last_seq(self) -> int:
+        row = self._conn.execute("SELECT MAX(seq) FROM decisions").fetchone()
+        return int(row[0] or 0)
+
+    def write_queue(
+        self,
+        rows: list[QueueRow],
+        *,
+        run_id: str,
+        last_seq: int,
+        orphaned: list[int] | None = None,
+        remove: Iterable[str] = (),
+        replace_all: bool = False,
+    ) -> None:
+        """Write index rows (all of them, or an update of some), in one transaction."""
+        with self.transaction() as conn:
+            if replace_all:
+                for table in ("queue", "queue_text", "queue_words", "queue_lang"):
+                    conn.execute(f"DELETE FROM {table}")
+            if not replace_all:
+                for rid in {*remove, *(r.record_id for r in rows)}:
+                    found = conn.execute(
+                        "SELECT rowid FROM queue WHERE record_id = ?", (rid,)
+                    ).fetchone()
+                    if found is None:
+                        continue
+                    for table in ("queue_text", "queue_words"):
+                        conn.execute(f"DELETE FROM {table} WHERE rowid = ?", (found[0],))
+                    conn.execute("DELETE FROM queue_lang WHERE row = ?", (found[0],))
+                    conn.execute("DELETE FROM queue WHERE rowid = ?", (found[0],))
+            for r in rows:
+                cursor = conn.execute(
+                    "INSERT INTO queue (record_id, type, status, status_rank, name, languages,"
+                    " sources, date_sort, date_earliest, date_latest)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        r.record_id,
+                        r.type,
+                        r.status,
+                        r.status_rank,
+                        r.name,
+                        "," + ",".join(r.languages) + ",",
+                        r.sources,
+                        r.date_sort,
+                        r.date_earliest,
+                        r.date_latest,
+                    ),
+                )
+                row = cursor.lastrowid
+                conn.execute("INSERT INTO queue_text (rowid, text) VALUES (?, ?)", (row, r.text))
+                conn.execute(
+                    "INSERT INTO queue_words (rowid, text) VALUES (?, ?)", (row, words_text(r.text))
+                )
+                conn.executemany(
+                    "INSERT OR IGNORE INTO queue_lang (language, row) VALUES (?, ?)",
+                    [(code, row) for code in r.languages],
+                )
+            previous = conn.execute("SELECT orphaned FROM queue_state WHERE id = 1").fetchone()
+            kept = (
+                orphaned if orphaned is not None else json.loads(previous[0] if previous else "[]")
+            )
+            languages = [
+                r[0] for r in conn.execute("SELECT DISTINCT language FROM queue_lang ORDER BY 1")
+            ]
+            conn.execute(
+                "INSERT INTO queue_state (id, run_id, last_seq, orphaned, languages)"
+                " VALUES (1, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET run_id = excluded.run_id,"
+                " last_seq = excluded.last_seq, orphaned = excluded.orphaned,"
+                " languages = excluded.languages",
+                (run_id, last_seq, _canonical_json(kept), _canonical_json(languages)),
+            )
+
+    def queue_page(self, query: QueueQuery, *, limit: int, offset: int) -> tuple[list[str], int]:
+        """One page of record ids in queue order, and how many match in all.
+
+        Order: changed, pending, accepted, rejected; then type, date (undated first),
+        id — a total order, so pages never overlap or skip.
+        """
+        where, args = _queue_where(query)
+        total = int(
+            self._conn.execute(f"SELECT COUNT(*) FROM queue AS q{where}", args).fetchone()[0]
+        )
+        rows = self._conn.execute(
+            f"SELECT q.record_id FROM queue AS q{where} ORDER BY q.status_rank, q.type,"
+            " q.date_sort, q.record_id LIMIT ? OFFSET ?",  # NULL (undated) sorts first
+            [*args, limit, offset],
+        ).fetchall()
+        return [r[0] for r in rows], total
+
+    def queue_names(
+        self, rtype: str | None = None, ids: Iterable[str] | None = None
+    ) -> dict[str, str]:
+        """Display names of the indexed records (of one type, or with these ids), by id."""
+        where: list[str] = []
+        args: list[object] = []
+        if rtype is not None:
+            where.append("type = ?")
+            args.append(rtype)
+        if ids is not None:
+            wanted = sorted(set(ids))
+            where.append(f"record_id IN ({','.join('?' * len(wanted))})")
+            args.extend(wanted)
+        sql = "SELECT record_id, name FROM queue" + (
+            " WHERE " + " AND ".join(where) if where else ""
+        )
+        rows = self._conn.execute(sql + " ORDER BY record_id", args).fetchall()
+        return {r[0]: r[1] for r in rows}
+
+    def queue_languages(self) -> list[str]:
+        """Languages of the indexed records (for the filter list)."""
+        row = self._conn.execute("SELECT languages FROM queue_state WHERE id = 1").fetchone()
+        return list(json.loads(row[0])) if row else []
 
     @staticmethod
     def _decision(row: sqlite3.Row) -> Decision:
@@ -594,3 +1001,46 @@ class Store:
         decision = self._decision(row)
         log.info("decision %s: %s %s by %s", decision.seq, action, record_id, reviewer)
         return decision
+
+    def append_decisions(self, entries: list[dict[str, Any]], *, reviewer: str) -> list[Decision]:
+        """Append several decisions in one transaction (a bulk action): all or none.
+
+        Each entry has ``record_id``, ``action``, ``payload``, ``note``, ``evidence_hash``
+        and ``base_version``; a stale version of any record refuses the whole batch.
+        """
+        seqs: list[int] = []
+        with self.transaction() as conn:
+            for e in entries:
+                rid = str(e["record_id"])
+                if e["action"] not in ACTIONS:
+                    raise ReviewError(f"{rid}: unknown action {e['action']!r}")
+                rows = conn.execute(
+                    "SELECT * FROM decisions WHERE record_id = ? OR action = 'merge'", (rid,)
+                ).fetchall()
+                current = sum(1 for row in rows if rid in self._decision(row).subjects())
+                if int(e["base_version"]) != current:
+                    raise ConflictError(
+                        f"{rid}: changed since you loaded it (version {current}, you saw"
+                        f" {e['base_version']}); reload to see the other decision"
+                    )
+                cursor = conn.execute(
+                    "INSERT INTO decisions (record_id, action, payload, reviewer, at,"
+                    " evidence_hash, note, base_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        rid,
+                        e["action"],
+                        _canonical_json(e.get("payload") or {}),
+                        reviewer,
+                        _utcnow(),
+                        e["evidence_hash"],
+                        e.get("note", ""),
+                        int(e["base_version"]),
+                    ),
+                )
+                seqs.append(int(cursor.lastrowid or 0))
+        log.info("%s decisions #%s-#%s by %s", len(seqs), seqs[:1], seqs[-1:], reviewer)
+        marks = ",".join("?" * len(seqs))
+        rows = self._conn.execute(
+            f"SELECT * FROM decisions WHERE seq IN ({marks}) ORDER BY seq", seqs
+        ).fetchall()
+        return [self._decision(r) for r in rows]

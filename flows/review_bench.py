@@ -1,0 +1,111 @@
+"""``osintdesk bench --review``: queue page render times on a generated store.
+
+A store of N records is generated (:mod:`pipeline.evaluate.review_store`), loaded
+as one run, indexed, and then each page is fetched through the web app in
+process (FastAPI's test client: routing, the store's queries, templates; no
+network). Times are wall-clock milliseconds (median and worst of ``repeat``
+fetches after one warm-up fetch); the load average is printed with them, and the
+first row, a static file that touches no store, is the same run's baseline for the
+machine's own overhead and load.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from pipeline.evaluate import Report
+
+BASE = "http://127.0.0.1:8765"
+
+
+def _timed(run: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    run()
+    return time.perf_counter() - start
+
+
+def review_benchmark(records: int, repeat: int = 5, work: Path | None = None) -> Report:
+    from fastapi.testclient import TestClient
+
+    from flows.web import create_app
+    from pipeline.evaluate.review_store import generate
+    from pipeline.review import decide, open_store
+    from pipeline.review.search import ensure_index
+    from pipeline.review.store import QueueQuery
+
+    holder = tempfile.TemporaryDirectory(prefix="osintdesk-bench-") if work is None else None
+    out_dir = (Path(holder.name) if holder else Path(work or ".")) / "out"
+    report = Report(
+        title=f"Review desk on a generated store of {records:,} records (wall ms)",
+        columns=["page", "median ms", "worst ms", "records matching", "KB"],
+    )
+    try:
+        started = time.perf_counter()
+        counts = generate(out_dir, records)
+        generated = time.perf_counter() - started
+        with open_store(out_dir) as store:
+            ingest = _timed(lambda: store.ingest_output(out_dir, "bench-1"))
+            index = _timed(lambda: ensure_index(store))
+            first_event = store.queue_page(QueueQuery(type="event"), limit=1, offset=0)[0][0]
+        app = create_app(out_dir, bind_host="127.0.0.1", port=8765, sync=False)
+        cases = [
+            ("baseline: a static file, no store", "/static/review.css"),
+            ("queue, first page", "/"),
+            ("queue, page 1,000", "/?page=1000"),
+            ("events in Russian, 2014", "/?type=event&language=ru&date=2014"),
+            ("search Putin", "/?q=Putin"),
+            ("search Путин", "/?q=Путин"),
+            ("search بوتين", "/?q=بوتين"),
+            ("search 普京 (two characters: word index)", "/?q=普京"),
+            (
+                "search Putin + pending events in ru",
+                "/?q=Putin&status=pending&type=event&language=ru",
+            ),
+            ("search nothing matches", "/?q=zzzqqq"),
+            ("record page", f"/record/{first_event}"),
+        ]
+        with TestClient(app, base_url=BASE) as client:
+            for label, url in cases:
+                client.get(url)  # warm-up
+                times, size, total = [], 0, ""
+                for _ in range(repeat):
+                    started = time.perf_counter()
+                    response = client.get(url)
+                    times.append(time.perf_counter() - started)
+                    size = len(response.content)
+                    marker = response.text.split(" records match")[0].rsplit("· ", 1)[-1]
+                    total = marker if marker.replace(",", "").isdigit() else ""
+                report.rows.append(
+                    {
+                        "page": f"`{url}` ({label})",
+                        "median ms": round(statistics.median(times) * 1000),
+                        "worst ms": round(max(times) * 1000),
+                        "records matching": total,
+                        "KB": round(size / 1024),
+                    }
+                )
+            with open_store(out_dir) as store:
+                decide(store, first_event, "accept", reviewer="bench", base_version=0)
+            after = _timed(lambda: client.get("/"))
+        report.rows.append(
+            {
+                "page": "`/` right after a decision (index updated for that record)",
+                "median ms": round(after * 1000),
+                "worst ms": round(after * 1000),
+            }
+        )
+        db = out_dir / "review.sqlite"
+        report.notes.append(
+            f"Generated {counts} in {generated:.1f} s; loaded as one run in {ingest:.1f} s;"
+            f" queue index built in {index:.1f} s; store {db.stat().st_size / 2**20:.0f} MiB."
+            f" Load average at the end: {', '.join(f'{x:.2f}' for x in os.getloadavg())}."
+        )
+    finally:
+        if holder is not None:
+            holder.cleanup()
+    return report
