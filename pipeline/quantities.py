@@ -765,53 +765,18 @@ def find_quantity_span(
 
 
 def find_quantity_detail(
-    doc_or_text: Any,
-    span_start: int,
-    span_end: int,
-    lang: str,
-    *,
-    max_words: int = 6,
-    left_limit: int = 0,
-    right_limit: int | None = None,
-    sentences: Sequence[tuple[int, int]] | None = None,
+    doc_or_text: Any, span_start: int, span_end: int, lang: str, **options: Any
 ) -> Quantity | None:
-    """The quantity of :func:`find_quantity_span`, without its offsets."""
-    found = find_quantity_span(
-        doc_or_text,
-        span_start,
-        span_end,
-        lang,
-        max_words=max_words,
-        left_limit=left_limit,
-        right_limit=right_limit,
-        sentences=sentences,
-    )
+    """The quantity of :func:`find_quantity_span` (same options), without its offsets."""
+    found = find_quantity_span(doc_or_text, span_start, span_end, lang, **options)
     return found[0] if found else None
 
 
 def find_quantity(
-    doc_or_text: Any,
-    span_start: int,
-    span_end: int,
-    lang: str,
-    *,
-    max_words: int = 6,
-    left_limit: int = 0,
-    right_limit: int | None = None,
-    sentences: Sequence[tuple[int, int]] | None = None,
+    doc_or_text: Any, span_start: int, span_end: int, lang: str, **options: Any
 ) -> int | None:
     """The number of units (:func:`find_quantity_detail`'s value; None for a range)."""
-    found = find_quantity_detail(
-        doc_or_text,
-        span_start,
-        span_end,
-        lang,
-        max_words=max_words,
-        left_limit=left_limit,
-        right_limit=right_limit,
-        sentences=sentences,
-    )
-    return quantity_value(found)
+    return quantity_value(find_quantity_detail(doc_or_text, span_start, span_end, lang, **options))
 
 
 def quantity_value(quantity: Quantity | None) -> int | None:
