@@ -164,6 +164,23 @@ def document_language(paragraphs: Iterable[Paragraph]) -> tuple[str, dict[str, i
     return main, dict(sorted(sizes.items()))
 
 
+def _source_ref(
+    fetched: Fetched, snapshot: str, source_id: str | None, also_at: Sequence[str]
+) -> SourceRef:
+    return SourceRef(
+        location=fetched.location,
+        kind=fetched.kind,
+        source_id=source_id,
+        fetched_at=fetched.fetched_at,
+        sha256=fetched.sha256,
+        final_url=fetched.final_url,
+        status=fetched.status,
+        content_type=fetched.content_type,
+        snapshot=snapshot,
+        also_at=sorted(also_at),
+    )
+
+
 def process_fetched(
     fetched: Fetched,
     *,
@@ -211,6 +228,7 @@ def process_fetched(
     doc_id = hash_id("document", fetched.location, fetched.sha256)
     extractor = extractor_info()
     prepared = time.perf_counter()
+    key = processing_key(options, language_hint)
     extraction = load_cached_extraction(out_dir, doc_id, extractor)
     if extraction is None:
         extraction = extract_document(
@@ -222,25 +240,12 @@ def process_fetched(
             extractor=extractor,
             dateline=dateline,
         )
-        save_cached_extraction(
-            out_dir, extraction, extractor, processing_key(options, language_hint)
-        )
+        save_cached_extraction(out_dir, extraction, extractor, key)
     else:
-        mark_reusable(out_dir, extraction, extractor, processing_key(options, language_hint))
+        mark_reusable(out_dir, extraction, extractor, key)
     record = DocumentRecord(
         id=doc_id,
-        source=SourceRef(
-            location=fetched.location,
-            kind=fetched.kind,
-            source_id=source_id,
-            fetched_at=fetched.fetched_at,
-            sha256=fetched.sha256,
-            final_url=fetched.final_url,
-            status=fetched.status,
-            content_type=fetched.content_type,
-            snapshot=snapshot.relative_to(out_dir).as_posix(),
-            also_at=sorted(also_at),
-        ),
+        source=_source_ref(fetched, snapshot.relative_to(out_dir).as_posix(), source_id, also_at),
         title=cleaned.title,
         author=cleaned.author,
         # the page's own author field first (trafilatura's metadata), then the text's credits
@@ -629,23 +634,7 @@ def write_outputs(
     for item in processed:
         for stage, secs in item.seconds.items():
             stage_seconds[stage] = stage_seconds.get(stage, 0.0) + secs
-    by_id: dict[str, Processed] = {}
-    for item in processed:  # the same bytes from two sources: one document
-        by_id.setdefault(item.record.id, item)
-    if keep_previous is not None:
-        fresh_locations = {item.record.source.location for item in processed}
-        fresh_locations.update(loc for item in processed for loc in item.record.source.also_at)
-        fresh_bytes = {item.record.source.sha256 for item in processed}
-        for item in previous_documents(
-            out_dir,
-            lambda doc: (
-                doc.source.location not in fresh_locations
-                and doc.source.sha256 not in fresh_bytes  # the same bytes: one document
-                and keep_previous(doc)
-            ),
-        ):
-            by_id.setdefault(item.record.id, item)
-    ordered = [by_id[key] for key in sorted(by_id)]
+    ordered = _documents_kept(processed, out_dir, keep_previous)
     extractions = apply_overrides([item.extraction for item in ordered], load_overrides(out_dir))
     linked = link_all(extractions)
     people, weapons = linked.people, linked.weapons
@@ -677,12 +666,44 @@ def write_outputs(
     result.failures = list(failures)
     result.incidents = list(incidents)
     result.finished = dt.datetime.now(dt.UTC)
+    _write_run_report(result)
+    return result
+
+
+def _documents_kept(
+    processed: Sequence[Processed],
+    out_dir: Path,
+    keep_previous: Callable[[DocumentRecord], bool] | None,
+) -> list[Processed]:
+    """This run's documents (the same bytes from two sources once) and the earlier ones
+    ``keep_previous`` selects, in id order."""
+    by_id: dict[str, Processed] = {}
+    for item in processed:  # the same bytes from two sources: one document
+        by_id.setdefault(item.record.id, item)
+    if keep_previous is not None:
+        fresh_locations = {item.record.source.location for item in processed}
+        fresh_locations.update(loc for item in processed for loc in item.record.source.also_at)
+        fresh_bytes = {item.record.source.sha256 for item in processed}
+        for item in previous_documents(
+            out_dir,
+            lambda doc: (
+                doc.source.location not in fresh_locations
+                and doc.source.sha256 not in fresh_bytes  # the same bytes: one document
+                and keep_previous(doc)
+            ),
+        ):
+            by_id.setdefault(item.record.id, item)
+    return [by_id[key] for key in sorted(by_id)]
+
+
+def _write_run_report(result: RunResult) -> None:
+    """``runs/<run_id>.json``: counts, seconds per stage, documents, failures, incidents."""
     write_json(
-        out_dir / "runs" / f"{run_id}.json",
+        result.out_dir / "runs" / f"{result.run_id}.json",
         {
-            "run_id": run_id,
-            "started": started.isoformat(),
-            "finished": result.finished.isoformat(),
+            "run_id": result.run_id,
+            "started": result.started.isoformat(),
+            "finished": result.finished.isoformat() if result.finished else None,
             "extractor": extractor_info().model_dump(),
             "counts": result.counts,
             "timings": result.timings,
@@ -691,11 +712,10 @@ def write_outputs(
                 {"id": d.id, "location": d.source.location, "language": d.language}
                 for d in result.documents
             ],
-            "failures": [{"source": f.source, "reason": f.reason} for f in failures],
+            "failures": [{"source": f.source, "reason": f.reason} for f in result.failures],
             "incidents": result.incidents,
         },
     )
-    return result
 
 
 def _file_id(record_id: str) -> str:

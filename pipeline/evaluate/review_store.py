@@ -114,6 +114,124 @@ def _document(index: int, lang: str, sentences: list[str]) -> dict[str, Any]:
     }
 
 
+def _weapon(i: int) -> dict[str, Any]:
+    return {
+        "schema_version": "1.0",
+        "id": f"weapon:bench-{i}",
+        "name": f"BX-{i}",
+        "aliases": [f"Bench System {i}"],
+        "category": "other",
+        "family": f"BX-{i // 10}",
+        "origin": None,
+        "known": False,
+        "mentions": [],
+    }
+
+
+def _person(pid: str, name: str, aliases: list[str], known: bool) -> dict[str, Any]:
+    return {
+        "schema_version": "1.0",
+        "id": pid,
+        "name": name,
+        "aliases": aliases,
+        "known": known,
+        "roles": [],
+        "mentions": [],
+    }
+
+
+def _link_people(
+    doc: dict[str, Any],
+    para: dict[str, Any],
+    pattern: re.Pattern[str],
+    by_form: dict[str, tuple[str, str, list[str]]],
+    people: dict[str, dict[str, Any]],
+) -> list[str]:
+    """The reference people a paragraph names, each given (up to 50) mentions."""
+    start, sentence = para["start"], para["text"]
+    linked: list[str] = []
+    for found in pattern.finditer(sentence):
+        pid, name, every = by_form[found.group()]
+        if pid in linked:
+            continue
+        linked.append(pid)
+        person = people.setdefault(pid, _person(pid, name, [f for f in every if f != name], True))
+        if len(person["mentions"]) < 50:
+            person["mentions"].append(_mention(doc, start + found.start(), start + found.end()))
+    return linked
+
+
+def _event(
+    doc: dict[str, Any],
+    para: dict[str, Any],
+    lang: str,
+    etype: str,
+    year: str,
+    people: list[str],
+    weapons: list[dict[str, Any]],
+    countries: list[str],
+) -> dict[str, Any]:
+    start, end = para["start"], para["end"]
+    return {
+        "schema_version": "1.0",
+        "id": "event:" + _sha(f"{doc['id']}|{start}|{end}|{etype}")[:16],
+        "type": etype,
+        "date": {
+            "text": "",
+            "value": year,
+            "start": start,
+            "end": start,
+            "precision": "year",
+            "anchored": False,
+        },
+        "people": people,
+        "weapons": weapons,
+        "countries": countries,
+        "places": [],
+        "trigger": None,
+        "evidence": {
+            "document_id": doc["id"],
+            "sentence": para["text"],
+            "start": start,
+            "end": end,
+            "language": lang,
+        },
+        "confidence": 0.5,
+        "extractor": EXTRACTOR,
+    }
+
+
+def _filler_people(
+    count: int, docs: list[dict[str, Any]], rng: random.Random
+) -> dict[str, dict[str, Any]]:
+    """People the reference data does not know, each with one mention."""
+    people: dict[str, dict[str, Any]] = {}
+    for i in range(max(count, 0)):
+        doc = docs[rng.randrange(len(docs))]
+        para = doc["paragraphs"][rng.randrange(len(doc["paragraphs"]))]
+        word = next(iter(_WORD.finditer(para["text"])), None)
+        pid = f"person:bench-{i}"
+        people[pid] = _person(pid, f"Bench Person {i}", [], False)
+        if word is not None:
+            people[pid]["mentions"].append(
+                _mention(doc, para["start"] + word.start(), para["start"] + word.end())
+            )
+    return people
+
+
+def _write_files(out_dir: Path, docs: list[dict[str, Any]], **files: list[dict[str, Any]]) -> None:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "documents").mkdir(exist_ok=True)
+    for doc in docs:
+        atomic_write_text(
+            out_dir / "documents" / f"{doc['id'].split(':', 1)[1]}.json",
+            json.dumps(doc, ensure_ascii=False, sort_keys=True),
+        )
+    for name, rows in files.items():
+        lines = (json.dumps(r, ensure_ascii=False, sort_keys=True) for r in rows)
+        atomic_write_text(out_dir / f"{name}.jsonl", "\n".join(lines) + "\n")
+
+
 def generate(out_dir: Path, records: int, seed: int = 13) -> dict[str, int]:
     """Write ``records`` records (80 % events, 10 % people, 10 % weapons) and their
     documents into ``out_dir``; returns the counts written."""
@@ -124,24 +242,10 @@ def generate(out_dir: Path, records: int, seed: int = 13) -> dict[str, int]:
     types = get_args(EventType)
     n_events = records * 8 // 10
     n_people = records // 10
-    n_weapons = records - n_events - n_people
+    weapons = [_weapon(i) for i in range(records - n_events - n_people)]
     docs: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
     people: dict[str, dict[str, Any]] = {}
-    weapons: list[dict[str, Any]] = [
-        {
-            "schema_version": "1.0",
-            "id": f"weapon:bench-{i}",
-            "name": f"BX-{i}",
-            "aliases": [f"Bench System {i}"],
-            "category": "other",
-            "family": f"BX-{i // 10}",
-            "origin": None,
-            "known": False,
-            "mentions": [],
-        }
-        for i in range(n_weapons)
-    ]
     while len(events) < n_events:
         lang = languages[len(docs) % len(languages)]
         doc = _document(len(docs), lang, rng.sample(pool[lang], min(PER_DOCUMENT, len(pool[lang]))))
@@ -149,98 +253,19 @@ def generate(out_dir: Path, records: int, seed: int = 13) -> dict[str, int]:
         for para in doc["paragraphs"]:
             if len(events) >= n_events:
                 break
-            start, end, sentence = para["start"], para["end"], para["text"]
-            linked: list[str] = []
-            for found in pattern.finditer(sentence):
-                pid, name, every = by_form[found.group()]
-                if pid in linked:
-                    continue
-                linked.append(pid)
-                person: dict[str, Any] = people.setdefault(
-                    pid,
-                    {
-                        "schema_version": "1.0",
-                        "id": pid,
-                        "name": name,
-                        "aliases": [f for f in every if f != name],
-                        "known": True,
-                        "roles": [],
-                        "mentions": [],
-                    },
-                )
-                if len(person["mentions"]) < 50:
-                    person["mentions"].append(
-                        _mention(doc, start + found.start(), start + found.end())
-                    )
+            linked = _link_people(doc, para, pattern, by_form, people)
             weapon = weapons[rng.randrange(len(weapons))] if weapons else None
-            word = next(iter(_WORD.finditer(sentence)), None)
+            word = next(iter(_WORD.finditer(para["text"])), None)
             if weapon is not None and word is not None and len(weapon["mentions"]) < 5:
-                weapon["mentions"].append(_mention(doc, start + word.start(), start + word.end()))
+                at = para["start"]
+                weapon["mentions"].append(_mention(doc, at + word.start(), at + word.end()))
             etype = types[rng.randrange(len(types))]
             year = str(rng.randrange(1990, 2026))
-            events.append(
-                {
-                    "schema_version": "1.0",
-                    "id": "event:" + _sha(f"{doc['id']}|{start}|{end}|{etype}")[:16],
-                    "type": etype,
-                    "date": {
-                        "text": "",
-                        "value": year,
-                        "start": start,
-                        "end": start,
-                        "precision": "year",
-                        "anchored": False,
-                    },
-                    "people": linked,
-                    "weapons": [{"id": weapon["id"], "quantity": rng.randrange(1, 40)}]
-                    if weapon is not None
-                    else [],
-                    "countries": sorted(rng.sample(["CN", "IN", "RU", "UA", "US", "VN"], 2)),
-                    "places": [],
-                    "trigger": None,
-                    "evidence": {
-                        "document_id": doc["id"],
-                        "sentence": sentence,
-                        "start": start,
-                        "end": end,
-                        "language": lang,
-                    },
-                    "confidence": 0.5,
-                    "extractor": EXTRACTOR,
-                }
-            )
-    generated = n_people - len(people)
-    for i in range(max(generated, 0)):
-        doc = docs[rng.randrange(len(docs))]
-        para = doc["paragraphs"][rng.randrange(len(doc["paragraphs"]))]
-        word = next(iter(_WORD.finditer(para["text"])), None)
-        mentions = []
-        if word is not None:
-            mentions.append(_mention(doc, para["start"] + word.start(), para["start"] + word.end()))
-        pid = f"person:bench-{i}"
-        people[pid] = {
-            "schema_version": "1.0",
-            "id": pid,
-            "name": f"Bench Person {i}",
-            "aliases": [],
-            "known": False,
-            "roles": [],
-            "mentions": mentions,
-        }
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "documents").mkdir(exist_ok=True)
-    for doc in docs:
-        atomic_write_text(
-            out_dir / "documents" / f"{doc['id'].split(':', 1)[1]}.json",
-            json.dumps(doc, ensure_ascii=False, sort_keys=True),
-        )
-    for name, rows in (
-        ("people", list(people.values())),
-        ("weapons", weapons),
-        ("events", events),
-    ):
-        lines = (json.dumps(r, ensure_ascii=False, sort_keys=True) for r in rows)
-        atomic_write_text(out_dir / f"{name}.jsonl", "\n".join(lines) + "\n")
+            held = [{"id": weapon["id"], "quantity": rng.randrange(1, 40)}] if weapon else []
+            countries = sorted(rng.sample(["CN", "IN", "RU", "UA", "US", "VN"], 2))
+            events.append(_event(doc, para, lang, etype, year, linked, held, countries))
+    people.update(_filler_people(n_people - len(people), docs, rng))
+    _write_files(out_dir, docs, people=list(people.values()), weapons=weapons, events=events)
     return {
         "documents": len(docs),
         "event": len(events),
