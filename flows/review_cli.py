@@ -201,24 +201,45 @@ def merge(
     note: Note = "",
     out_dir: OutDir = DEFAULT_OUT,
 ) -> None:
-    """Merge ID1 into ID2: mentions and event references move to ID2."""
+    """Merge ID1 into ID2: mentions and event references move to ID2. Two events (or event
+    clusters): their clusters become one real-world event."""
     _decide(out_dir, record_id, "merge", reviewer, note, {"into": into})
 
 
 @review_app.command("split")
 @one_line_errors
 def split_merge(
-    seq: Annotated[int, typer.Argument(help="Sequence number of the merge decision to undo.")],
+    targets: Annotated[
+        list[str],
+        typer.Argument(
+            help="The number of a merge decision to undo, or event ids: those reports leave"
+            " their event cluster and become an event of their own.",
+        ),
+    ],
     reviewer: Reviewer = "cli",
     note: Note = "",
     out_dir: OutDir = DEFAULT_OUT,
 ) -> None:
-    """Undo a wrong merge (by its decision number, see `list --json` or the web page)."""
+    """Undo a wrong merge (by its decision number), or split reports off an event cluster."""
     from pipeline.review import split
+    from pipeline.review.clusters import decide_cluster, members_of
 
     with _store(out_dir) as store:
-        decision = split(store, seq, reviewer=reviewer, note=note)
-    typer.echo(f"#{decision.seq} split {decision.record_id} (undoes #{seq})")
+        if len(targets) == 1 and targets[0].isdigit():
+            decision = split(store, int(targets[0]), reviewer=reviewer, note=note)
+            typer.echo(f"#{decision.seq} split {decision.record_id} (undoes #{targets[0]})")
+            return
+        cid, _ = members_of(store, targets[0])
+        decision = decide_cluster(
+            store,
+            cid,
+            "split",
+            reviewer=reviewer,
+            note=note,
+            payload={"events": targets},
+            base_version=store.version(cid),
+        )
+    typer.echo(f"#{decision.seq} split {len(targets)} reports off {decision.record_id}")
 
 
 @review_app.command()

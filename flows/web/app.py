@@ -14,7 +14,13 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from flows.web import routes_decisions, routes_export, routes_queue, routes_records
+from flows.web import (
+    routes_clusters,
+    routes_decisions,
+    routes_export,
+    routes_queue,
+    routes_records,
+)
 from flows.web.render import STATIC, Desk, environment
 from flows.web.security import add_guard, allowed_hosts
 from pipeline.review import open_store, sync_output
@@ -32,6 +38,6 @@ def create_app(
     app.state.desk = Desk(out_dir=out_dir, env=environment())
     add_guard(app, allowed_hosts(bind_host, port))
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
-    for module in (routes_queue, routes_records, routes_decisions, routes_export):
+    for module in (routes_queue, routes_records, routes_clusters, routes_decisions, routes_export):
         app.include_router(module.router)
     return app

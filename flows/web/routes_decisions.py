@@ -15,6 +15,7 @@ from flows.web.render import desk_of, error, refused
 from flows.web.security import checked_form, reviewer_of, safe_next
 from pipeline.errors import ConflictError, ReviewError
 from pipeline.review import EDITABLE, decide, split
+from pipeline.review.clusters import is_cluster_id, members_of
 
 router = APIRouter()
 
@@ -31,7 +32,7 @@ def _payload(record_id: str, action: str, form: dict[str, str]) -> dict[str, Any
             }
         }
     if action == "merge":
-        return {"into": form.get("into", "")}
+        return {"into": form.get("into_id", "").strip() or form.get("into", "")}
     if action == "alias":
         return {"name": form.get("alias", "")}
     return {}
@@ -49,15 +50,25 @@ async def decide_view(request: Request, record_id: str) -> Response:
     except ValueError:
         return error(request, 400, "Bad request", "base_version must be a number", back)
     desk = desk_of(request)
+    payload = _payload(record_id, action, form)
     try:
         with desk.store() as st:
+            if is_cluster_id(record_id):
+                # the split reports: every ticked box; the page to come back to: the
+                # cluster of a report that stays (merges and splits change cluster ids)
+                raw = await request.form()
+                leaving = [str(v) for k, v in raw.multi_items() if k == "events"]
+                payload = {**payload, "events": leaving} if action == "split" else payload
+                _, members = members_of(st, record_id)
+                stays = next((m.event_id for m in members if m.event_id not in leaving), "")
+                back = f"/cluster/{stays}" if stays else back
             decide(
                 st,
                 record_id,
                 action,
                 reviewer=reviewer_of(request, form),
                 base_version=version,
-                payload=_payload(record_id, action, form),
+                payload=payload,
                 note=form.get("note", ""),
                 out_dir=desk.out_dir,
             )

@@ -3,6 +3,7 @@ and the reviewer's name."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 from urllib.parse import urlencode
@@ -21,7 +22,7 @@ from pipeline.review import (
     review_state,
     undo_batch,
 )
-from pipeline.review.search import Filters, queue_page
+from pipeline.review.search import ClusterView, Filters, queue_page
 from pipeline.review.state import evidence_text
 from schemas.edtf import parse_or_none
 
@@ -30,7 +31,7 @@ router = APIRouter()
 UNDECIDED = frozenset({"pending", "changed"})
 
 
-def _row(rec: ReviewedRecord, focus_next: str) -> dict[str, Any]:
+def _row(rec: ReviewedRecord | ClusterView, focus_next: str) -> dict[str, Any]:
     return {
         "rec": rec,
         "date": (rec.data.get("date") or {}).get("value") or "",
@@ -40,7 +41,7 @@ def _row(rec: ReviewedRecord, focus_next: str) -> dict[str, Any]:
     }
 
 
-def _next_undecided(records: list[ReviewedRecord]) -> list[str]:
+def _next_undecided(records: Sequence[ReviewedRecord | ClusterView]) -> list[str]:
     """For each row, the record the highlight goes to once it is decided: the next
     undecided row below it, else the nearest one above, else none."""
     undecided = [i for i, r in enumerate(records) if r.status in UNDECIDED]

@@ -8,8 +8,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from flows.web.render import desk_of, error, render
+from flows.web.routes_clusters import cluster_page
 from flows.web.views import find_record, record_context
 from pipeline.review import review_state
+from pipeline.review.clusters import is_cluster_id
 from pipeline.review.search import country_events, record_scope, suggest
 
 router = APIRouter()
@@ -66,6 +68,8 @@ def country(request: Request, code: str) -> Response:
 
 @router.get("/record/{record_id}", response_class=HTMLResponse)
 def record(request: Request, record_id: str) -> Response:
+    if is_cluster_id(record_id):
+        return cluster_page(request, record_id)
     return record_page(request, record_id)
 
 

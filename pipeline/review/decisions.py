@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.errors import ReviewError
+from pipeline.review import clusters
 from pipeline.review.edits import apply_edit, link_ids
 from pipeline.review.publish import write_reference_overrides
 from pipeline.review.state import EVIDENCE_ACTIONS, Reviewed, ReviewedRecord, review_state
@@ -124,6 +125,17 @@ def decide(
     reviewer = " ".join(reviewer.split())[:100]
     if not reviewer:
         raise ReviewError(f"{record_id}: a reviewer name is required")
+    if clusters.is_cluster_id(record_id) or (action == "merge" and record_id.startswith("event:")):
+        # a whole event cluster; two events merged are their two clusters merged
+        return clusters.decide_cluster(
+            store,
+            record_id,
+            action,
+            reviewer=reviewer,
+            base_version=base_version,
+            payload=payload,
+            note=note,
+        )
     related = [record_id, str(payload.get("into", ""))] if action == "merge" else [record_id]
     state = review_state(store, only=related)
     rec = state.records.get(record_id)
@@ -198,10 +210,23 @@ def decide_many(
     wanted = dict(versions)
     if not wanted:
         raise ReviewError(f"bulk {action}: no records selected")
-    state = review_state(store, only=wanted)
+    state = review_state(store, only=[r for r in wanted if not clusters.is_cluster_id(r)])
     batch = secrets.token_hex(8)
     entries = []
     for rid, version in wanted.items():
+        if clusters.is_cluster_id(rid):  # a whole event cluster: one decision for it
+            cid, payload, digest = clusters.cluster_payload(store, rid, action, {"batch": batch})
+            entries.append(
+                {
+                    "record_id": cid,
+                    "action": action,
+                    "payload": payload,
+                    "note": note.strip(),
+                    "evidence_hash": digest,
+                    "base_version": version,
+                }
+            )
+            continue
         rec = state.records.get(rid)
         if rec is None:
             raise ReviewError(f"{rid}: no such record in the latest run")
@@ -258,6 +283,21 @@ def undo_batch(store: Store, batch_id: str, *, reviewer: str) -> list[Decision]:
     state = review_state(store, only=[d.record_id for d in members])
     entries = []
     for d in members:
+        if clusters.is_cluster_id(d.record_id):
+            _, payload, digest = clusters.cluster_payload(
+                store, d.record_id, "undo", {"seq": d.seq, "batch": tag}
+            )
+            entries.append(
+                {
+                    "record_id": d.record_id,
+                    "action": "undo",
+                    "payload": payload,
+                    "note": "",
+                    "evidence_hash": digest,
+                    "base_version": store.version(d.record_id),
+                }
+            )
+            continue
         rec = state.records.get(d.record_id)
         if rec is None:
             continue

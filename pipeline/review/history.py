@@ -29,7 +29,7 @@ class Entry:
     undone: bool
 
 
-def _when(at: str) -> str:
+def when(at: str) -> str:
     """``2026-11-29T10:04:12+00:00`` as ``2026-11-29 10:04 UTC``."""
     day, _, time = at.partition("T")
     return f"{day} {time[:5]} UTC" if time else at
@@ -45,6 +45,10 @@ def _edit_text(decision: Decision, before: dict[str, Any], rtype: str) -> str:
 
 
 def _text(d: Decision, rec: ReviewedRecord, names: dict[str, str], data: dict[str, Any]) -> str:
+    cluster = d.payload.get("cluster")
+    if cluster and d.action in ("accept", "reject"):  # carried from the whole event cluster
+        verb = "accepted" if d.action == "accept" else "rejected"
+        return f"{verb} the event with all its reports ({cluster})"
     if d.action == "accept":
         return "accepted the record"
     if d.action == "reject":
@@ -76,7 +80,7 @@ def history(rec: ReviewedRecord, names: dict[str, str]) -> list[Entry]:
                 seq=d.seq,
                 reviewer=d.reviewer,
                 text=_text(d, rec, names, data),
-                at=_when(d.at),
+                at=when(d.at),
                 note=d.note,
                 stale=d.seq in stale,
                 undone=d.seq in undone,

@@ -31,6 +31,7 @@ from functools import cache
 from typing import Any
 
 from pipeline import lang as lang_registry
+from pipeline.review.clusters import by_cluster, is_cluster_id
 from pipeline.review.state import (
     Reviewed,
     ReviewedRecord,
@@ -154,6 +155,123 @@ def queue_row(
     )
 
 
+@dataclass
+class ClusterView:
+    """An event cluster of several reports, as the queue and its page show it: one
+    real-world event with its sources (GDELT's NumMentions and NumSources)."""
+
+    id: str
+    members: list[ReviewedRecord]
+    version: int = 0
+    type: str = "event"
+
+    @property
+    def rep(self) -> ReviewedRecord:
+        """The report that dates the event most narrowly (the first of them)."""
+
+        def width(rec: ReviewedRecord) -> tuple[bool, int, str]:
+            d = rec.date
+            return (d is None, (d.latest - d.earliest).days if d else 0, rec.id)
+
+        return min(self.members, key=width)
+
+    @property
+    def status(self) -> str:
+        found = {m.status for m in self.members}
+        for status in ("changed", "pending", "accepted"):
+            if status in found:
+                return status
+        return "rejected"
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return self.rep.data
+
+    @property
+    def date(self) -> Edtf | None:
+        return self.rep.date
+
+    @property
+    def name(self) -> str:
+        return f"{self.rep.name} · {self.num_mentions} reports"
+
+    @property
+    def languages(self) -> list[str]:
+        return sorted({lang for m in self.members for lang in m.languages})
+
+    @property
+    def document_ids(self) -> list[str]:
+        return sorted({d for m in self.members for d in m.document_ids})
+
+    @property
+    def num_mentions(self) -> int:
+        return len(self.members)
+
+    @property
+    def num_sources(self) -> int:
+        return len(self.document_ids)
+
+
+def cluster_row(
+    view: ClusterView, entities: dict[str, ReviewedRecord], sources: dict[str, str]
+) -> QueueRow:
+    """The index row of a cluster of several reports: one row for all of them."""
+    date_sort, earliest, latest = date_bounds(view.date)
+    return QueueRow(
+        record_id=view.id,
+        type="event",
+        status=view.status,
+        status_rank=STATUS_ORDER[view.status],
+        name=view.name,
+        languages=tuple(view.languages),
+        sources=" ".join(sources.get(d, "") for d in view.document_ids).lower(),
+        date_sort=date_sort,
+        date_earliest=earliest,
+        date_latest=latest,
+        text=" ".join([view.id, *(_text(m, entities) for m in view.members)]),
+    )
+
+
+def _grouped(
+    state: Reviewed, members: dict[str, list[str]]
+) -> tuple[list[ClusterView], list[ReviewedRecord]]:
+    """Survivors as cluster views (clusters of several reports) and single records."""
+    views: list[ClusterView] = []
+    inside: set[str] = set()
+    for cid, ids in sorted(members.items()):
+        found = [state.records[i] for i in ids if i in state.records]
+        if len(ids) > 1 and len(found) == len(ids):
+            views.append(ClusterView(cid, found))
+            inside.update(ids)
+    return views, [r for r in state.survivors() if r.id not in inside]
+
+
+def _rows(
+    state: Reviewed, store: Store, sources: dict[str, str], events: list[str] | None
+) -> list[QueueRow]:
+    entities = _entities(state)
+    members = {
+        cid: [m.event_id for m in rows]
+        for cid, rows in by_cluster(store.cluster_members(events=events)).items()
+    }
+    views, singles = _grouped(state, members)
+    return [cluster_row(v, entities, sources) for v in views] + [
+        queue_row(r, entities, sources) for r in singles
+    ]
+
+
+def expand(store: Store, ids: list[str]) -> list[str]:
+    """Record ids with each cluster id replaced by its events' ids (order kept)."""
+    wanted = [i for i in ids if is_cluster_id(i)]
+    if not wanted:
+        return ids
+    members = by_cluster(store.cluster_members(clusters=wanted))
+    found: list[str] = []
+    for i in ids:
+        found.extend([m.event_id for m in members.get(i, [])] if is_cluster_id(i) else [i])
+    return found
+
+
 def _entities(state: Reviewed) -> dict[str, ReviewedRecord]:
     """Entity survivors by the id events use (after merges and canonical links)."""
     return {r.data["id"]: r for r in state.survivors() if r.type != "event"}
@@ -183,13 +301,22 @@ def ensure_index(store: Store) -> bool:
     sources = store.document_sources()
     if built is None or built[0] != run.id or _needs_rebuild(new):
         state = review_state(store)
-        entities = _entities(state)
-        rows = [queue_row(r, entities, sources) for r in state.survivors()]
+        rows = _rows(state, store, sources, None)
         orphaned = [d.seq for d in state.orphaned]
         store.write_queue(rows, run_id=run.id, last_seq=last, orphaned=orphaned, replace_all=True)
         log.info("queue index rebuilt: %s records, run %s", len(rows), run.id)
         return True
-    touched = {s for d in new for s in d.subjects()}
+    touched = {s for d in new for s in d.subjects() if not is_cluster_id(s)}
+    rulings = [d for d in new if is_cluster_id(d.record_id)]
+    if rulings:  # every event of the clusters a ruling reaches (by its members' keys)
+        keys = {k for d in rulings for k in d.payload.get("members", {})}
+        ruled = {d.seq: d for d in store.decisions() if is_cluster_id(d.record_id)}
+        for d in rulings:
+            target = ruled.get(int(d.payload.get("seq", -1)))
+            keys.update((target.payload if target else {}).get("members", {}))
+        touched.update(m.event_id for m in store.cluster_members(keys=keys))
+    rows_of = by_cluster(store.cluster_members(events=touched))
+    touched.update(m.event_id for rows in rows_of.values() for m in rows)
     state = review_state(store, only=touched)
     linked = {
         ref
@@ -202,13 +329,13 @@ def ensure_index(store: Store) -> bool:
     }
     if linked - set(state.records):
         state = review_state(store, only=touched | linked)
-    entities = _entities(state)
+    wanted = [r for r in touched if r in state.records and state.records[r].type == "event"]
     rows = [
-        queue_row(state.records[rid], entities, sources)
-        for rid in sorted(touched)
-        if rid in state.records and state.records[rid].merged_into is None
+        r
+        for r in _rows(state, store, sources, wanted)
+        if r.record_id in touched or r.record_id in rows_of
     ]
-    store.write_queue(rows, run_id=run.id, last_seq=last, remove=touched)
+    store.write_queue(rows, run_id=run.id, last_seq=last, remove=touched | set(rows_of))
     return True
 
 
@@ -240,7 +367,7 @@ class Filters:
 class Page:
     """One page of the queue: its records in order, and where it sits among the rest."""
 
-    records: list[ReviewedRecord]
+    records: list[ReviewedRecord | ClusterView]
     total: int
     number: int
     pages: int
@@ -265,15 +392,16 @@ def queue_page(store: Store, filters: Filters, number: int = 1, size: int | None
     if number > pages:  # past the end (the queue shrank, or a typed URL): the last page
         number = pages
         ids, total = store.queue_page(query, limit=size, offset=(number - 1) * size)
-    state = review_state(store, only=ids)
+    state = review_state(store, only=expand(store, ids))
     built = store.queue_state()
     orphan_seqs = set(built[2]) if built else set()
-    orphaned = [d for d in store.decisions() if d.seq in orphan_seqs]
+    decisions = store.decisions()
+    orphaned = [d for d in decisions if d.seq in orphan_seqs]
     earlier = {
         d.seq: e for d in orphaned if (e := store.evidence_version(d.record_id, d.evidence_hash))
     }
     return Page(
-        records=[state.records[i] for i in ids if i in state.records],
+        records=_page_records(store, state, ids, decisions),
         total=total,
         number=number,
         pages=pages,
@@ -283,12 +411,41 @@ def queue_page(store: Store, filters: Filters, number: int = 1, size: int | None
     )
 
 
+def _page_records(
+    store: Store, state: Reviewed, ids: list[str], decisions: list[Decision]
+) -> list[ReviewedRecord | ClusterView]:
+    views = cluster_views(store, state, [i for i in ids if is_cluster_id(i)], decisions)
+    found: list[ReviewedRecord | ClusterView] = []
+    for i in ids:
+        rec = views.get(i) if is_cluster_id(i) else state.records.get(i)
+        if rec is not None:
+            found.append(rec)
+    return found
+
+
+def cluster_views(
+    store: Store, state: Reviewed, cluster_ids: list[str], decisions: list[Decision]
+) -> dict[str, ClusterView]:
+    """The clusters ``cluster_ids`` over ``state`` (which holds their events), by id;
+    a cluster's version counts the decisions logged under its id."""
+    members = by_cluster(store.cluster_members(clusters=cluster_ids)) if cluster_ids else {}
+    versions: dict[str, int] = {}
+    for d in decisions:
+        if d.record_id in members:
+            versions[d.record_id] = versions.get(d.record_id, 0) + 1
+    return {
+        cid: ClusterView(cid, [state.records[m.event_id] for m in rows], versions.get(cid, 0))
+        for cid, rows in members.items()
+        if all(m.event_id in state.records for m in rows)
+    }
+
+
 def events_linking(store: Store, entity_id: str, limit: int = 1000) -> list[str]:
     """Ids of indexed events whose text names ``entity_id`` (a superset: callers check the
     links exactly), at most ``limit`` in queue order."""
     ensure_index(store)
     query = QueueQuery(type="event", terms=(fold(entity_id),))
-    return store.queue_page(query, limit=limit, offset=0)[0]
+    return expand(store, store.queue_page(query, limit=limit, offset=0)[0])
 
 
 def record_scope(store: Store, record_id: str) -> Reviewed:
@@ -337,6 +494,6 @@ def country_events(store: Store, code: str, limit: int = 1000) -> list[ReviewedR
         return []
     ensure_index(store)
     ids, _ = store.queue_page(QueueQuery(type="event", terms=(fold(code),)), limit=limit, offset=0)
-    state = review_state(store, only=ids)
+    state = review_state(store, only=expand(store, ids))
     events = [r for r in state.survivors("event") if code in r.data.get("countries", [])]
     return sorted(events, key=lambda e: (date_order(e.date), e.id))

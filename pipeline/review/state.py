@@ -26,8 +26,10 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pipeline.errors import ReviewError
+from pipeline.review import clusters
+from pipeline.review.clusters import cluster_data
 from pipeline.review.edits import apply_edit
-from pipeline.review.store import Decision, Store, StoredRecord
+from pipeline.review.store import ClusterMember, Decision, Store, StoredRecord
 from schemas.edtf import Edtf, parse_or_none
 
 log = logging.getLogger(__name__)
@@ -326,14 +328,18 @@ def apply_decisions(
     *,
     moved: dict[str, str] | None = None,
     earlier: Earlier = _no_earlier,
+    rulings: dict[str, list[Decision]] | None = None,
 ) -> Reviewed:
     """Apply the decision log to the raw records of a run (pure, idempotent).
 
     ``moved``: old record id → the id of the latest run with the same stable key;
-    ``earlier``: the record data a decision was made on.
+    ``earlier``: the record data a decision was made on; ``rulings``: decisions about
+    whole event clusters, as each event carries them (pipeline.review.clusters).
     """
     current = {r.id: r for r in records}
     valid, orphaned, carried = _partition(current, decisions, moved or {})
+    for rid, extra in (rulings or {}).items():
+        carried.setdefault(rid, []).extend(extra)
     concerning: dict[str, list[Decision]] = {}
     for d in valid:
         for subject in d.subjects():
@@ -380,6 +386,20 @@ def _relink_event(data: dict[str, Any], state: Reviewed) -> None:
     data["weapons"] = weapons
 
 
+def _desk_clusters(state: Reviewed, members: dict[str, list[ClusterMember]]) -> None:
+    """Events whose cluster a reviewer merged or split carry the desk's cluster."""
+    for cid, rows in members.items():
+        ids = {m.event_id for m in rows}
+        for m in rows:
+            rec = state.records.get(m.event_id)
+            if rec is None:
+                continue
+            raw = rec.data.get("cluster") or {}
+            told = {x["event_id"] for x in raw.get("mentions", [])}
+            if (raw or len(ids) > 1) and (raw.get("id") != cid or told != ids):
+                rec.data = {**rec.data, "cluster": cluster_data(cid, rows)}
+
+
 def _store_earlier(store: Store) -> Earlier:
     cache: dict[tuple[str, str], dict[str, Any] | None] = {}
 
@@ -399,7 +419,9 @@ def review_state(store: Store, only: Iterable[str] | None = None) -> Reviewed:
     involves are loaded (enough to decide about them; orphans are not
     meaningful then).
     """
-    decisions = store.decisions()
+    logged = store.decisions()
+    clusters.ensure_clusters(store, logged)
+    decisions = [d for d in logged if not clusters.is_cluster_id(d.record_id)]
     earlier = _store_earlier(store)
     if only is None:
         records = store.records()
@@ -416,7 +438,12 @@ def review_state(store: Store, only: Iterable[str] | None = None) -> Reviewed:
         if d.action in FOLLOWING_ACTIONS and d.record_id not in present
     }
     moved = store.successors(missing) if missing else {}
-    state = apply_decisions(records, decisions, moved=moved, earlier=earlier)
+    events = [r.id for r in records if r.type == "event"]
+    rows = store.cluster_members(events=None if only is None else events)
+    index = {m.event_id: m for m in rows}
+    rulings = clusters.carried_rulings(store, records, logged, index)
+    state = apply_decisions(records, decisions, moved=moved, earlier=earlier, rulings=rulings)
+    _desk_clusters(state, clusters.by_cluster(rows))
     if only is not None:
         state.orphaned = []
     for d in state.orphaned:

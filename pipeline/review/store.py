@@ -119,6 +119,24 @@ CREATE TABLE IF NOT EXISTS queue_state (
     orphaned TEXT NOT NULL DEFAULT '[]',
     languages TEXT NOT NULL DEFAULT '[]'
 );
+-- the desk's event clusters (pipeline clusters with reviewers' merges and splits): a
+-- cache rebuilt for each run and each merge or split (pipeline.review.clusters)
+CREATE TABLE IF NOT EXISTS cluster_index (
+    event_id TEXT PRIMARY KEY,
+    cluster_id TEXT NOT NULL,
+    stable_key TEXT NOT NULL,
+    document_id TEXT NOT NULL,
+    start INTEGER NOT NULL,
+    "end" INTEGER NOT NULL,
+    language TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS cluster_index_cluster ON cluster_index(cluster_id);
+CREATE INDEX IF NOT EXISTS cluster_index_key ON cluster_index(stable_key);
+CREATE TABLE IF NOT EXISTS cluster_state (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    run_id TEXT NOT NULL,
+    last_seq INTEGER NOT NULL
+);
 """
 
 _DECISIONS = f"""
@@ -315,6 +333,19 @@ def _queue_where(query: QueueQuery) -> tuple[str, list[object]]:
         where.append("q.rowid IN (SELECT rowid FROM queue_words WHERE queue_words MATCH ?)")
         args.append(" AND ".join(_word_query(t) for t in short))
     return (" WHERE " + " AND ".join(where)) if where else "", args
+
+
+@dataclass(frozen=True)
+class ClusterMember:
+    """One event's row in the cluster index: its desk cluster and where it is told."""
+
+    event_id: str
+    cluster_id: str
+    stable_key: str
+    document_id: str
+    start: int
+    end: int
+    language: str
 
 
 @dataclass(frozen=True)
@@ -802,6 +833,85 @@ class Store:
             [run.id, *wanted, run.id],
         ).fetchall()
         return {r["old_id"]: r["new_id"] for r in rows}
+
+    def stable_keys_of(self, rtype: str) -> dict[str, str]:
+        """Stable key of every record of ``rtype`` in the latest run, by id."""
+        run = self.latest_run()
+        if run is None:
+            return {}
+        rows = self._conn.execute(
+            "SELECT id, stable_key FROM records WHERE type = ? AND last_seen_run = ?",
+            (rtype, run.id),
+        ).fetchall()
+        return {r[0]: r[1] or r[0] for r in rows}
+
+    # -- the cluster index --------------------------------------------------------------
+    def cluster_state(self) -> tuple[str, int] | None:
+        """(run id, last merge or split seq) the cluster index was built for."""
+        row = self._conn.execute(
+            "SELECT run_id, last_seq FROM cluster_state WHERE id = 1"
+        ).fetchone()
+        return (row[0], int(row[1])) if row else None
+
+    def write_cluster_index(self, rows: list[ClusterMember], *, run_id: str, last_seq: int) -> None:
+        """Replace the cluster index, in one transaction."""
+        with self.transaction() as conn:
+            conn.execute("DELETE FROM cluster_index")
+            conn.executemany(
+                "INSERT INTO cluster_index (event_id, cluster_id, stable_key, document_id, start,"
+                ' "end", language) VALUES (?, ?, ?, ?, ?, ?, ?)',
+                [
+                    (
+                        m.event_id,
+                        m.cluster_id,
+                        m.stable_key,
+                        m.document_id,
+                        m.start,
+                        m.end,
+                        m.language,
+                    )
+                    for m in rows
+                ],
+            )
+            conn.execute(
+                "INSERT INTO cluster_state (id, run_id, last_seq) VALUES (1, ?, ?)"
+                " ON CONFLICT(id) DO UPDATE SET run_id = excluded.run_id,"
+                " last_seq = excluded.last_seq",
+                (run_id, last_seq),
+            )
+
+    def cluster_members(
+        self,
+        *,
+        events: Iterable[str] | None = None,
+        clusters: Iterable[str] | None = None,
+        keys: Iterable[str] | None = None,
+    ) -> list[ClusterMember]:
+        """Rows of the cluster index: every member of the clusters of these events, of
+        these clusters, or of the clusters holding these stable keys (all rows with none)."""
+        sql = (
+            'SELECT event_id, cluster_id, stable_key, document_id, start, "end", language'
+            " FROM cluster_index"
+        )
+        args: list[str] = []
+        for column, wanted in (
+            ("event_id", events),
+            ("cluster_id", clusters),
+            ("stable_key", keys),
+        ):
+            if wanted is None:
+                continue
+            args = sorted(set(wanted))
+            if not args:
+                return []
+            marks = ",".join("?" * len(args))
+            sql += (
+                f" WHERE cluster_id IN (SELECT cluster_id FROM cluster_index"
+                f" WHERE {column} IN ({marks}))"
+            )
+            break
+        rows = self._conn.execute(sql + " ORDER BY cluster_id, document_id, start, event_id", args)
+        return [ClusterMember(*r) for r in rows.fetchall()]
 
     # -- the queue index ----------------------------------------------------------------
     def queue_state(self) -> tuple[str, int, list[int]] | None:
