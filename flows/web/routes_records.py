@@ -9,10 +9,17 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from flows.web.render import desk_of, error, render
 from flows.web.routes_clusters import cluster_page
+from flows.web.timeline import deal_label, deal_timeline
 from flows.web.views import find_record, record_context
 from pipeline.review import review_state
 from pipeline.review.clusters import is_cluster_id
-from pipeline.review.search import country_events, record_scope, suggest
+from pipeline.review.search import (
+    country_deals,
+    country_events,
+    deal_date,
+    record_scope,
+    suggest,
+)
 
 router = APIRouter()
 
@@ -44,9 +51,11 @@ def suggest_view(request: Request, type: str = "", q: str = "") -> Response:
 
 @router.get("/country/{code}", response_class=HTMLResponse)
 def country(request: Request, code: str) -> Response:
-    """A country's events on a timeline: by date, with the other countries named."""
+    """A country's events by date with the other countries named, and its deals as
+    supplier and as recipient on a timeline."""
     with desk_of(request).store() as st:
         events = country_events(st, code)
+        deals = country_deals(st, code)
     code = code.upper()
     partners: dict[str, int] = {}
     for e in events:
@@ -63,7 +72,23 @@ def country(request: Request, code: str) -> Response:
         events=events,
         years=list(years.items()),
         partners=sorted(partners.items(), key=lambda item: (-item[1], item[0])),
+        deals=deals,
+        deal_tl=deal_timeline(deals),
+        deal_years=_deal_years(deals),
+        deal_label=deal_label,
     )
+
+
+def _deal_years(deals: dict[str, list[Any]]) -> list[tuple[str, dict[str, list[Any]]]]:
+    """Deals by year (order, else first delivery), each year's as supplier and as
+    recipient; undated last."""
+    years: dict[str, dict[str, list[Any]]] = {}
+    for role, found in deals.items():
+        for deal in found:
+            date = deal_date(deal.data)
+            year = str(date.earliest.year) if date is not None else "undated"
+            years.setdefault(year, {r: [] for r in deals})[role].append(deal)
+    return sorted(years.items(), key=lambda item: (item[0] == "undated", item[0]))
 
 
 @router.get("/record/{record_id}", response_class=HTMLResponse)

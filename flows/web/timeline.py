@@ -7,6 +7,7 @@ from typing import Any
 
 from flows.web.render import EVENT_TYPES
 from pipeline.review import Reviewed, ReviewedRecord
+from pipeline.review.search import deal_date
 
 LEFT, RIGHT, TOP, ROW_H = 190, 880, 30, 40
 STEPS = (1, 2, 5, 10, 20, 50, 100)
@@ -101,4 +102,68 @@ def timeline(state: Reviewed) -> dict[str, Any]:
         "right": RIGHT,
         "events": [rec for _, rec in points],
         "sources": sources,
+    }
+
+
+def deal_label(deal: ReviewedRecord, role: str) -> str:
+    """``Su-30MK2 × 12 → VN, 2009, delivered`` (the partner from the country's side)."""
+    data = deal.data
+    partner_role = "recipient" if role == "supplier" else "supplier"
+    partner = (data.get(partner_role) or {}).get("country") or "?"
+    arrow = "→" if role == "supplier" else "←"
+    number = data.get("number_ordered") or data.get("number_delivered")
+    count = f" × {number}" if number else ""
+    date = deal_date(data)
+    when = date.text if date is not None else "undated"
+    return f"{data['designation']}{count} {arrow} {partner}, {when}, {data['status']}"
+
+
+def deal_timeline(deals: dict[str, list[ReviewedRecord]]) -> dict[str, Any]:
+    """Two lanes, the country as supplier and as recipient, one dot per dated deal at
+    its order (else first delivery) date; year ticks as on the events timeline."""
+    lanes = ["supplier", "recipient"]
+    points = sorted(
+        (
+            (date.position(), role, deal)
+            for role in lanes
+            for deal in deals.get(role, [])
+            if (date := deal_date(deal.data)) is not None
+        ),
+        key=lambda item: (item[0], item[1], item[2].id),
+    )
+    width, height = RIGHT + 30, TOP + ROW_H * len(lanes) + 40
+    if not points:
+        return {"width": width, "height": height, "rows": [], "ticks": [], "dots": []}
+    first, last, step = _axis([(pos, deal) for pos, _, deal in points])
+    span = max(last - first, 1)
+
+    def x(pos: float) -> float:
+        return round(LEFT + (pos - first) / span * (RIGHT - LEFT), 1)
+
+    row_y = {role: TOP + ROW_H * i + ROW_H / 2 for i, role in enumerate(lanes)}
+    stacked: dict[tuple[str, float], int] = {}
+    dots = []
+    for pos, role, deal in points:
+        n = stacked.get((role, x(pos)), 0)
+        stacked[(role, x(pos))] = n + 1
+        offset = ((n + 1) // 2) * 9 * (1 if n % 2 else -1)
+        dots.append(
+            {
+                "x": x(pos),
+                "y": row_y[role] + offset,
+                "id": deal.id,
+                "role": role,
+                "status": deal.status,
+                "label": deal_label(deal, role),
+            }
+        )
+    return {
+        "width": width,
+        "height": height,
+        "rows": [{"type": f"as {r}", "y": y, "label_y": y + 4} for r, y in row_y.items()],
+        "ticks": [{"x": x(year), "label": str(year)} for year in range(first, last + 1, step)],
+        "dots": dots,
+        "axis_y": TOP + ROW_H * len(lanes) + 10,
+        "left": LEFT,
+        "right": RIGHT,
     }

@@ -45,6 +45,7 @@ from schemas.edtf import Edtf, parse_or_none
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 50
+PARTIES = ("supplier", "recipient")
 STATUS_ORDER: dict[str, int] = {"changed": 0, "pending": 1, "accepted": 2, "rejected": 3}
 # decisions whose effect reaches beyond the records they name: the whole index is rebuilt
 _WIDE = frozenset({"merge", "split", "alias"})
@@ -132,6 +133,8 @@ def _text(rec: ReviewedRecord, entities: dict[str, ReviewedRecord]) -> str:
             parts += [w["id"], *_names(entities.get(w["id"]))]
     else:
         parts += _names(rec) + [str(r) for r in data.get("roles", [])]
+    if rec.type == "deal":  # its parties as they stand (a reviewer may have edited them)
+        parts += [str((data.get(role) or {}).get("country") or "") for role in PARTIES]
     return fold(" ".join(p for p in parts if p))
 
 
@@ -497,3 +500,28 @@ def country_events(store: Store, code: str, limit: int = 1000) -> list[ReviewedR
     state = review_state(store, only=expand(store, ids))
     events = [r for r in state.survivors("event") if code in r.data.get("countries", [])]
     return sorted(events, key=lambda e: (date_order(e.date), e.id))
+
+
+def deal_date(data: dict[str, Any]) -> Edtf | None:
+    """When a deal sits on a timeline: its order date, else its first delivery."""
+    dates = [parse_or_none(data.get("order_date"))]
+    dates += sorted(filter(None, map(parse_or_none, data.get("delivery_dates", []))))
+    return next((d for d in dates if d is not None), None)
+
+
+def country_deals(store: Store, code: str, limit: int = 1000) -> dict[str, list[ReviewedRecord]]:
+    """Deals with country ``code`` as supplier and as recipient (decisions applied: a
+    reviewer's edit of a party counts), each list by date, undated first."""
+    code = code.strip().upper()
+    found: dict[str, list[ReviewedRecord]] = {role: [] for role in PARTIES}
+    if len(code) != 2 or not code.isalpha():
+        return found
+    ensure_index(store)
+    ids, _ = store.queue_page(QueueQuery(type="deal", terms=(fold(code),)), limit=limit, offset=0)
+    for deal in review_state(store, only=ids).survivors("deal"):
+        for role in PARTIES:
+            if (deal.data.get(role) or {}).get("country") == code:
+                found[role].append(deal)
+    for deals in found.values():
+        deals.sort(key=lambda d: (date_order(deal_date(d.data)), d.id))
+    return found
