@@ -146,6 +146,146 @@ def list_records(
         )
 
 
+class BulkAction(StrEnum):
+    accept = "accept"
+    reject = "reject"
+
+
+Query = Annotated[
+    str, typer.Argument(help="Words to find in names, aliases, evidence (any script).")
+]
+StatusFilter = Annotated[
+    StatusChoice | None, typer.Option("--status", help="Only records with this status.")
+]
+TypeFilter = Annotated[TypeChoice | None, typer.Option("--type", help="Only records of this type.")]
+LanguageFilter = Annotated[str, typer.Option("--language", help="Only records in this language.")]
+SourceFilter = Annotated[str, typer.Option("--source", help="Site or URL part of a source.")]
+DateFilter = Annotated[
+    str, typer.Option("--date", help="Events dated within this value (2014, 2014-11, 199X).")
+]
+
+
+def _filters(
+    query: str,
+    status: StatusChoice | None,
+    rtype: TypeChoice | None,
+    language: str,
+    source: str,
+    date: str,
+) -> Any:
+    from pipeline.review.search import Filters
+    from schemas.edtf import parse_or_none
+
+    if date and parse_or_none(date) is None:
+        raise ReviewError(f"--date {date!r}: not a date value (2014, 2014-11, 2014-11-27, 201X)")
+    return Filters(
+        q=query.strip(),
+        status=status.value if status else "",
+        type=rtype.value if rtype else "",
+        language=language.strip(),
+        source=source.strip(),
+        date=date.strip(),
+    )
+
+
+@review_app.command()
+@one_line_errors
+def search(
+    query: Query = "",
+    status: StatusFilter = None,
+    rtype: TypeFilter = None,
+    language: LanguageFilter = "",
+    source: SourceFilter = "",
+    date: DateFilter = "",
+    page: Annotated[int, typer.Option("--page", help="Page of 50, from 1.")] = 1,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON Lines instead of a table.")] = False,
+    out_dir: OutDir = DEFAULT_OUT,
+) -> None:
+    """Search the queue as the web page does: one page of 50 in queue order (an event
+    cluster is one row); the count of matches goes to stderr."""
+    from pipeline.review.search import queue_page
+
+    filters = _filters(query, status, rtype, language, source, date)
+    with _store(out_dir) as store:
+        result = queue_page(store, filters, page)
+    typer.echo(f"{result.total} records match · page {result.number} of {result.pages}", err=True)
+    for rec in result.records:
+        if as_json:
+            row = {"id": rec.id, "type": rec.type, "status": rec.status, "name": rec.name}
+            typer.echo(json.dumps(row, ensure_ascii=False, sort_keys=True))
+        else:
+            typer.echo(f"{rec.status:9} {rec.id:32} {' '.join(rec.name.split())}")
+
+
+@review_app.command()
+@one_line_errors
+def bulk(
+    action: Annotated[BulkAction, typer.Argument(help="accept or reject")],
+    query: Annotated[str, typer.Option("--q", help="Search words, as in `review search`.")] = "",
+    status: StatusFilter = None,
+    rtype: TypeFilter = None,
+    language: LanguageFilter = "",
+    source: SourceFilter = "",
+    date: DateFilter = "",
+    limit: Annotated[
+        int, typer.Option("--limit", help="Refuse when more records than this match.")
+    ] = 1000,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only say what would be decided.")
+    ] = False,
+    reviewer: Reviewer = "cli",
+    note: Note = "",
+    out_dir: OutDir = DEFAULT_OUT,
+) -> None:
+    """Accept or reject every record the filter matches (all pages), one decision each in
+    one transaction; `review undo` takes the whole action back."""
+    from pipeline.review import decide_many
+    from pipeline.review.search import queue_page
+
+    filters = _filters(query, status, rtype, language, source, date)
+    if not any((filters.q, filters.status, filters.type, filters.language, filters.source, date)):
+        raise ReviewError("bulk: give a filter (--q, --status, --type, ...); refusing every record")
+    with _store(out_dir) as store:
+        result = queue_page(store, filters, 1, size=max(limit, 1))
+        if result.total > limit:
+            raise ReviewError(
+                f"bulk {action.value}: {result.total} records match, more than --limit {limit}"
+            )
+        if dry_run or not result.records:
+            typer.echo(f"would {action.value} {len(result.records)} records")
+            return
+        batch = decide_many(
+            store,
+            [(rec.id, rec.version) for rec in result.records],
+            action.value,
+            reviewer=reviewer,
+            note=note,
+        )
+    typer.echo(f"bulk {batch.id}: {action.value} {len(batch.decisions)} records")
+
+
+@review_app.command()
+@one_line_errors
+def undo(
+    batch_id: Annotated[
+        str, typer.Argument(help="The bulk action to undo (default: your last one).")
+    ] = "",
+    reviewer: Reviewer = "cli",
+    out_dir: OutDir = DEFAULT_OUT,
+) -> None:
+    """Take back a bulk accept or reject: one undo entry per record in the log."""
+    from pipeline.review import last_batch, undo_batch
+
+    with _store(out_dir) as store:
+        if not batch_id:
+            batch = last_batch(store, reviewer)
+            if batch is None or batch.undone:
+                raise ReviewError(f"undo: {reviewer} has no bulk action left to undo")
+            batch_id = batch.id
+        undone = undo_batch(store, batch_id, reviewer=reviewer)
+    typer.echo(f"undid bulk {batch_id}: {len(undone)} records")
+
+
 @review_app.command()
 @one_line_errors
 def accept(
