@@ -184,3 +184,21 @@ def test_cli_merges_and_splits_clusters(tmp_path: Path) -> None:
         assert _cluster_of(store, ids["ru_visit"]) != _cluster_of(store, ids["ar_visit"])
     bad = runner.invoke(app, ["review", "split", "event:nope", *out])
     assert bad.exit_code == 1 and "no such event cluster" in bad.output
+
+
+def test_a_cluster_decision_on_changed_evidence_comes_back_changed(tmp_path: Path) -> None:
+    ids = _load(tmp_path, "run-1")
+    with open_store(tmp_path) as store:
+        for role in ("ru_delivery", "ru_visit"):
+            decide(store, _cluster_of(store, ids[role]), "accept", reviewer="anna", base_version=0)
+    new = _load(tmp_path, "run-2", frigates="три")  # the source's sentence: два → три
+    assert new["ru_delivery"] != ids["ru_delivery"] and new["ru_visit"] != ids["ru_visit"]
+    with open_store(tmp_path) as store:
+        state = review_state(store)
+        changed = state.records[new["ru_delivery"]]
+        assert changed.status == "changed"
+        assert changed.was is not None and "два" in changed.was["evidence"]["sentence"]
+        # the visit's document changed too, but its sentence reads the same: still accepted
+        assert state.records[new["ru_visit"]].status == "accepted"
+        row = next(r for r in _events_page(store) if r.id == new["ru_delivery"])
+        assert row.status == "changed"
