@@ -301,10 +301,9 @@ def ensure_index(store: Store) -> bool:
     if built is not None and built[0] == run.id and built[1] == last:
         return False
     new = [d for d in store.decisions() if built is not None and d.seq > built[1]]
-    sources = store.document_sources()
     if built is None or built[0] != run.id or _needs_rebuild(new):
         state = review_state(store)
-        rows = _rows(state, store, sources, None)
+        rows = _rows(state, store, store.document_sources(), None)
         orphaned = [d.seq for d in state.orphaned]
         store.write_queue(rows, run_id=run.id, last_seq=last, orphaned=orphaned, replace_all=True)
         log.info("queue index rebuilt: %s records, run %s", len(rows), run.id)
@@ -333,6 +332,9 @@ def ensure_index(store: Store) -> bool:
     if linked - set(state.records):
         state = review_state(store, only=touched | linked)
     wanted = [r for r in touched if r in state.records and state.records[r].type == "event"]
+    sources = store.document_sources(
+        d for r in touched if r in state.records for d in state.records[r].document_ids
+    )
     rows = [
         r
         for r in _rows(state, store, sources, wanted)

@@ -18,6 +18,7 @@ import json
 import logging
 import sqlite3
 import unicodedata
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -101,6 +102,8 @@ CREATE TABLE IF NOT EXISTS queue (
 );
 CREATE INDEX IF NOT EXISTS queue_order ON queue(status_rank, type, date_sort, record_id);
 CREATE INDEX IF NOT EXISTS queue_status ON queue(status, type);
+CREATE INDEX IF NOT EXISTS queue_type ON queue(type, status_rank, date_sort, record_id);
+CREATE INDEX IF NOT EXISTS queue_dates ON queue(date_earliest);
 -- one row per queue row, same rowid: trigrams for terms of three characters or more;
 -- words (wide-script characters one word each) for shorter terms
 CREATE VIRTUAL TABLE IF NOT EXISTS queue_text USING fts5(text, tokenize = 'trigram');
@@ -283,6 +286,10 @@ class QueueQuery:
 
 
 MIN_TRIGRAM = 3  # FTS5's trigram tokenizer matches substrings of at least three characters
+COUNT_CACHE = 256
+_COUNTS: OrderedDict[tuple[str, tuple[object, ...], QueueQuery], int] = OrderedDict()
+"""How many rows match a queue query, by store, index version (run, last decision) and
+query: paging through a filter counts once; any decision or run makes a new version."""
 
 
 def _like(term: str) -> str:
@@ -306,33 +313,63 @@ def _word_query(term: str) -> str:
 
 
 def _queue_where(query: QueueQuery) -> tuple[str, list[object]]:
-    """The WHERE clause of a queue query and its arguments."""
+    """The FROM and WHERE clauses of a queue query (after ``SELECT … FROM``) and their
+    arguments.
+
+    The smallest set drives the query: the search index's rows when there are search
+    words (most filters match thousands of rows, a name a few hundred), else the date
+    range (an index on the earliest day, bounded on both sides); the other filters are
+    checked row by row. SQLite's planner cannot see how few rows a full-text match
+    gives, so the join order is fixed with CROSS JOIN.
+    """
+    searches: list[tuple[str, str]] = []
+    long_terms = [t for t in query.terms if len(t) >= MIN_TRIGRAM]
+    if long_terms:
+        expr = " AND ".join('"' + t.replace('"', '""') + '"' for t in long_terms)
+        searches.append(("SELECT rowid AS r FROM queue_text WHERE queue_text MATCH ?", expr))
+    short = [t for t in query.terms if len(t) < MIN_TRIGRAM]
+    if short:
+        # too short for trigrams: as a run of wide characters (a two-character Chinese
+        # name, one word per character) or as the start of a word
+        expr = " AND ".join(_word_query(t) for t in short)
+        searches.append(("SELECT rowid AS r FROM queue_words WHERE queue_words MATCH ?", expr))
+    dates = "date_earliest >= ? AND date_earliest <= ? AND date_latest <= ?"
+    bounds: list[object] = [query.date_earliest, query.date_latest, query.date_latest]
+    drive: tuple[str, list[object]] | None = None
     where: list[str] = []
     args: list[object] = []
+    if searches:
+        drive = (searches[0][0], [searches[0][1]])
+        for sql, expr in searches[1:]:
+            where.append(f"q.rowid IN ({sql})")
+            args.append(expr)
+    elif query.date_earliest:
+        # earliest <= latest: both bounds on the earliest day make an index range
+        drive = (f"SELECT rowid AS r FROM queue WHERE {dates}", bounds)
+    if query.date_earliest and searches:
+        where.append(" AND ".join(f"q.{c}" for c in dates.split(" AND ")))
+        args.extend(bounds)
     for column, value in (("status", query.status), ("type", query.type)):
         if value:
             where.append(f"q.{column} = ?")
             args.append(value)
-    if query.language:
+    if query.language and drive:  # each driving row looked up
+        where.append(
+            "EXISTS (SELECT 1 FROM queue_lang AS l WHERE l.language = ? AND l.row = q.rowid)"
+        )
+        args.append(query.language)
+    elif query.language:
         where.append("q.rowid IN (SELECT row FROM queue_lang WHERE language = ?)")
         args.append(query.language)
     if query.source:
         where.append("q.sources LIKE ? ESCAPE '\\'")
         args.append(_like(query.source.lower()))
-    if query.date_earliest:
-        where.append("q.date_earliest >= ? AND q.date_latest <= ?")
-        args.extend([query.date_earliest, query.date_latest])
-    long_terms = [t for t in query.terms if len(t) >= MIN_TRIGRAM]
-    if long_terms:
-        where.append("q.rowid IN (SELECT rowid FROM queue_text WHERE queue_text MATCH ?)")
-        args.append(" AND ".join('"' + t.replace('"', '""') + '"' for t in long_terms))
-    short = [t for t in query.terms if len(t) < MIN_TRIGRAM]
-    if short:
-        # too short for trigrams: as a run of wide characters (a two-character Chinese
-        # name, one word per character) or as the start of a word
-        where.append("q.rowid IN (SELECT rowid FROM queue_words WHERE queue_words MATCH ?)")
-        args.append(" AND ".join(_word_query(t) for t in short))
-    return (" WHERE " + " AND ".join(where)) if where else "", args
+    source = "queue AS q"
+    if drive is not None:
+        source = f"({drive[0]}) AS d CROSS JOIN queue AS q"
+        where.insert(0, "q.rowid = d.r")
+        args = [*drive[1], *args]
+    return source + ((" WHERE " + " AND ".join(where)) if where else ""), args
 
 
 @dataclass(frozen=True)
@@ -778,9 +815,13 @@ class Store:
         rows = self._conn.execute("SELECT id, json FROM documents ORDER BY id").fetchall()
         return {r["id"]: json.loads(r["json"]) for r in rows}
 
-    def document_sources(self) -> dict[str, str]:
-        """Site and location of every document, by id (what the source filter reads)."""
-        rows = self._conn.execute("SELECT id, site, location FROM documents").fetchall()
+    def document_sources(self, ids: Iterable[str] | None = None) -> dict[str, str]:
+        """Site and location of every document (or of these), by id (what the source
+        filter reads)."""
+        sql, args = "SELECT id, site, location FROM documents", sorted(set(ids or ()))
+        if ids is not None:
+            sql += f" WHERE id IN ({','.join('?' * len(args))})"
+        rows = self._conn.execute(sql, args).fetchall() if ids is None or args else []
         return {r["id"]: f"{r['site'] or ''} {r['location'] or ''}".strip() for r in rows}
 
     def documents_by_id(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
@@ -978,13 +1019,20 @@ class Store:
                     "INSERT OR IGNORE INTO queue_lang (language, row) VALUES (?, ?)",
                     [(code, row) for code in r.languages],
                 )
-            previous = conn.execute("SELECT orphaned FROM queue_state WHERE id = 1").fetchone()
+            previous = conn.execute(
+                "SELECT orphaned, languages FROM queue_state WHERE id = 1"
+            ).fetchone()
             kept = (
                 orphaned if orphaned is not None else json.loads(previous[0] if previous else "[]")
             )
-            languages = [
-                r[0] for r in conn.execute("SELECT DISTINCT language FROM queue_lang ORDER BY 1")
-            ]
+            if replace_all or previous is None:
+                languages = [
+                    r[0]
+                    for r in conn.execute("SELECT DISTINCT language FROM queue_lang ORDER BY 1")
+                ]
+            else:  # an update adds languages, it never reads the whole table again
+                new = {code for r in rows for code in r.languages}
+                languages = sorted(set(json.loads(previous[1])) | new)
             conn.execute(
                 "INSERT INTO queue_state (id, run_id, last_seq, orphaned, languages)"
                 " VALUES (1, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET run_id = excluded.run_id,"
@@ -999,12 +1047,19 @@ class Store:
         Order: changed, pending, accepted, rejected; then type, date (undated first),
         id — a total order, so pages never overlap or skip.
         """
-        where, args = _queue_where(query)
-        total = int(
-            self._conn.execute(f"SELECT COUNT(*) FROM queue AS q{where}", args).fetchone()[0]
-        )
+        source, args = _queue_where(query)
+        built = self._conn.execute("SELECT run_id, last_seq FROM queue_state WHERE id = 1")
+        key = (str(self.path), tuple(built.fetchone() or ()), query)
+        total = _COUNTS.get(key)
+        if total is None:
+            total = int(self._conn.execute(f"SELECT COUNT(*) FROM {source}", args).fetchone()[0])
+            _COUNTS[key] = total
+            while len(_COUNTS) > COUNT_CACHE:
+                _COUNTS.popitem(last=False)
+        else:
+            _COUNTS.move_to_end(key)
         rows = self._conn.execute(
-            f"SELECT q.record_id FROM queue AS q{where} ORDER BY q.status_rank, q.type,"
+            f"SELECT q.record_id FROM {source} ORDER BY q.status_rank, q.type,"
             " q.date_sort, q.record_id LIMIT ? OFFSET ?",  # NULL (undated) sorts first
             [*args, limit, offset],
         ).fetchall()
