@@ -48,3 +48,18 @@ def test_counts_are_cached_until_a_decision(tmp_path: Path) -> None:
         decide(store, ids["ru_shoigu"], "accept", reviewer="anna", base_version=0)
         assert queue_page(store, pending, 1).total == first - 1
         assert queue_page(store, Filters(q="Шойгу", type="event", status="accepted"), 1).total == 1
+
+
+def test_a_schema_2_store_rebuilds_its_queue_with_cluster_rows(tmp_path: Path) -> None:
+    from pipeline.review.search import ClusterView
+
+    build(tmp_path, scripts=True, clusters=True)
+    with open_store(tmp_path) as store:
+        store.ingest_output(tmp_path, "run-1")
+        ensure_index(store)
+    with sqlite3.connect(store_path(tmp_path)) as db:  # as the previous version left it
+        db.execute("PRAGMA user_version = 2")
+    with open_store(tmp_path) as store:
+        assert store.queue_state() is None  # the old index is dropped on open
+        rows = queue_page(store, Filters(type="event"), 1).records
+        assert any(isinstance(r, ClusterView) and r.num_mentions == 3 for r in rows)

@@ -35,9 +35,10 @@ log = logging.getLogger(__name__)
 
 Action = Literal["accept", "reject", "edit", "merge", "split", "alias", "undo"]
 ACTIONS: tuple[str, ...] = ("accept", "reject", "edit", "merge", "split", "alias", "undo")
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """``PRAGMA user_version`` of the current schema: 2 added ``undo``, stable keys, evidence
-versions and the queue index (a store of version 0/1 is migrated on open)."""
+versions and the queue index; 3 the cluster index, and queue rows for event clusters (the
+queue index is rebuilt on first use). A store of an older version is migrated on open."""
 
 _RECORD_TYPES_CHECK = "CHECK (type IN ({}))".format(", ".join(f"'{t}'" for t in RECORD_FILES))
 _RECORDS_TABLE = f"""
@@ -526,7 +527,8 @@ class Store:
 
         Version 2: ``undo`` joins the actions of the decision log (the table is copied
         row for row into one with the new CHECK; no decision changes), records get
-        their stable key, the queue index is built on first use.
+        their stable key, the queue index is built on first use. Version 3: the queue
+        index, whose event clusters became one row each, is built again on first use.
         """
         version = int(self._conn.execute("PRAGMA user_version").fetchone()[0])
         if version >= SCHEMA_VERSION:
@@ -546,6 +548,8 @@ class Store:
                 "DROP TABLE decisions;",
                 "ALTER TABLE decisions_v2 RENAME TO decisions;",
             ]
+        # the queue index is a cache of an older shape (one row per event): built again
+        script += ["DELETE FROM queue_state;"]
         script += [_DECISIONS, f"PRAGMA user_version = {SCHEMA_VERSION};", "COMMIT;"]
         try:
             self._conn.executescript("\n".join(script))
