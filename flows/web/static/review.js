@@ -114,7 +114,7 @@
         window.location.assign(current().getAttribute("data-href") + (key === "e" ? "#edit" : ""));
       } else { return; }
       event.preventDefault();
-    } else if (page === "record") {
+    } else if (page === "record" || page === "cluster") {
       if (key === "a") { submit(document.getElementById("accept-form")); }
       else if (key === "r") { submit(document.getElementById("reject-form")); }
       else if (key === "e") {
