@@ -202,3 +202,15 @@ def test_a_cluster_decision_on_changed_evidence_comes_back_changed(tmp_path: Pat
         assert state.records[new["ru_visit"]].status == "accepted"
         row = next(r for r in _events_page(store) if r.id == new["ru_delivery"])
         assert row.status == "changed"
+
+
+def test_queue_export_of_a_cluster_row_holds_every_report(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from flows.web import create_app
+
+    ids = build(tmp_path, scripts=True, clusters=True)
+    app = create_app(tmp_path, bind_host="127.0.0.1", port=8765)
+    with TestClient(app, base_url="http://127.0.0.1:8765") as client:
+        body = client.get("/export?format=csv&q=Shoigu&type=event").text
+    assert all(ids[r] in body for r in SHOIGU)

@@ -13,7 +13,7 @@ from flows.web.security import checked_form
 from pipeline.errors import OsintdeskError
 from pipeline.review import publish, review_state, sync_output
 from pipeline.review.export import queue_csv, queue_ftm
-from pipeline.review.search import Filters, ensure_index
+from pipeline.review.search import Filters, ensure_index, expand
 from schemas.edtf import parse_or_none
 
 router = APIRouter()
@@ -39,6 +39,7 @@ def export_view(
         ensure_index(st)
         within = parse_or_none(filters.date)
         ids, _ = st.queue_page(filters.query(within), limit=EXPORT_LIMIT, offset=0)
+        ids = expand(st, ids)  # an event cluster's row: every report of it
         if format == "csv":
             state = review_state(st, only=ids)
             body = queue_csv(state.records[i] for i in ids if i in state.records)
