@@ -42,6 +42,7 @@ PREFIX = "cluster:"
 RULINGS = frozenset({"accept", "reject"})
 OVERRIDES = frozenset({"merge", "split"})
 CLUSTER_ACTIONS = RULINGS | OVERRIDES | {"undo"}
+MAX_KEYS = 5000
 
 
 def is_cluster_id(record_id: str) -> bool:
@@ -169,17 +170,23 @@ def carried_rulings(
     if not rulings:
         return {}
     keys = {k for d in rulings for k in d.payload.get("members", {})}
-    by_key = {m.stable_key: m.cluster_id for m in store.cluster_members(keys=keys)}
+    # past a few thousand keys one read of the whole index beats a statement that long
+    rows = store.cluster_members(keys=keys) if len(keys) <= MAX_KEYS else store.cluster_members()
+    by_key = {m.stable_key: m.cluster_id for m in rows}
     by_seq = {d.seq: d for d in rulings}
+    reaching: dict[str, list[tuple[Decision, Decision]]] = {}  # cluster → (decision, ruling)
+    for d in rulings:
+        ruled = by_seq.get(int(d.payload.get("seq", -1))) if d.action == "undo" else d
+        if ruled is None:
+            continue
+        for cid in _targets(ruled, by_key):
+            reaching.setdefault(cid, []).append((d, ruled))
     carried: dict[str, list[Decision]] = {}
     for rec in records:
         member = index.get(rec.id)
         if rec.type != "event" or member is None:
             continue
-        for d in rulings:
-            ruled = by_seq.get(int(d.payload.get("seq", -1))) if d.action == "undo" else d
-            if ruled is None or member.cluster_id not in _targets(ruled, by_key):
-                continue
+        for d, ruled in reaching.get(member.cluster_id, []):
             seen = d.payload.get("members", {}).get(member.stable_key) if d is ruled else None
             record_id, digest = (seen[0], seen[1]) if seen else (rec.id, rec.evidence_hash)
             payload: dict[str, Any] = {"cluster": d.record_id}
