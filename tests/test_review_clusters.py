@@ -191,6 +191,7 @@ def test_a_cluster_decision_on_changed_evidence_comes_back_changed(tmp_path: Pat
     with open_store(tmp_path) as store:
         for role in ("ru_delivery", "ru_visit"):
             decide(store, _cluster_of(store, ids[role]), "accept", reviewer="anna", base_version=0)
+        visit = _cluster_of(store, ids["ru_visit"])
     new = _load(tmp_path, "run-2", frigates="три")  # the source's sentence: два → три
     assert new["ru_delivery"] != ids["ru_delivery"] and new["ru_visit"] != ids["ru_visit"]
     with open_store(tmp_path) as store:
@@ -202,6 +203,9 @@ def test_a_cluster_decision_on_changed_evidence_comes_back_changed(tmp_path: Pat
         assert state.records[new["ru_visit"]].status == "accepted"
         row = next(r for r in _events_page(store) if r.id == new["ru_delivery"])
         assert row.status == "changed"
+        # the visit's cluster has a new id; the one the decision was logged under finds it
+        assert _cluster_of(store, new["ru_visit"]) != visit
+        assert members_of(store, visit)[0] == _cluster_of(store, new["ru_visit"])
 
 
 def test_queue_export_of_a_cluster_row_holds_every_report(tmp_path: Path) -> None:

@@ -208,9 +208,19 @@ def _digest(parts: object) -> str:
 
 def members_of(store: Store, ref: str) -> tuple[str, list[ClusterMember]]:
     """A desk cluster by its id or by the id of one of its events: (id, members)."""
-    ensure_clusters(store, store.decisions())
+    decisions = store.decisions()
+    ensure_clusters(store, decisions)
     if is_cluster_id(ref):
         rows = store.cluster_members(clusters=[ref])
+        if not rows:  # an id of an earlier run: the cluster that holds its decided reports
+            keys = {
+                str(k)
+                for d in decisions
+                if d.record_id == ref
+                for k in [*d.payload.get("members", {}), *d.payload.get("keys", [])]
+            }
+            found = by_cluster(store.cluster_members(keys=keys)) if keys else {}
+            rows = found[min(found)] if found else []
     else:
         rows = store.cluster_members(events=[ref])
     if not rows:
