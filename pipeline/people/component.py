@@ -63,6 +63,7 @@ class PeopleLinker:
         self.dictionary_names = patterns.dictionary_names
         self.named_after = {w.casefold() for w in patterns.named_after}
         self.geo_words = {token_key(w) for w in patterns.geo_features if " " not in w}
+        self.geo_first = patterns.geo_feature_first
         # joined scripts (Chinese): only a feature of two or more characters, as the
         # name's last part, may turn a PERSON into a place; one character (江, 海, 山)
         # is too common inside given names (江泽民, 张海丽, 郑海霞)
@@ -168,6 +169,8 @@ class PeopleLinker:
         if self.parts_joined:
             text = span.text.strip()
             return any(text.endswith(w) and len(text) > len(w) for w in self.geo_suffixes)
+        if self.geo_first:
+            return words[0] in self.geo_words
         return bool(set(words) & self.geo_words)
 
     def _dictionary_names(self, doc: Doc) -> list[Span]:
