@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pipeline import lang as lang_registry
 from pipeline.errors import ConfigError
 from pipeline.refdata import check_patterns, load_yaml_model
+from schemas.records import OrganisationKind
 
 
 class _Data(BaseModel):
@@ -114,6 +115,15 @@ class LanguagePatterns(_Data):
     # the feature word comes before the name (Vietnamese "Vịnh Bắc Bộ", "đảo Phú Quốc"):
     # only a span's first word makes it a feature, so "Nguyễn Chí Vịnh" stays a person
     geo_feature_first: bool = False
+    # words a model's ORG/GPE/LOC span may open with that are not part of the name
+    # ("the Russian Navy" is the Russian Navy)
+    span_articles: list[str] = Field(default_factory=list)
+    # and tokens it may close with ("Indian Navy's" is the Indian Navy)
+    span_possessives: list[str] = Field(default_factory=list)
+    # words that tell the kind of an organisation the reference data does not know
+    # ("... Ministry of Defence", "Hải quân ...", "...海军"); the first kind listed whose
+    # word the name contains wins (whole words; substrings where name parts are joined)
+    org_kind_words: dict[OrganisationKind, list[str]] = Field(default_factory=dict)
     stem_endings: list[str] = Field(default_factory=list)
     transliteration: dict[str, str] = Field(default_factory=dict)
     # the parts of a name are written without spaces (Chinese 习近平, 胡志明市): names are
