@@ -285,6 +285,11 @@ class DateInfo(_Model):
     end: int = Field(ge=0)
     precision: DatePrecision = "unknown"
     anchored: bool = Field(False, description="Relative date resolved against publication date.")
+    calendar: Literal["hijri", "solar_hijri"] | None = Field(
+        None,
+        description="The calendar the text wrote the date in, when not the Gregorian one; "
+        "the value is its Gregorian reading (a Hijri month or year is a range of days).",
+    )
     basis: DateBasis | None = Field(
         None,
         description="For an event's date, where it was read: 'clause' or 'sentence' (the "
