@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 import pytest
 
@@ -32,7 +33,7 @@ def test_months_and_years_are_contiguous_ranges() -> None:
     assert (first, last) == (dt.date(2023, 7, 19), dt.date(2024, 7, 7))
     assert hijri_month_days(1445, 12)[1] == last  # the year's last month ends it
     days = [hijri_month_days(1445, m) for m in range(1, 13)]
-    assert all(b[0] - a[1] == dt.timedelta(days=1) for a, b in zip(days, days[1:], strict=False))
+    assert all(b[0] - a[1] == dt.timedelta(days=1) for a, b in itertools.pairwise(days))
     assert sum((e - s).days + 1 for s, e in days) in (354, 355)
 
 
