@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
 
+import anyio
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
@@ -50,6 +51,8 @@ FINGERPRINT_KEY = "pw"
 OPEN_PATHS = frozenset({"/login"})
 """Paths served without a login (besides ``/static/``)."""
 READ_METHODS = frozenset({"GET", "HEAD"})
+LOGIN_CHECKS_AT_ONCE = 2
+"""Password checks run at the same time (each argon2 check holds 64 MiB)."""
 NextApp = Callable[[Request], Awaitable[Response]]
 
 
@@ -199,6 +202,7 @@ def add_login_gate(app: FastAPI, out_dir: Path, *, required: bool) -> None:
 
     app.state.login_required = required
     app.state.limiter = LoginLimiter()
+    app.state.login_slots = anyio.CapacityLimiter(LOGIN_CHECKS_AT_ONCE)
 
     @app.middleware("http")
     async def gate(request: Request, call_next: NextApp) -> Response:

@@ -6,9 +6,9 @@ import logging
 import math
 from pathlib import Path
 
+import anyio
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
-from starlette.concurrency import run_in_threadpool
 
 from flows.web.auth import (
     LoginLimiter,
@@ -51,23 +51,28 @@ async def login(request: Request) -> Response:
     target = safe_next(form.get("next"), "/")
     address = client_address(request)
     limiter: LoginLimiter = request.app.state.limiter
-    wait = limiter.wait(name, address)
-    if wait > 0:
-        minutes = max(1, math.ceil(wait / 60))
-        log.warning("login refused for %r from %s: too many failures", name, address)
-        response = render(
-            request,
-            "login.html",
-            429,
-            next=target,
-            login_name=name,
-            problem=f"Too many failed logins; try again in {minutes} min.",
-        )
-        response.headers["Retry-After"] = str(math.ceil(wait))
-        return response
-    user = await run_in_threadpool(_check, desk_of(request).out_dir, name, password)
+    # a password check takes 64 MiB and most of a core for a moment: two at a time, and the
+    # failures are read and counted inside the slot, so a burst runs past the limit by one at most
+    async with request.app.state.login_slots:
+        wait = limiter.wait(name, address)
+        if wait > 0:
+            minutes = max(1, math.ceil(wait / 60))
+            log.warning("login refused for %r from %s: too many failures", name, address)
+            response = render(
+                request,
+                "login.html",
+                429,
+                next=target,
+                login_name=name,
+                problem=f"Too many failed logins; try again in {minutes} min.",
+            )
+            response.headers["Retry-After"] = str(math.ceil(wait))
+            return response
+        out_dir = desk_of(request).out_dir
+        user = await anyio.to_thread.run_sync(_check, out_dir, name, password)
+        if user is None:
+            limiter.failed(name, address)
     if user is None:
-        limiter.failed(name, address)
         log.warning("failed login for %r from %s", name, address)
         problem = "Wrong name or password."
         return render(request, "login.html", 401, next=target, login_name=name, problem=problem)
