@@ -36,6 +36,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.sessions import SessionMiddleware
 
+from flows.web.render import error
 from flows.web.security import CSRF_KEY, LOOPBACK
 from pipeline.config import ReviewOptions
 from pipeline.errors import ReviewError
@@ -198,8 +199,6 @@ def add_sessions(app: FastAPI, out_dir: Path, options: ReviewOptions) -> None:
 
 def add_login_gate(app: FastAPI, out_dir: Path, *, required: bool) -> None:
     """Who is logged in (``request.state.user``), and the refusals that follow from it."""
-    from flows.web.render import error
-
     app.state.login_required = required
     app.state.limiter = LoginLimiter()
     app.state.login_slots = anyio.CapacityLimiter(LOGIN_CHECKS_AT_ONCE)
