@@ -109,3 +109,21 @@ def test_users_commands_read_the_password_from_stdin_never_argv(out_dir: Path) -
     assert runner.invoke(app, ["users", "remove", "boris", *opts]).exit_code == 0
     result = runner.invoke(app, ["users", "remove", "boris", *opts])
     assert result.exit_code == 1 and "no such user" in result.stderr
+
+
+def test_store_with_password_hashes_is_private_whatever_the_umask(out_dir: Path) -> None:
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        with open_store(out_dir) as store:
+            db = out_dir / "review.sqlite"
+            assert stat.S_IMODE(db.stat().st_mode) == 0o644
+            add_user(store, "anna", "reviewer", PASSWORD)
+            files = [db, *out_dir.glob("review.sqlite-*")]
+            assert len(files) == 3  # the WAL and its index too
+            for file in files:
+                assert stat.S_IMODE(file.stat().st_mode) == 0o600, file
+    finally:
+        os.umask(old)

@@ -17,8 +17,10 @@ import hashlib
 import logging
 import re
 import sqlite3
+import stat
 from dataclasses import dataclass, field
 from functools import cache
+from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from argon2 import PasswordHasher
@@ -97,6 +99,22 @@ def _user(row: sqlite3.Row) -> User:
     )
 
 
+def keep_private(store: Store) -> None:
+    """The store holds password hashes: only its owner may read it (and its WAL files),
+    whatever the umask gave it. A store that is no file (a database server) is left alone."""
+    path = getattr(store, "path", None)
+    if not isinstance(path, Path):
+        return
+    for file in (path, path.with_name(f"{path.name}-wal"), path.with_name(f"{path.name}-shm")):
+        try:
+            mode = stat.S_IMODE(file.stat().st_mode)
+        except FileNotFoundError:
+            continue
+        if mode & 0o077:
+            file.chmod(mode & 0o700)
+            log.info("%s: mode %o, as it holds password hashes", file, mode & 0o700)
+
+
 def add_user(store: Store, name: str, role: str, password: str, *, replace: bool = False) -> User:
     """Add ``name`` with ``role`` and a hash of ``password``; with ``replace`` an existing
     user gets the new role and password (their open sessions end)."""
@@ -123,6 +141,7 @@ def add_user(store: Store, name: str, role: str, password: str, *, replace: bool
                 "INSERT INTO users (name, role, password_hash, created) VALUES (?, ?, ?, ?)",
                 (user.name, user.role, user.password_hash, user.created),
             )
+    keep_private(store)
     log.info("user %s %s as %s", name, "changed" if exists else "added", user.role)
     return user
 
