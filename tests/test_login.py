@@ -192,6 +192,21 @@ def test_session_cookie_is_signed_httponly_lax_with_a_private_secret(
         assert again.get("/", headers=forged, follow_redirects=False).status_code == 303
 
 
+def test_logout_ends_the_login_for_a_copied_cookie_too(
+    team_out: tuple[Path, dict[str, str]],
+) -> None:
+    out, _ = team_out
+    with _client(out) as client:
+        answer = _login(client, *ANNA)
+        copied = {"Cookie": answer.headers["set-cookie"].split(";", 1)[0]}
+        assert client.get("/", headers=copied, follow_redirects=False).status_code == 200
+        token = _csrf(client, "/")
+        out_of = client.post("/logout", data={"csrf": token}, follow_redirects=False)
+        assert out_of.status_code == 303
+    with _client(out) as thief:
+        assert thief.get("/", headers=copied, follow_redirects=False).status_code == 303
+
+
 def test_removed_user_or_new_password_ends_the_session(tmp_path: Path) -> None:
     out = tmp_path / "out"
     build(out)

@@ -13,23 +13,27 @@ from fastapi.responses import RedirectResponse, Response
 from flows.web.auth import (
     LoginLimiter,
     client_address,
+    close_login,
     current_user,
     end_session,
+    session_id_of,
     start_session,
 )
 from flows.web.render import desk_of, refused, render
 from flows.web.security import checked_form, safe_next
 from pipeline.review import open_store
-from pipeline.review.users import MAX_PASSWORD, User, authenticate
+from pipeline.review.users import MAX_PASSWORD, User, authenticate, open_session
 
 log = logging.getLogger(__name__)
 
 router = APIRouter()
 
 
-def _check(out_dir: Path, name: str, password: str) -> User | None:
+def _check(out_dir: Path, name: str, password: str, hours: float) -> tuple[User, str] | None:
+    """The user and a new login's id when the password is theirs, else None."""
     with open_store(out_dir) as store:
-        return authenticate(store, name, password)
+        user = authenticate(store, name, password)
+        return (user, open_session(store, user, hours)) if user is not None else None
 
 
 @router.get("/login")
@@ -69,15 +73,17 @@ async def login(request: Request) -> Response:
             response.headers["Retry-After"] = str(math.ceil(wait))
             return response
         out_dir = desk_of(request).out_dir
-        user = await anyio.to_thread.run_sync(_check, out_dir, name, password)
-        if user is None:
+        hours = request.app.state.session_hours
+        login = await anyio.to_thread.run_sync(_check, out_dir, name, password, hours)
+        if login is None:
             limiter.failed(name, address)
-    if user is None:
+    if login is None:
         log.warning("failed login for %r from %s", name, address)
         problem = "Wrong name or password."
         return render(request, "login.html", 401, next=target, login_name=name, problem=problem)
+    user, session_id = login
     limiter.succeeded(name)
-    start_session(request, user)
+    start_session(request, session_id)
     request.state.user = user
     log.info("%s logged in from %s", user.name, address)
     return RedirectResponse(target, status_code=303)
@@ -88,6 +94,9 @@ async def logout(request: Request) -> Response:
     if await checked_form(request) is None:
         return refused(request, "/")
     user = current_user(request)
+    session_id = session_id_of(request)
+    if session_id is not None:
+        await anyio.to_thread.run_sync(close_login, desk_of(request).out_dir, session_id)
     end_session(request)
     if user is not None:
         log.info("%s logged out", user.name)

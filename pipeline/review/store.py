@@ -129,6 +129,13 @@ CREATE TABLE IF NOT EXISTS users (
     password_hash TEXT NOT NULL,
     created TEXT NOT NULL
 );
+-- open logins of the web desk: a digest of the session id (the cookie holds the id)
+CREATE TABLE IF NOT EXISTS sessions (
+    id TEXT PRIMARY KEY,
+    user_name TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+    created TEXT NOT NULL,
+    expires TEXT NOT NULL
+);
 """
 
 _DECISIONS = f"""
