@@ -229,3 +229,18 @@ def test_regression_chinese_single_character_geo_word_never_unmakes_a_person() -
     doc = nlp.get_pipe("osintdesk_people")(doc)
     labels = {e.text: e.label_ for e in doc.ents}
     assert labels == {"江泽民": "PERSON", "张海丽": "PERSON", "郑海霞": "PERSON", "辽东半岛": "LOC"}
+
+
+@pytest.mark.parametrize(
+    "word",
+    ["بيان", "كيان", "لدينا", "لديك", "لدي", "كان", "بان", "لان", "فدان", "بحجة", "بدو", "فارنا"],
+)
+def test_regression_reference_first_names_split_no_common_arabic_word(word: str) -> None:
+    """The clitic splitter cuts و/ب/ل/ف/ك off a word whose rest starts a known name:
+    the forms يان (Jan), دينا (Dina), دي (De), دان (Dan), ديك (Dick), آن (Ann), إرنا
+    (Erna) made بيان "statement", لدينا "we have", لدي, فدان, لديك, كان "was" and فارنا
+    (Varna) into clitic + name. Reference forms must not start with such a word."""
+    from pipeline.nlp import get_nlp
+
+    doc = get_nlp("ar")(f"قال المتحدث في {word} نقلته الوكالة.")
+    assert word in [t.text for t in doc]
