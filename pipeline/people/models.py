@@ -9,16 +9,18 @@ roles), ``pipeline/data/countries.yaml`` (countries and recurring places) and
 from __future__ import annotations
 
 import datetime as dt
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
 from babel import Locale, UnknownLocaleError
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from pipeline import lang as lang_registry
 from pipeline.errors import ConfigError
 from pipeline.refdata import check_patterns, load_yaml_model
+from schemas.edtf import Edtf
 from schemas.records import OrganisationKind
 
 
@@ -27,9 +29,20 @@ class _Data(BaseModel):
 
 
 class Role(_Data):
+    """A title held between two days; a month stands for a day the sources leave open
+    (``from: 2004-03`` is its first day, ``to: 2004-03`` its last)."""
+
     title: str
     start: dt.date | None = Field(None, alias="from")
     end: dt.date | None = Field(None, alias="to")
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _month(cls, value: object, info: ValidationInfo) -> object:
+        if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}", value):
+            period = Edtf.parse(value)
+            return period.earliest if info.field_name == "start" else period.latest
+        return value
 
 
 class Person(_Data):
