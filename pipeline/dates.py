@@ -887,6 +887,30 @@ def find_dates(text: str, lang: str, anchor: dt.date | None) -> list[DateMention
     return mentions
 
 
+def in_year(text: str, lang: str, year: int) -> DateValue | None:
+    """A month, or a day of a month, written without a year ("on March 17", "31 липня",
+    "10月5日", "в начале апреля"), placed in ``year`` and marked anchored; None for any
+    other expression (one with a year, a relative one, a weekday, a season). A span of
+    several such dates ("March 17 and March 19") is placed by its first.
+
+    For a document with no publication date, the caller gives the year the text itself
+    states nearest to the expression (``pipeline.extract.years``).
+    """
+    grammar = _grammar(_is_lang(lang))
+    cands = _candidates(text, grammar, None, strict=False)
+    if not cands:
+        return None
+    for cand in cands:
+        p = cand.parsed
+        relative = (p.rel, p.unit, p.weekday, p.relmod, p.decade, p.decade2, p.century)
+        if p.month is None or p.year is not None or any(x is not None for x in relative):
+            return None
+    value = _resolve_written(replace(cands[0].parsed, year=year), year)
+    if value is None or value.value is None:
+        return None
+    return DateValue(value.value, value.precision, True)
+
+
 # --------------------------------------------------------------------------- normalising
 
 

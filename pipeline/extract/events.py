@@ -18,11 +18,20 @@ import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import cast
 
 from spacy.tokens import Span
 
 from pipeline.config import ExtractOptions
-from pipeline.extract.matcher import TriggerMatch, clause_words, find_triggers, is_comparison
+from pipeline.extract.matcher import (
+    TriggerMatch,
+    antecedent_words,
+    clause_words,
+    find_triggers,
+    is_comparison,
+    modality,
+    report_words,
+)
 from pipeline.extract.records import (
     DocPart,
     WeaponMention,
@@ -40,6 +49,7 @@ from schemas.records import (
     EventWeapon,
     Evidence,
     Extractor,
+    Modality,
     Quantity,
 )
 
@@ -69,12 +79,16 @@ class DateContext:
     ``previous``: the dated spans of the previous sentence of the paragraph;
     ``paragraph``: those of its earlier sentences; ``headline``: those of the
     document's headline; ``published``: the publication date, the last resort.
+    ``weapons``: the systems an arms trigger without one of its own may refer back to.
     """
 
     previous: tuple[DateInfo, ...] = ()
     paragraph: tuple[DateInfo, ...] = ()
     headline: tuple[DateInfo, ...] = ()
     published: dt.date | None = None
+    # the weapons systems of the nearest earlier sentence that names one (within the
+    # lexicon's ``antecedent_sentences``): what "the first batch" or «26 самолетов» refers to
+    weapons: tuple[WeaponMention, ...] = ()
 
     def governing(self) -> DateInfo | None:
         """The governing date with its basis, or None when the text and its metadata
@@ -146,17 +160,32 @@ def _nearest_date(
     ``clause_words`` ("and", "when", "и", "và" ...).
     """
     words = clause_words(lang)
-    scored = []
-    for d in dates:
-        gap = _distance(trigger.start, trigger.end, d.start, d.end)
-        lo, hi = (trigger.end, d.start) if d.start >= trigger.end else (d.end, trigger.start)
+
+    def apart(a_start: int, a_end: int, d: DateInfo) -> tuple[int, int]:
+        """Distance from a word to a date, with the clause penalty; clause marks between."""
+        gap = _distance(a_start, a_end, d.start, d.end)
+        lo, hi = (a_end, d.start) if d.start >= a_end else (d.end, a_start)
         between = text[lo - base : hi - base] if gap else ""
         marks = sum(ch in lexicon.clause_marks for ch in between)
         if words is not None and between:
             marks += len(words.findall(between))
-        scored.append((gap + lexicon.clause_penalty * marks, d.start, marks, d))
-    distance, _, marks, best = min(scored, key=lambda item: (item[0], item[1]))
-    basis: DateBasis = "sentence" if marks else "clause"
+        return gap + lexicon.clause_penalty * marks, marks
+
+    pattern = report_words(lang)
+    reports = [
+        (m.start() + base, m.end() + base)
+        for m in (pattern.finditer(text) if pattern is not None else ())
+        if not (m.start() + base < trigger.end and trigger.start < m.end() + base)
+    ]
+    scored = []
+    for d in dates:
+        distance, marks = apart(trigger.start, trigger.end, d)
+        # nearer a verb of reporting than the trigger: the date of the report ("the
+        # company said on Tuesday"), which dates the event only as reported by then
+        reported = any(apart(a, b, d)[0] < distance for a, b in reports)
+        scored.append((reported, distance, d.start, marks, d))
+    reported, distance, _, marks, best = min(scored, key=lambda item: item[:3])
+    basis: DateBasis = "reported_by" if reported else "sentence" if marks else "clause"
     return best.model_copy(update={"basis": basis}), distance
 
 
@@ -227,7 +256,7 @@ def event_confidence(
         date_score = DATE_SCORE.get(date.precision, DATE_SCORE["unknown"])
         if date.basis not in (None, "clause", "sentence"):
             date_score *= _CONTEXT_DATE_FACTOR
-    if date is not None and date.anchored:
+    if date is not None and (date.anchored or date.year_inferred):
         date_score *= 0.9
     entity_score = (0.5 if actors else 0.0) + (0.5 if has_object else 0.0)
     return round(min(1.0, 0.5 * weight + 0.3 * date_score + 0.2 * entity_score), 3)
@@ -279,11 +308,16 @@ def _dated(ents: Sequence[Span], part: DocPart) -> list[DateInfo]:
 
 
 def _candidates(
-    text: str, start: int, ents: Sequence[Span], dates: Sequence[DateInfo], part: DocPart
+    text: str,
+    start: int,
+    ents: Sequence[Span],
+    dates: Sequence[DateInfo],
+    part: DocPart,
+    refers_back: bool = False,
 ) -> list[_Candidate]:
     """Each trigger whose required labels the sentence has, with its nearest date."""
     lexicon = load_lexicon()
-    labels = {e.label_ for e in ents}
+    labels = _labels(ents, refers_back)
     triggers = [
         replace(t, start=t.start + start, end=t.end + start)
         for t in find_triggers(text, part.language)
@@ -292,24 +326,48 @@ def _candidates(
     candidates = []
     for trig in triggers:
         date, distance = _nearest_date(trig, dates, text, start, part.language, lexicon)
-        governs = _governs(trig, ents, text, start, part)
+        governs = refers_back or _governs(trig, ents, text, start, part)
         candidates.append(_Candidate(trig, date, distance, governs))
     return candidates
 
 
+def _labels(ents: Sequence[Span], refers_back: bool) -> set[str]:
+    """The sentence's entity labels; WEAPON too when it refers back to earlier systems."""
+    labels = {e.label_ for e in ents}
+    return labels | {"WEAPON"} if refers_back else labels
+
+
+def _refers_back(text: str, ents: Sequence[Span], lang: str, context: DateContext | None) -> bool:
+    """Whether a sentence without a weapons system of its own refers back to the systems
+    of an earlier sentence: it has a noun that does ("the first batch", «26 самолетов»,
+    "首批") and the context holds such systems."""
+    if context is None or not context.weapons or any(e.label_ == "WEAPON" for e in ents):
+        return False
+    pattern = antecedent_words(lang)
+    return bool(pattern and pattern.search(text))
+
+
 def _undated_candidates(
-    text: str, start: int, ents: Sequence[Span], part: DocPart, context: DateContext
+    text: str,
+    start: int,
+    ents: Sequence[Span],
+    part: DocPart,
+    context: DateContext,
+    refers_back: bool = False,
 ) -> list[_Candidate]:
     """The triggers of ``undated`` types whose required labels the sentence has,
     each with the context's governing date."""
-    labels = {e.label_ for e in ents}
+    labels = _labels(ents, refers_back)
     governing = context.governing()
     found = [
         replace(t, start=t.start + start, end=t.end + start)
         for t in find_triggers(text, part.language)
         if t.undated and t.requires <= labels
     ]
-    return [_Candidate(t, governing, 0, _governs(t, ents, text, start, part)) for t in found]
+    return [
+        _Candidate(t, governing, 0, refers_back or _governs(t, ents, text, start, part))
+        for t in found
+    ]
 
 
 def _choose(candidates: Sequence[_Candidate]) -> list[_Candidate]:
@@ -322,7 +380,10 @@ def _choose(candidates: Sequence[_Candidate]) -> list[_Candidate]:
     return chosen
 
 
-def _participants(ents: Sequence[Span], part: DocPart, doc_id: str) -> _Participants:
+def _participants(
+    ents: Sequence[Span], part: DocPart, doc_id: str, earlier: Sequence[WeaponMention] = ()
+) -> _Participants:
+    """Who and what the sentence names; ``earlier``: the systems it refers back to."""
     people = unique(
         p.id
         for e in ents
@@ -334,6 +395,7 @@ def _participants(ents: Sequence[Span], part: DocPart, doc_id: str) -> _Particip
             for e in ents
             if e.label_ == "WEAPON" and (w := weapon_mention(e, part, doc_id)) is not None
         ]
+        or earlier
     )
     countries: list[str] = []
     places: list[str] = []
@@ -359,6 +421,7 @@ def _records(
     evidence: Evidence,
     extractor: Extractor,
     options: ExtractOptions,
+    referred: bool = False,
 ) -> list[EventRecord]:
     """The chosen candidates as event records, less those below the confidence floor."""
     events = []
@@ -387,6 +450,10 @@ def _records(
                 people=who.people,
                 organisations=who.organisations,
                 weapons=who.weapons,
+                weapons_basis=(
+                    ("earlier_sentence" if referred else "sentence") if who.weapons else None
+                ),
+                modality=_modality(cand.trigger, evidence),
                 countries=who.countries,
                 places=who.places,
                 trigger=cand.trigger.text,
@@ -397,6 +464,16 @@ def _records(
         )
         types_seen.add(cand.trigger.type)
     return events
+
+
+def _modality(trigger: TriggerMatch, evidence: Evidence) -> Modality:
+    found = modality(
+        evidence.sentence,
+        trigger.start - evidence.start,
+        trigger.end - evidence.start,
+        evidence.language,
+    )
+    return cast(Modality, found)
 
 
 def sentence_events(
@@ -422,10 +499,11 @@ def sentence_events(
     start = part.offset + sent.start_char + lead
     ents = [e for e in sent.doc.ents if e.start >= sent.start and e.end <= sent.end]
     dates = _dated(ents, part)
+    refers_back = _refers_back(text, ents, part.language, context)
     if dates:
-        candidates = _candidates(text, start, ents, dates, part)
+        candidates = _candidates(text, start, ents, dates, part, refers_back)
     elif context is not None:
-        candidates = _undated_candidates(text, start, ents, part, context)
+        candidates = _undated_candidates(text, start, ents, part, context, refers_back)
     else:
         return []
     if not candidates:
@@ -439,4 +517,8 @@ def sentence_events(
     )
     # a sentence dated from outside tells one event
     chosen = _choose(candidates) if dates else [max(candidates, key=_rank)]
-    return _records(chosen, _participants(ents, part, doc_id), evidence, extractor, options)
+    # systems an earlier sentence names stand in only for the arms types that need them
+    refers = refers_back and any("WEAPON" in c.trigger.requires for c in chosen)
+    earlier = context.weapons if refers and context is not None else ()
+    who = _participants(ents, part, doc_id, earlier)
+    return _records(chosen, who, evidence, extractor, options, referred=bool(earlier))
