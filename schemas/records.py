@@ -288,7 +288,9 @@ class OrganisationRecord(_Record):
 class DateInfo(_Model):
     text: str = Field(description="The date expression as written.")
     value: str | None = Field(
-        None, description="EDTF-style value: 2014-11-27, 2014-11, 2014, 199X, 1965-07/1974-12."
+        None,
+        description="EDTF-style value: 2014-11-27, 2014-11, 2014, 199X, 1965-07/1974-12; "
+        "XXXX-11-27 or XXXX-11 when the text gives no year and no publication date places it.",
     )
     start: int = Field(ge=0, description="Offset in the document text.")
     end: int = Field(ge=0)
@@ -297,8 +299,8 @@ class DateInfo(_Model):
     year_inferred: bool = Field(
         False,
         description="A month or day written without a year, in a document with no publication "
-        "date: the year is the nearest one the text states before it (after it, when none is "
-        "before).",
+        "date: the year is the nearest one the text states before it. With none before it, "
+        "the value leaves the year unspecified (XXXX-03-17) and this is false.",
     )
     basis: DateBasis | None = Field(
         None,

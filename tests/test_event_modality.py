@@ -54,6 +54,7 @@ def _modality_of(text: str, lang: str, trigger: str) -> str:
         ("ru", "Минобороны не подтвердило поставку С-400.", "поставку", "negated"),
         ("ru", "Они грозились отменить продажу истребителей F-35.", "продажу", "threatened"),
         ("ru", "Россия поставила в Алжир два Су-30МКА.", "поставила", "asserted"),
+        ("ru", "Самолет должен быть передан Египту до конца года.", "передан", "planned"),
         ("uk", "Німеччина погодилася передати Україні танки Leopard 2.", "передати", "planned"),
         ("uk", "Київ офіційно не підтвердив прибуття F-16.", "прибуття", "negated"),
         ("uk", "Україна отримала чотири HIMARS.", "отримала", "asserted"),
@@ -223,10 +224,23 @@ def test_the_publication_date_places_it_when_there_is_one() -> None:
     assert delivery.date.anchored and not delivery.date.year_inferred
 
 
-def test_no_year_anywhere_leaves_the_date_unvalued() -> None:
-    result = _extract("The first F-16 jets arrived in Ukraine on July 31.", "en")
-    (delivery,) = _arms(result)
-    assert delivery.date is None or delivery.date.value is None
+def test_no_year_before_leaves_the_year_unspecified() -> None:
+    # regression: a later year (background history) was taken and was often wrong
+    text = (
+        "The first F-16 jets arrived in Ukraine on July 31.\n\n"
+        "Denmark had pledged the jets in 2023."
+    )
+    (delivery,) = [e for e in _extract(text, "en").events if "July 31" in e.evidence.sentence]
+    assert delivery.date is not None
+    assert delivery.date.value == "XXXX-07-31"
+    assert delivery.date.precision == "day"
+    assert not delivery.date.year_inferred
+
+
+def test_unspecified_year_value() -> None:
+    value = in_year("в начале апреля", "ru", None)
+    assert value is not None
+    assert (value.value, value.precision) == ("XXXX-04", "month")
 
 
 # --- Arabic date forms --------------------------------------------------------------------

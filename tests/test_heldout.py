@@ -63,6 +63,9 @@ def test_unknown_year_month_matches_that_month_of_any_year() -> None:
     assert not _date_matches("XXXX-07", "2019-08")
     assert not _date_matches("XXXX-07", "2019-07-12")
     assert not _date_matches("XXXX-07", "2019")
+    assert _date_matches("XXXX-07", "XXXX-07")
+    assert _date_matches("XXXX-07-12", "XXXX-07-12")
+    assert not _date_matches("XXXX-07-12", "XXXX-07-13")
 
 
 def test_score_counts_found_items_by_their_forms() -> None:
