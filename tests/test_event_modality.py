@@ -116,6 +116,18 @@ def test_a_date_next_to_the_trigger_is_the_events_own() -> None:
     assert (event.date.value, event.date.basis) == ("2024-04-02", "clause")
 
 
+def test_a_date_nearer_another_trigger_than_the_report_verb_is_not_the_reports() -> None:
+    # "said the deal had been signed on April 26": the date is the signing's
+    text = (
+        "Egypt ordered 30 Rafale jets. Disclose said the deal had been signed on "
+        "April 26, 2021 as part of defence contracts worth four billion euros."
+    )
+    events = [e for e in _extract(text, "en").events if "Disclose" in e.evidence.sentence]
+    assert events
+    assert all(e.date is not None and e.date.basis != "reported_by" for e in events)
+    assert {e.date.value for e in events if e.date} == {"2021-04-26"}
+
+
 def test_russian_report_date_is_the_reports() -> None:
     text = (
         "Очередную партию Bayraktar TB2 в количестве 24 единиц передал Польше производитель "
@@ -258,3 +270,40 @@ def test_arabic_month_with_a_levantine_ordinal_or_a_slash_before_the_year(
     text: str, expected: str
 ) -> None:
     assert [m.value for m in find_dates(text, "ar", None)] == [expected]
+
+
+# --- a series of dates for one trigger ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "expected"),
+    [
+        (
+            "en",
+            "The first batch of K2 tanks was delivered to Poland in October 2022, "
+            "the second in April 2023.",
+            {"2022-10", "2023-04"},
+        ),
+        (
+            "ru",
+            "Это была третья партия Су-30МКА для Алжира, первая партия была отправлена в "
+            "декабре 2007 года, а вторая - в марте 2008 года.",
+            {"2007-12", "2008-03"},
+        ),
+        (
+            "uk",
+            "Перша партія Bayraktar TB2 надійшла до Польщі у жовтні 2022 року, друга — у квітні "
+            "2023 року.",
+            {"2022-10", "2023-04"},
+        ),
+    ],
+)
+def test_each_date_of_a_series_is_an_event(lang: str, text: str, expected: set[str]) -> None:
+    events = [e for e in _arms(_extract(text, lang)) if e.type == "arms_delivery"]
+    assert {e.date.value for e in events if e.date} == expected
+    assert len({e.id for e in events}) == len(events)
+
+
+def test_a_date_without_a_series_word_is_no_second_event() -> None:
+    text = "Egypt ordered 24 Rafale jets in 2015, a year after Sisi took office in 2014."
+    assert [e.date.value for e in _arms(_extract(text, "en")) if e.date] == ["2015"]

@@ -15,6 +15,7 @@ sale of six Varshavyanka-class submarines"): its date is the governing one of th
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -31,6 +32,7 @@ from pipeline.extract.matcher import (
     is_comparison,
     modality,
     report_words,
+    sequence_words,
 )
 from pipeline.extract.records import (
     DocPart,
@@ -177,12 +179,19 @@ def _nearest_date(
         for m in (pattern.finditer(text) if pattern is not None else ())
         if not (m.start() + base < trigger.end and trigger.start < m.end() + base)
     ]
+    # every trigger of the sentence: a date nearer one of them is an event's, not the report's
+    others = [
+        (t.start + base, t.end + base)
+        for t in find_triggers(text, lang)
+        if not any(t.start + base < b and a < t.end + base for a, b in reports)
+    ]
     scored = []
     for d in dates:
         distance, marks = apart(trigger.start, trigger.end, d)
-        # nearer a verb of reporting than the trigger: the date of the report ("the
+        nearest = min([distance, *(apart(a, b, d)[0] for a, b in others)])
+        # nearer a verb of reporting than any trigger: the date of the report ("the
         # company said on Tuesday"), which dates the event only as reported by then
-        reported = any(apart(a, b, d)[0] < distance for a, b in reports)
+        reported = any(apart(a, b, d)[0] < nearest for a, b in reports)
         scored.append((reported, distance, d.start, marks, d))
     reported, distance, _, marks, best = min(scored, key=lambda item: item[:3])
     basis: DateBasis = "reported_by" if reported else "sentence" if marks else "clause"
@@ -380,6 +389,45 @@ def _choose(candidates: Sequence[_Candidate]) -> list[_Candidate]:
     return chosen
 
 
+def _clauses(text: str, lang: str) -> list[tuple[int, int]]:
+    """The sentence cut at clause marks and clause words, as (start, end) offsets in it."""
+    lexicon = load_lexicon()
+    cuts = {i for i, ch in enumerate(text) if ch in lexicon.clause_marks}
+    words = clause_words(lang)
+    if words is not None:
+        cuts.update(m.start() for m in words.finditer(text))
+    bounds = [0, *sorted(cuts), len(text)]
+    return [(a, b) for a, b in itertools.pairwise(bounds) if b > a]
+
+
+def _series(
+    first: _Candidate, dates: Sequence[DateInfo], text: str, start: int, lang: str
+) -> list[_Candidate]:
+    """More events of an arms trigger, one per further date of a series in its sentence
+    ("the first batch was shipped in December 2007, and the second in March 2008"): a date
+    in a clause of its own that holds no trigger and an ordinal or series word (or follows
+    a clause that holds one and no date: «вторая — в апреле 2023 года»)."""
+    if "WEAPON" not in first.trigger.requires or first.date is None:
+        return []
+    series = sequence_words(lang)
+    if series is None:
+        return []
+    triggers = [(t.start, t.end) for t in find_triggers(text, lang)]
+    more = []
+    lead = ""  # a preceding clause with a series word and no date ("вторая —")
+    for a, b in _clauses(text, lang):
+        clause = text[a:b]
+        inside = [d for d in dates if a <= d.start - start and d.end - start <= b]
+        named, lead = lead + clause, clause if not inside else ""
+        if len(inside) != 1 or inside[0].start == first.date.start:
+            continue
+        if any(a <= s and e <= b for s, e in triggers) or not series.search(named):
+            continue
+        date = inside[0].model_copy(update={"basis": "sentence"})
+        more.append(replace(first, date=date))
+    return more
+
+
 def _participants(
     ents: Sequence[Span], part: DocPart, doc_id: str, earlier: Sequence[WeaponMention] = ()
 ) -> _Participants:
@@ -517,6 +565,8 @@ def sentence_events(
     )
     # a sentence dated from outside tells one event
     chosen = _choose(candidates) if dates else [max(candidates, key=_rank)]
+    if dates and len(chosen) == 1:
+        chosen.extend(_series(chosen[0], dates, text, start, part.language))
     # systems an earlier sentence names stand in only for the arms types that need them
     refers = refers_back and any("WEAPON" in c.trigger.requires for c in chosen)
     earlier = context.weapons if refers and context is not None else ()

@@ -143,6 +143,12 @@ def antecedent_words(lang: str) -> re.Pattern[str] | None:
 
 
 @lru_cache(maxsize=32)
+def sequence_words(lang: str) -> re.Pattern[str] | None:
+    """The language's ordinals and series words ("second", «вторая») as one pattern."""
+    return _words(lang, "sequence_words")
+
+
+@lru_cache(maxsize=32)
 def _modality_cues(lang: str) -> tuple[tuple[str, re.Pattern[str]], ...]:
     spec = load_lexicon().languages.get(lang)
     if spec is None:
@@ -234,6 +240,7 @@ for _cached in (
     _comparison,
     report_words,
     antecedent_words,
+    sequence_words,
     _modality_cues,
 ):
     lang_registry.on_change(_cached.cache_clear)

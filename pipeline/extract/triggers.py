@@ -44,6 +44,10 @@ class LanguageLexicon(BaseModel):
     # words next to a trigger (same clause, within `modality_window` characters) that make
     # the event planned, threatened or negated rather than asserted
     modality: dict[Modality, list[str]] = Field(default_factory=dict)
+    # ordinals and words of a series ("the first batch ... the second in March 2008"): a
+    # clause with one of them and a date but no trigger of its own tells another event of
+    # the sentence's arms trigger
+    sequence_words: list[str] = Field(default_factory=list)
 
 
 class EventTypeLexicon(BaseModel):
