@@ -8,8 +8,8 @@ before it (a stated year, not one that was itself inferred or anchored); the dat
 date is known (hidden for the test): the nearest earlier year is the one the publication
 date gives for 7 of the 11 such dates that have one (docs/quality.md). With no year
 before it, a later year was wrong more often than right (background history follows the
-news), so the year stays unspecified: ``XXXX-03-17`` (EDTF level 1), which dates the event by day and month and
-which :func:`schemas.edtf.parse_or_none` reads as no calendar value.
+news), so the year stays unspecified: ``XXXX-03-17`` (EDTF level 1), which dates the event
+by day and month and which :func:`schemas.edtf.parse_or_none` reads as no calendar value.
 """
 
 from __future__ import annotations
