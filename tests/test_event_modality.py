@@ -307,3 +307,58 @@ def test_each_date_of_a_series_is_an_event(lang: str, text: str, expected: set[s
 def test_a_date_without_a_series_word_is_no_second_event() -> None:
     text = "Egypt ordered 24 Rafale jets in 2015, a year after Sisi took office in 2014."
     assert [e.date.value for e in _arms(_extract(text, "en")) if e.date] == ["2015"]
+
+
+# --- statements without a date; the asserted trigger types the event -------------------------
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        ("en", "Washington warned Ankara against buying more Russian weapons."),
+        ("ru", "Москва пригрозила Киеву новыми санкциями."),
+        ("vi", "Mỹ cảnh báo Thổ Nhĩ Kỳ không mua thêm vũ khí của Nga."),
+    ],
+)
+def test_an_official_warning_without_a_date_is_a_statement(lang: str, text: str) -> None:
+    events = _extract(text, lang).events
+    assert [e.type for e in events] == ["vote_or_statement"]
+    assert events[0].modality == "asserted"
+
+
+def test_said_without_a_date_is_no_event() -> None:
+    assert _extract("The minister said the talks went well.", "en").events == []
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        ("vi", "Mỹ từ chối bán tiêm kích tàng hình F-35 cho Ai Cập."),
+        ("en", "The United States refused to sell F-35 jets to Egypt."),
+    ],
+)
+def test_a_refusal_to_sell_is_the_refusal_not_a_sale(lang: str, text: str) -> None:
+    events = _extract(text, lang).events
+    assert [e.type for e in events] == ["vote_or_statement"]
+    assert [w.id for w in events[0].weapons] == ["weapon:f-35"]
+
+
+def test_a_purchase_in_a_condition_is_not_asserted() -> None:
+    text = (
+        "Washington threatened Cairo with sanctions in case of the purchase of Su-35 "
+        "fighters."
+    )
+    events = _extract(text, "en").events
+    assert "arms_order" not in {e.type for e in events if e.modality == "asserted"}
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        ("en", "The ministry refused to comment on the report."),
+        ("vi", "Bộ Ngoại giao Mỹ từ chối bình luận về thông tin này."),
+        ("ru", "В министерстве отказались от комментариев."),
+    ],
+)
+def test_declining_to_comment_is_no_statement(lang: str, text: str) -> None:
+    assert _extract(text, lang).events == []

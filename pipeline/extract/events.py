@@ -119,6 +119,9 @@ class _Candidate:
     distance: int
     # an arms trigger in the clause of a weapons system it needs (no clause mark between)
     governs: bool = True
+    # stated as done: outranks a planned, threatened or negated trigger of the sentence
+    # ("refused to sell F-35 jets" is the refusal, not a sale)
+    asserted: bool = True
 
 
 @dataclass(frozen=True)
@@ -198,8 +201,20 @@ def _nearest_date(
     return best.model_copy(update={"basis": basis}), distance
 
 
-def _rank(c: _Candidate) -> tuple[float, bool, int, int, int]:
-    return (c.trigger.weight, c.governs, c.trigger.priority, -c.distance, -c.trigger.start)
+def _rank(c: _Candidate) -> tuple[bool, float, bool, int, int, int]:
+    return (
+        c.asserted,
+        c.trigger.weight,
+        c.governs,
+        c.trigger.priority,
+        -c.distance,
+        -c.trigger.start,
+    )
+
+
+def _asserted(trigger: TriggerMatch, text: str, start: int, lang: str) -> bool:
+    """Whether the sentence ``text`` (at document offset ``start``) states it as done."""
+    return modality(text, trigger.start - start, trigger.end - start, lang) == "asserted"
 
 
 def _governs(
@@ -336,7 +351,8 @@ def _candidates(
     for trig in triggers:
         date, distance = _nearest_date(trig, dates, text, start, part.language, lexicon)
         governs = refers_back or _governs(trig, ents, text, start, part)
-        candidates.append(_Candidate(trig, date, distance, governs))
+        asserted = _asserted(trig, text, start, part.language)
+        candidates.append(_Candidate(trig, date, distance, governs, asserted))
     return candidates
 
 
@@ -374,7 +390,13 @@ def _undated_candidates(
         if t.undated and t.requires <= labels
     ]
     return [
-        _Candidate(t, governing, 0, refers_back or _governs(t, ents, text, start, part))
+        _Candidate(
+            t,
+            governing,
+            0,
+            refers_back or _governs(t, ents, text, start, part),
+            _asserted(t, text, start, part.language),
+        )
         for t in found
     ]
 

@@ -85,7 +85,7 @@ def _compiled(lang: str) -> tuple[tuple[_CompiledTrigger, ...], tuple[re.Pattern
                     priority=type_spec.priority,
                     requires=frozenset(type_spec.requires),
                     subsumes=frozenset(type_spec.subsumes),
-                    undated=type_spec.undated,
+                    undated=type_spec.undated and weight >= type_spec.undated_min_weight,
                     pattern=_compile(text, spec),
                 )
             )

@@ -58,6 +58,8 @@ class EventTypeLexicon(BaseModel):
     subsumes: list[EventType] = Field(default_factory=list)
     # an event of this type needs no date of its own: it takes the governing one
     undated: bool = False
+    # ... but only by a trigger at least this strong ("warned", not "said")
+    undated_min_weight: float = Field(0.0, ge=0.0, le=1.0)
     triggers: dict[str, dict[str, float]] = Field(default_factory=dict)
 
     @model_validator(mode="after")
