@@ -344,10 +344,7 @@ def test_a_refusal_to_sell_is_the_refusal_not_a_sale(lang: str, text: str) -> No
 
 
 def test_a_purchase_in_a_condition_is_not_asserted() -> None:
-    text = (
-        "Washington threatened Cairo with sanctions in case of the purchase of Su-35 "
-        "fighters."
-    )
+    text = "Washington threatened Cairo with sanctions in case of the purchase of Su-35 fighters."
     events = _extract(text, "en").events
     assert "arms_order" not in {e.type for e in events if e.modality == "asserted"}
 
