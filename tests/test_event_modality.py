@@ -359,3 +359,21 @@ def test_a_purchase_in_a_condition_is_not_asserted() -> None:
 )
 def test_declining_to_comment_is_no_statement(lang: str, text: str) -> None:
     assert _extract(text, lang).events == []
+
+
+def test_an_arms_trigger_outranks_a_type_it_subsumes() -> None:
+    # regression: "joint venture" (trade) typed a deal for BrahMos batteries
+    text = (
+        "In January 2022, the Philippines concluded a deal with India for three batteries of "
+        "shore-based, anti-ship BrahMos, becoming the first export customer for the joint "
+        "venture missile."
+    )
+    events = _extract(text, "en").events
+    assert [e.type for e in events] == ["arms_order"]
+
+
+def test_a_deal_being_discussed_is_planned() -> None:
+    text = "Россия также обсуждает с Алжиром новые контракты на поставку Су-30МКА."
+    events = _arms(_extract(text, "ru"))
+    assert events
+    assert all(e.modality == "planned" for e in events)

@@ -34,6 +34,7 @@ from pipeline.extract.matcher import (
     report_words,
     sequence_words,
 )
+from pipeline.extract.parties import ARMS_WHEN_ARMED
 from pipeline.extract.records import (
     DocPart,
     WeaponMention,
@@ -404,7 +405,19 @@ def _undated_candidates(
 def _choose(candidates: Sequence[_Candidate]) -> list[_Candidate]:
     """The best candidate, and a second one when it clearly tells another event."""
     lexicon = load_lexicon()
-    chosen = [max(candidates, key=_rank)]
+    best = max(candidates, key=_rank)
+    # an arms trigger, stated as done, types a sentence whose best trigger is of a type that
+    # is a transfer when it names a system ("concluded a deal for three batteries of
+    # shore-based, anti-ship BrahMos ... the joint venture": an order, not trade)
+    wider = [
+        c
+        for c in candidates
+        if best.trigger.type in ARMS_WHEN_ARMED
+        and best.trigger.type in c.trigger.subsumes
+        and "WEAPON" in c.trigger.requires
+        and c.asserted >= best.asserted
+    ]
+    chosen = [max(wider, key=_rank) if wider else best]
     second = [c for c in candidates if _clearly_another(chosen[0], c, candidates, lexicon)]
     if second:
         chosen.append(max(second, key=_rank))
