@@ -377,3 +377,9 @@ def test_a_deal_being_discussed_is_planned() -> None:
     events = _arms(_extract(text, "ru"))
     assert events
     assert all(e.modality == "planned" for e in events)
+
+
+def test_a_cue_that_begins_before_the_window_counts() -> None:
+    # regression: the search started inside «прорабатывает» and missed it
+    text = "Россия также прорабатывает с Алжиром новый пакет военных контрактов на Су-30МКА."
+    assert _modality_of(text, "ru", "контрактов") == "planned"

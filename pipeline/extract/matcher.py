@@ -169,9 +169,12 @@ def modality(text: str, start: int, end: int, lang: str) -> str:
     words = clause_words(lang)
     best: tuple[int, str] | None = None
     for name, pattern in _modality_cues(lang):
-        lo = max(0, start - lexicon.modality_window)
+        lo = start - lexicon.modality_window
         hi = min(len(text), end + lexicon.modality_window_after)
-        for m in pattern.finditer(text, lo, hi):
+        # searched from the sentence start: a cue may begin before the window and end in it
+        for m in pattern.finditer(text, 0, hi):
+            if m.end() < lo:
+                continue
             if m.start() < end and start < m.end():
                 continue  # the trigger itself ("plan" in "planned" is no cue of itself)
             between = text[m.end() : start] if m.end() <= start else text[end : m.start()]
