@@ -10,6 +10,13 @@ A sentence without a date of its own still makes one event when a trigger of an
 ``undated`` type (arms orders and deliveries) has its required labels there ("the
 sale of six Varshavyanka-class submarines"): its date is the governing one of the
 :class:`DateContext`, and ``date.basis`` says where it was read.
+
+How the sentence states it (lexicon data per language, ``lang/<code>/triggers.yaml``):
+``modality`` from cue words next to the trigger (planned, threatened, negated; an asserted
+trigger outranks the others); a date nearer a verb of reporting than any trigger dates the
+report (``reported_by``); a sentence that refers back ("the first batch", "the deal") takes
+the systems of an earlier one (``weapons_basis``); a series of dates ("the first … in 2007,
+the second in March 2008") gives one event per date.
 """
 
 from __future__ import annotations
