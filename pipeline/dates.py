@@ -994,6 +994,35 @@ def _calendar_value(
     return DateValue(f"{start.isoformat()}/{stop.isoformat()}", "range", calendar=name)
 
 
+def in_year(text: str, lang: str, year: int | None) -> DateValue | None:
+    """A month, or a day of a month, written without a year ("on March 17", "31 липня",
+    "10月5日", "в начале апреля"), placed in ``year`` and marked anchored; None for any
+    other expression (one with a year, a relative one, a weekday, a season). A span of
+    several such dates ("March 17 and March 19") is placed by its first.
+
+    For a document with no publication date, the caller gives the year the text itself
+    states nearest before the expression (``pipeline.extract.years``); with ``year`` None
+    the value keeps the year unspecified, as EDTF level 1 writes it (``XXXX-03-17``,
+    ``XXXX-04``).
+    """
+    grammar = _grammar(_is_lang(lang))
+    cands = _candidates(text, grammar, None, strict=False)
+    if not cands:
+        return None
+    for cand in cands:
+        p = cand.parsed
+        relative = (p.rel, p.unit, p.weekday, p.relmod, p.decade, p.decade2, p.century)
+        if p.month is None or p.year is not None or any(x is not None for x in relative):
+            return None
+    # a leap year, so that 29 February is a day of the unspecified one
+    value = _resolve_written(replace(cands[0].parsed, year=year or 2000), year or 2000)
+    if value is None or value.value is None:
+        return None
+    if year is None:
+        return DateValue("XXXX" + value.value[4:], value.precision, False)
+    return DateValue(value.value, value.precision, True)
+
+
 # --------------------------------------------------------------------------- normalising
 
 

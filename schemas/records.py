@@ -37,6 +37,16 @@ DateBasis = Literal[
     "clause", "sentence", "previous_sentence", "paragraph", "headline", "reported_by"
 ]
 
+# How the text states an event: as having happened ("asserted"), as intended, expected or
+# offered ("planned"), as a threat ("threatened"), or as denied, refused or not confirmed
+# ("negated"); read from the words next to the trigger (lang/<code>/triggers.yaml `modality`).
+Modality = Literal["asserted", "planned", "threatened", "negated"]
+
+# Where an arms event's weapons systems were read: its own sentence, or, when the sentence
+# refers back to them ("the first batch", «26 самолетов»), the nearest earlier sentence
+# that names one.
+WeaponsBasis = Literal["sentence", "earlier_sentence"]
+
 # Where a document's publication date was read: the page's metadata, or the text's own
 # header line or dateline.
 PublishedBasis = Literal["metadata", "feed", "dateline"]
@@ -279,7 +289,9 @@ class OrganisationRecord(_Record):
 class DateInfo(_Model):
     text: str = Field(description="The date expression as written.")
     value: str | None = Field(
-        None, description="EDTF-style value: 2014-11-27, 2014-11, 2014, 199X, 1965-07/1974-12."
+        None,
+        description="EDTF-style value: 2014-11-27, 2014-11, 2014, 199X, 1965-07/1974-12; "
+        "XXXX-11-27 or XXXX-11 when the text gives no year and no publication date places it.",
     )
     start: int = Field(ge=0, description="Offset in the document text.")
     end: int = Field(ge=0)
@@ -289,6 +301,12 @@ class DateInfo(_Model):
         None,
         description="The calendar the text wrote the date in, when not the Gregorian one; "
         "the value is its Gregorian reading (a Hijri month or year is a range of days).",
+    )
+    year_inferred: bool = Field(
+        False,
+        description="A month or day written without a year, in a document with no publication "
+        "date: the year is the nearest one the text states before it. With none before it, "
+        "the value leaves the year unspecified (XXXX-03-17) and this is false.",
     )
     basis: DateBasis | None = Field(
         None,
@@ -352,6 +370,17 @@ class EventRecord(_Record):
         default_factory=list, description="Organisation record ids named in the sentence."
     )
     weapons: list[EventWeapon] = Field(default_factory=list)
+    weapons_basis: WeaponsBasis | None = Field(
+        None,
+        description="Where the weapons were read: 'sentence', or 'earlier_sentence' when the "
+        "sentence refers back to systems an earlier sentence names. None without weapons.",
+    )
+    modality: Modality = Field(
+        "asserted",
+        description="'asserted' (stated as done), 'planned' (intended, expected, offered), "
+        "'threatened', or 'negated' (denied, refused, not confirmed), as the words around the "
+        "trigger state it.",
+    )
     countries: list[str] = Field(default_factory=list, description="ISO 3166 alpha-2 codes.")
     places: list[str] = Field(default_factory=list, description="Places as written or canonical.")
     weapon_classes: list[str] = Field(

@@ -57,6 +57,17 @@ def test_unknown_year_matches_day_and_month_only() -> None:
     assert not _date_matches("2019", "2019-07")
 
 
+def test_unknown_year_month_matches_that_month_of_any_year() -> None:
+    # regression: "XXXX-07" compared the day with 0 and so never matched
+    assert _date_matches("XXXX-07", "2019-07")
+    assert not _date_matches("XXXX-07", "2019-08")
+    assert not _date_matches("XXXX-07", "2019-07-12")
+    assert not _date_matches("XXXX-07", "2019")
+    assert _date_matches("XXXX-07", "XXXX-07")
+    assert _date_matches("XXXX-07-12", "XXXX-07-12")
+    assert not _date_matches("XXXX-07-12", "XXXX-07-13")
+
+
 def test_score_counts_found_items_by_their_forms() -> None:
     text = (
         "Poland ordered 18 HIMARS launchers in September 2023. "

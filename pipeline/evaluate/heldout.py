@@ -18,9 +18,11 @@ count against extraction:
   annotation, or a false weapon);
 - parties recall over gold entries that state supplier and recipient: an extracted event
   gives the found system both, as annotated;
-- events recall: (type, date) pairs; a gold date with an unknown year (``XXXX-07-12``)
-  matches any year; a gold event without a date (``null``: the text dates it nowhere)
-  matches an event dated only by the publication date (``date.basis == "reported_by"``).
+- events recall: (type, date) pairs; a gold date with an unknown year (``XXXX-07-12``,
+  ``XXXX-07``) matches that day (month) of any year, at the same precision; a gold event
+  without a date (``null``: the text dates it nowhere) matches an event dated only by its
+  report (``date.basis == "reported_by"``). Only events stated as done
+  (``modality == "asserted"``) are matched: the gold lists no plans, threats or denials.
 
 The split is fixed by the address (see the README). Never change rules or data while
 looking at the ``test`` rows.
@@ -111,12 +113,16 @@ def _is_latin(name: str | None) -> bool:
 def _date_matches(gold: str | None, value: str | None) -> bool:
     if gold is None or value is None:
         return gold == value
-    if gold.startswith("XXXX-"):  # the article gives day and month, not the year
+    if gold == value:
+        return True
+    if gold.startswith("XXXX-"):  # the article gives the month (and day), not the year
         found = parse_or_none(value)
-        if found is None or found.precision != "day":
-            return False
         month, _, day = gold[5:].partition("-")
-        return (found.earliest.month, found.earliest.day) == (int(month), int(day or 0))
+        if found is None or found.precision != ("day" if day else "month"):
+            return False
+        if not day:
+            return found.earliest.month == int(month)
+        return (found.earliest.month, found.earliest.day) == (int(month), int(day))
     return gold == value
 
 
@@ -153,9 +159,11 @@ def score_article(gold: dict[str, Any], text: str, extraction: DocumentExtractio
     for wid in sorted({w.id for w in extraction.weapons}):
         mentions = [w.mention for w in extraction.weapons if w.id == wid]
         _count(score.weapons_p, any(_overlaps(gold_spans, m.start, m.end) for m in mentions))
+    # the gold lists occurrences only: a planned, threatened or negated event matches none
     predicted = [
         (e.type, e.date.value if e.date else None, e.date.basis if e.date else None)
         for e in extraction.events
+        if e.modality == "asserted"
     ]
     for event in gold.get("events", []):
         match = next(

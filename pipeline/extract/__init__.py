@@ -72,6 +72,7 @@ from pipeline.extract.triggers import (
     TriggerLexicon,
     load_lexicon,
 )
+from pipeline.extract.years import infer_years
 from schemas.records import DateInfo, Extractor, Paragraph
 
 log = logging.getLogger(__name__)
@@ -158,7 +159,13 @@ def extract_parts(
 ) -> DocumentExtraction:
     """Mentions, dates and events from already processed paragraphs."""
     result = DocumentExtraction(document_id=doc_id, coverage=dict(coverage or {}))
+    placed = infer_years(parts)
+    if placed:
+        log.debug("%s: %d dates without a year given the text's nearest year", doc_id, placed)
     headline = _headline_dates(parts, options)
+    # the weapons of each of the last sentences, for sentences that refer back to them
+    window = load_lexicon().antecedent_sentences
+    recent: list[tuple[WeaponMention, ...]] = []
     for index, part in enumerate(parts):
         _add_mentions(result, part)
         published = part.doc._.published
@@ -170,6 +177,7 @@ def extract_parts(
                 paragraph=tuple(earlier),
                 headline=headline if index else (),
                 published=published if isinstance(published, dt.date) else None,
+                weapons=next((w for w in reversed(recent[-window:]) if w), ()) if window else (),
             )
             result.events.extend(
                 sentence_events(
@@ -183,6 +191,7 @@ def extract_parts(
             )
             earlier.extend(previous)
             previous = sentence_dates(sent, part)
+            recent.append(_sentence_weapons(sent, part, doc_id))
     add_parties(result, parts)
     result.weapon_classes = class_mentions(parts, doc_id)
     add_weapon_classes(result.events, result.weapon_classes)
@@ -191,6 +200,14 @@ def extract_parts(
         for event in result.events:
             event.people = unique(mapping.get(pid, pid) for pid in event.people)
     return result
+
+
+def _sentence_weapons(sent: Span, part: DocPart, doc_id: str) -> tuple[WeaponMention, ...]:
+    return tuple(
+        w
+        for e in sent.ents
+        if e.label_ == "WEAPON" and (w := weapon_mention(e, part, doc_id)) is not None
+    )
 
 
 def _headline_dates(parts: Sequence[DocPart], options: ExtractOptions) -> tuple[DateInfo, ...]:

@@ -10,19 +10,38 @@ A sentence without a date of its own still makes one event when a trigger of an
 ``undated`` type (arms orders and deliveries) has its required labels there ("the
 sale of six Varshavyanka-class submarines"): its date is the governing one of the
 :class:`DateContext`, and ``date.basis`` says where it was read.
+
+How the sentence states it (lexicon data per language, ``lang/<code>/triggers.yaml``):
+``modality`` from cue words next to the trigger (planned, threatened, negated; an asserted
+trigger outranks the others); a date nearer a verb of reporting than any trigger dates the
+report (``reported_by``); a sentence that refers back ("the first batch", "the deal") takes
+the systems of an earlier one (``weapons_basis``); a series of dates ("the first … in 2007,
+the second in March 2008") gives one event per date.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import cast
 
 from spacy.tokens import Span
 
 from pipeline.config import ExtractOptions
-from pipeline.extract.matcher import TriggerMatch, clause_words, find_triggers, is_comparison
+from pipeline.extract.matcher import (
+    TriggerMatch,
+    antecedent_words,
+    clause_words,
+    find_triggers,
+    is_comparison,
+    modality,
+    report_words,
+    sequence_words,
+)
+from pipeline.extract.parties import ARMS_WHEN_ARMED
 from pipeline.extract.records import (
     DocPart,
     WeaponMention,
@@ -40,6 +59,7 @@ from schemas.records import (
     EventWeapon,
     Evidence,
     Extractor,
+    Modality,
     Quantity,
 )
 
@@ -69,12 +89,16 @@ class DateContext:
     ``previous``: the dated spans of the previous sentence of the paragraph;
     ``paragraph``: those of its earlier sentences; ``headline``: those of the
     document's headline; ``published``: the publication date, the last resort.
+    ``weapons``: the systems an arms trigger without one of its own may refer back to.
     """
 
     previous: tuple[DateInfo, ...] = ()
     paragraph: tuple[DateInfo, ...] = ()
     headline: tuple[DateInfo, ...] = ()
     published: dt.date | None = None
+    # the weapons systems of the nearest earlier sentence that names one (within the
+    # lexicon's ``antecedent_sentences``): what "the first batch" or «26 самолетов» refers to
+    weapons: tuple[WeaponMention, ...] = ()
 
     def governing(self) -> DateInfo | None:
         """The governing date with its basis, or None when the text and its metadata
@@ -103,6 +127,9 @@ class _Candidate:
     distance: int
     # an arms trigger in the clause of a weapons system it needs (no clause mark between)
     governs: bool = True
+    # stated as done: outranks a planned, threatened or negated trigger of the sentence
+    # ("refused to sell F-35 jets" is the refusal, not a sale)
+    asserted: bool = True
 
 
 @dataclass(frozen=True)
@@ -146,22 +173,56 @@ def _nearest_date(
     ``clause_words`` ("and", "when", "и", "và" ...).
     """
     words = clause_words(lang)
-    scored = []
-    for d in dates:
-        gap = _distance(trigger.start, trigger.end, d.start, d.end)
-        lo, hi = (trigger.end, d.start) if d.start >= trigger.end else (d.end, trigger.start)
+
+    def apart(a_start: int, a_end: int, d: DateInfo) -> tuple[int, int]:
+        """Distance from a word to a date, with the clause penalty; clause marks between."""
+        gap = _distance(a_start, a_end, d.start, d.end)
+        lo, hi = (a_end, d.start) if d.start >= a_end else (d.end, a_start)
         between = text[lo - base : hi - base] if gap else ""
         marks = sum(ch in lexicon.clause_marks for ch in between)
         if words is not None and between:
             marks += len(words.findall(between))
-        scored.append((gap + lexicon.clause_penalty * marks, d.start, marks, d))
-    distance, _, marks, best = min(scored, key=lambda item: (item[0], item[1]))
-    basis: DateBasis = "sentence" if marks else "clause"
+        return gap + lexicon.clause_penalty * marks, marks
+
+    pattern = report_words(lang)
+    reports = [
+        (m.start() + base, m.end() + base)
+        for m in (pattern.finditer(text) if pattern is not None else ())
+        if not (m.start() + base < trigger.end and trigger.start < m.end() + base)
+    ]
+    # every trigger of the sentence: a date nearer one of them is an event's, not the report's
+    others = [
+        (t.start + base, t.end + base)
+        for t in find_triggers(text, lang)
+        if not any(t.start + base < b and a < t.end + base for a, b in reports)
+    ]
+    scored = []
+    for d in dates:
+        distance, marks = apart(trigger.start, trigger.end, d)
+        nearest = min([distance, *(apart(a, b, d)[0] for a, b in others)])
+        # nearer a verb of reporting than any trigger: the date of the report ("the
+        # company said on Tuesday"), which dates the event only as reported by then
+        reported = any(apart(a, b, d)[0] < nearest for a, b in reports)
+        scored.append((reported, distance, d.start, marks, d))
+    reported, distance, _, marks, best = min(scored, key=lambda item: item[:3])
+    basis: DateBasis = "reported_by" if reported else "sentence" if marks else "clause"
     return best.model_copy(update={"basis": basis}), distance
 
 
-def _rank(c: _Candidate) -> tuple[float, bool, int, int, int]:
-    return (c.trigger.weight, c.governs, c.trigger.priority, -c.distance, -c.trigger.start)
+def _rank(c: _Candidate) -> tuple[bool, float, bool, int, int, int]:
+    return (
+        c.asserted,
+        c.trigger.weight,
+        c.governs,
+        c.trigger.priority,
+        -c.distance,
+        -c.trigger.start,
+    )
+
+
+def _asserted(trigger: TriggerMatch, text: str, start: int, lang: str) -> bool:
+    """Whether the sentence ``text`` (at document offset ``start``) states it as done."""
+    return modality(text, trigger.start - start, trigger.end - start, lang) == "asserted"
 
 
 def _governs(
@@ -227,7 +288,7 @@ def event_confidence(
         date_score = DATE_SCORE.get(date.precision, DATE_SCORE["unknown"])
         if date.basis not in (None, "clause", "sentence"):
             date_score *= _CONTEXT_DATE_FACTOR
-    if date is not None and date.anchored:
+    if date is not None and (date.anchored or date.year_inferred):
         date_score *= 0.9
     entity_score = (0.5 if actors else 0.0) + (0.5 if has_object else 0.0)
     return round(min(1.0, 0.5 * weight + 0.3 * date_score + 0.2 * entity_score), 3)
@@ -279,11 +340,16 @@ def _dated(ents: Sequence[Span], part: DocPart) -> list[DateInfo]:
 
 
 def _candidates(
-    text: str, start: int, ents: Sequence[Span], dates: Sequence[DateInfo], part: DocPart
+    text: str,
+    start: int,
+    ents: Sequence[Span],
+    dates: Sequence[DateInfo],
+    part: DocPart,
+    refers_back: bool = False,
 ) -> list[_Candidate]:
     """Each trigger whose required labels the sentence has, with its nearest date."""
     lexicon = load_lexicon()
-    labels = {e.label_ for e in ents}
+    labels = _labels(ents, refers_back)
     triggers = [
         replace(t, start=t.start + start, end=t.end + start)
         for t in find_triggers(text, part.language)
@@ -292,37 +358,122 @@ def _candidates(
     candidates = []
     for trig in triggers:
         date, distance = _nearest_date(trig, dates, text, start, part.language, lexicon)
-        governs = _governs(trig, ents, text, start, part)
-        candidates.append(_Candidate(trig, date, distance, governs))
+        governs = refers_back or _governs(trig, ents, text, start, part)
+        asserted = _asserted(trig, text, start, part.language)
+        candidates.append(_Candidate(trig, date, distance, governs, asserted))
     return candidates
 
 
+def _labels(ents: Sequence[Span], refers_back: bool) -> set[str]:
+    """The sentence's entity labels; WEAPON too when it refers back to earlier systems."""
+    labels = {e.label_ for e in ents}
+    return labels | {"WEAPON"} if refers_back else labels
+
+
+def _refers_back(text: str, ents: Sequence[Span], lang: str, context: DateContext | None) -> bool:
+    """Whether a sentence without a weapons system of its own refers back to the systems
+    of an earlier sentence: it has a noun that does ("the first batch", «26 самолетов»,
+    "首批") and the context holds such systems."""
+    if context is None or not context.weapons or any(e.label_ == "WEAPON" for e in ents):
+        return False
+    pattern = antecedent_words(lang)
+    return bool(pattern and pattern.search(text))
+
+
 def _undated_candidates(
-    text: str, start: int, ents: Sequence[Span], part: DocPart, context: DateContext
+    text: str,
+    start: int,
+    ents: Sequence[Span],
+    part: DocPart,
+    context: DateContext,
+    refers_back: bool = False,
 ) -> list[_Candidate]:
     """The triggers of ``undated`` types whose required labels the sentence has,
     each with the context's governing date."""
-    labels = {e.label_ for e in ents}
+    labels = _labels(ents, refers_back)
     governing = context.governing()
     found = [
         replace(t, start=t.start + start, end=t.end + start)
         for t in find_triggers(text, part.language)
         if t.undated and t.requires <= labels
     ]
-    return [_Candidate(t, governing, 0, _governs(t, ents, text, start, part)) for t in found]
+    return [
+        _Candidate(
+            t,
+            governing,
+            0,
+            refers_back or _governs(t, ents, text, start, part),
+            _asserted(t, text, start, part.language),
+        )
+        for t in found
+    ]
 
 
 def _choose(candidates: Sequence[_Candidate]) -> list[_Candidate]:
     """The best candidate, and a second one when it clearly tells another event."""
     lexicon = load_lexicon()
-    chosen = [max(candidates, key=_rank)]
+    best = max(candidates, key=_rank)
+    # an arms trigger, stated as done, types a sentence whose best trigger is of a type that
+    # is a transfer when it names a system ("concluded a deal for three batteries of
+    # shore-based, anti-ship BrahMos ... the joint venture": an order, not trade)
+    wider = [
+        c
+        for c in candidates
+        if best.trigger.type in ARMS_WHEN_ARMED
+        and best.trigger.type in c.trigger.subsumes
+        and "WEAPON" in c.trigger.requires
+        and c.asserted >= best.asserted
+    ]
+    chosen = [max(wider, key=_rank) if wider else best]
     second = [c for c in candidates if _clearly_another(chosen[0], c, candidates, lexicon)]
     if second:
         chosen.append(max(second, key=_rank))
     return chosen
 
 
-def _participants(ents: Sequence[Span], part: DocPart, doc_id: str) -> _Participants:
+def _clauses(text: str, lang: str) -> list[tuple[int, int]]:
+    """The sentence cut at clause marks and clause words, as (start, end) offsets in it."""
+    lexicon = load_lexicon()
+    cuts = {i for i, ch in enumerate(text) if ch in lexicon.clause_marks}
+    words = clause_words(lang)
+    if words is not None:
+        cuts.update(m.start() for m in words.finditer(text))
+    bounds = [0, *sorted(cuts), len(text)]
+    return [(a, b) for a, b in itertools.pairwise(bounds) if b > a]
+
+
+def _series(
+    first: _Candidate, dates: Sequence[DateInfo], text: str, start: int, lang: str
+) -> list[_Candidate]:
+    """More events of an arms trigger, one per further date of a series in its sentence
+    ("the first batch was shipped in December 2007, and the second in March 2008"): a date
+    in a clause of its own that holds no trigger and an ordinal or series word (or follows
+    a clause that holds one and no date: «вторая — в апреле 2023 года»)."""
+    if "WEAPON" not in first.trigger.requires or first.date is None:
+        return []
+    series = sequence_words(lang)
+    if series is None:
+        return []
+    triggers = [(t.start, t.end) for t in find_triggers(text, lang)]
+    more = []
+    lead = ""  # a preceding clause with a series word and no date ("вторая —")
+    for a, b in _clauses(text, lang):
+        clause = text[a:b]
+        inside = [d for d in dates if a <= d.start - start and d.end - start <= b]
+        named, lead = lead + clause, clause if not inside else ""
+        if len(inside) != 1 or inside[0].start == first.date.start:
+            continue
+        if any(a <= s and e <= b for s, e in triggers) or not series.search(named):
+            continue
+        date = inside[0].model_copy(update={"basis": "sentence"})
+        more.append(replace(first, date=date))
+    return more
+
+
+def _participants(
+    ents: Sequence[Span], part: DocPart, doc_id: str, earlier: Sequence[WeaponMention] = ()
+) -> _Participants:
+    """Who and what the sentence names; ``earlier``: the systems it refers back to."""
     people = unique(
         p.id
         for e in ents
@@ -334,6 +485,7 @@ def _participants(ents: Sequence[Span], part: DocPart, doc_id: str) -> _Particip
             for e in ents
             if e.label_ == "WEAPON" and (w := weapon_mention(e, part, doc_id)) is not None
         ]
+        or earlier
     )
     countries: list[str] = []
     places: list[str] = []
@@ -359,6 +511,7 @@ def _records(
     evidence: Evidence,
     extractor: Extractor,
     options: ExtractOptions,
+    referred: bool = False,
 ) -> list[EventRecord]:
     """The chosen candidates as event records, less those below the confidence floor."""
     events = []
@@ -387,6 +540,10 @@ def _records(
                 people=who.people,
                 organisations=who.organisations,
                 weapons=who.weapons,
+                weapons_basis=(
+                    ("earlier_sentence" if referred else "sentence") if who.weapons else None
+                ),
+                modality=_modality(cand.trigger, evidence),
                 countries=who.countries,
                 places=who.places,
                 trigger=cand.trigger.text,
@@ -397,6 +554,16 @@ def _records(
         )
         types_seen.add(cand.trigger.type)
     return events
+
+
+def _modality(trigger: TriggerMatch, evidence: Evidence) -> Modality:
+    found = modality(
+        evidence.sentence,
+        trigger.start - evidence.start,
+        trigger.end - evidence.start,
+        evidence.language,
+    )
+    return cast(Modality, found)
 
 
 def sentence_events(
@@ -422,10 +589,11 @@ def sentence_events(
     start = part.offset + sent.start_char + lead
     ents = [e for e in sent.doc.ents if e.start >= sent.start and e.end <= sent.end]
     dates = _dated(ents, part)
+    refers_back = _refers_back(text, ents, part.language, context)
     if dates:
-        candidates = _candidates(text, start, ents, dates, part)
+        candidates = _candidates(text, start, ents, dates, part, refers_back)
     elif context is not None:
-        candidates = _undated_candidates(text, start, ents, part, context)
+        candidates = _undated_candidates(text, start, ents, part, context, refers_back)
     else:
         return []
     if not candidates:
@@ -439,4 +607,10 @@ def sentence_events(
     )
     # a sentence dated from outside tells one event
     chosen = _choose(candidates) if dates else [max(candidates, key=_rank)]
-    return _records(chosen, _participants(ents, part, doc_id), evidence, extractor, options)
+    if dates and len(chosen) == 1:
+        chosen.extend(_series(chosen[0], dates, text, start, part.language))
+    # systems an earlier sentence names stand in only for the arms types that need them
+    refers = refers_back and any("WEAPON" in c.trigger.requires for c in chosen)
+    earlier = context.weapons if refers and context is not None else ()
+    who = _participants(ents, part, doc_id, earlier)
+    return _records(chosen, who, evidence, extractor, options, referred=bool(earlier))

@@ -85,7 +85,7 @@ def _compiled(lang: str) -> tuple[tuple[_CompiledTrigger, ...], tuple[re.Pattern
                     priority=type_spec.priority,
                     requires=frozenset(type_spec.requires),
                     subsumes=frozenset(type_spec.subsumes),
-                    undated=type_spec.undated,
+                    undated=type_spec.undated and weight >= type_spec.undated_min_weight,
                     pattern=_compile(text, spec),
                 )
             )
@@ -120,6 +120,72 @@ def is_comparison(before: str, after: str, lang: str) -> bool:
     ``before`` ends where the date starts, ``after`` starts where it ends."""
     head, tail = _comparison(lang)
     return bool((head and head.search(before)) or (tail and tail.search(after)))
+
+
+def _words(lang: str, field: str) -> re.Pattern[str] | None:
+    spec = load_lexicon().languages.get(lang)
+    words: list[str] = getattr(spec, field) if spec is not None else []
+    if spec is None or not words:
+        return None
+    return re.compile("|".join(_compile(w, spec).pattern for w in words), re.IGNORECASE)
+
+
+@lru_cache(maxsize=32)
+def report_words(lang: str) -> re.Pattern[str] | None:
+    """The language's verbs of reporting ("said", «сообщает») as one pattern."""
+    return _words(lang, "report_words")
+
+
+@lru_cache(maxsize=32)
+def antecedent_words(lang: str) -> re.Pattern[str] | None:
+    """The language's nouns that refer back to systems named before, as one pattern."""
+    return _words(lang, "antecedent_words")
+
+
+@lru_cache(maxsize=32)
+def sequence_words(lang: str) -> re.Pattern[str] | None:
+    """The language's ordinals and series words ("second", «вторая») as one pattern."""
+    return _words(lang, "sequence_words")
+
+
+@lru_cache(maxsize=32)
+def _modality_cues(lang: str) -> tuple[tuple[str, re.Pattern[str]], ...]:
+    spec = load_lexicon().languages.get(lang)
+    if spec is None:
+        return ()
+    return tuple(
+        (name, re.compile("|".join(_compile(w, spec).pattern for w in words), re.IGNORECASE))
+        for name, words in spec.modality.items()
+        if words
+    )
+
+
+def modality(text: str, start: int, end: int, lang: str) -> str:
+    """How ``text`` states the trigger at ``start``-``end``: the modality of the cue nearest
+    it in its clause (no clause mark or clause word between; within the lexicon's
+    ``modality_window`` characters before it or ``modality_window_after`` after it),
+    else "asserted"."""
+    lexicon = load_lexicon()
+    words = clause_words(lang)
+    best: tuple[int, str] | None = None
+    for name, pattern in _modality_cues(lang):
+        lo = start - lexicon.modality_window
+        hi = min(len(text), end + lexicon.modality_window_after)
+        # searched from the sentence start: a cue may begin before the window and end in it
+        for m in pattern.finditer(text, 0, hi):
+            if m.end() < lo:
+                continue
+            if m.start() < end and start < m.end():
+                continue  # the trigger itself ("plan" in "planned" is no cue of itself)
+            between = text[m.end() : start] if m.end() <= start else text[end : m.start()]
+            if any(ch in lexicon.clause_marks for ch in between):
+                continue
+            if words is not None and words.search(between):
+                continue
+            gap = len(between)
+            if best is None or gap < best[0]:
+                best = (gap, name)
+    return best[1] if best else "asserted"
 
 
 def _nfc_with_offsets(text: str) -> tuple[str, list[int]]:
@@ -171,5 +237,13 @@ def find_triggers(text: str, lang: str) -> list[TriggerMatch]:
     return found
 
 
-for _cached in (_compiled, clause_words, _comparison):
+for _cached in (
+    _compiled,
+    clause_words,
+    _comparison,
+    report_words,
+    antecedent_words,
+    sequence_words,
+    _modality_cues,
+):
     lang_registry.on_change(_cached.cache_clear)

@@ -141,6 +141,7 @@ def date_info(span: Span, offset: int) -> DateInfo | None:
         precision=precision,
         anchored=bool(data.get("anchored", False)),
         calendar=data.get("calendar"),
+        year_inferred=bool(data.get("year_inferred", False)),
     )
 
 

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from pipeline import lang as lang_registry
 from pipeline.refdata import load_yaml_model
-from schemas.records import EventType
+from schemas.records import EventType, Modality
 
 Label = Literal["PERSON", "ORG", "GPE", "LOC", "WEAPON", "DATE"]
 
@@ -35,6 +35,19 @@ class LanguageLexicon(BaseModel):
     # 1989 level", "比2019年"), which dates no event
     comparison_before: list[str] = Field(default_factory=list)
     comparison_after: list[str] = Field(default_factory=list)
+    # verbs of reporting ("said", «сообщает», "表示"): a date nearer one of them than the
+    # trigger is the date of the report, not of the event
+    report_words: list[str] = Field(default_factory=list)
+    # nouns that refer back to weapons systems named before ("the first batch", «самолетов»):
+    # an arms trigger in a sentence without a system of its own takes the earlier sentence's
+    antecedent_words: list[str] = Field(default_factory=list)
+    # words next to a trigger (same clause, within `modality_window` characters) that make
+    # the event planned, threatened or negated rather than asserted
+    modality: dict[Modality, list[str]] = Field(default_factory=dict)
+    # ordinals and words of a series ("the first batch ... the second in March 2008"): a
+    # clause with one of them and a date but no trigger of its own tells another event of
+    # the sentence's arms trigger
+    sequence_words: list[str] = Field(default_factory=list)
 
 
 class EventTypeLexicon(BaseModel):
@@ -45,6 +58,8 @@ class EventTypeLexicon(BaseModel):
     subsumes: list[EventType] = Field(default_factory=list)
     # an event of this type needs no date of its own: it takes the governing one
     undated: bool = False
+    # ... but only by a trigger at least this strong ("warned", not "said")
+    undated_min_weight: float = Field(0.0, ge=0.0, le=1.0)
     triggers: dict[str, dict[str, float]] = Field(default_factory=dict)
 
     @model_validator(mode="after")
@@ -66,6 +81,11 @@ class TriggerLexicon(BaseModel):
     second_event_same_type_min_weight: float = Field(0.6, ge=0.0, le=1.0)
     clause_marks: str = ",;:()"
     clause_penalty: int = Field(30, ge=0)
+    # a modality cue counts this many characters before a trigger, or after it
+    modality_window: int = Field(40, ge=0)
+    modality_window_after: int = Field(15, ge=0)
+    # how many sentences back an arms trigger may look for the systems it refers to
+    antecedent_sentences: int = Field(3, ge=0)
     languages: dict[str, LanguageLexicon]
     types: dict[EventType, EventTypeLexicon]
 
