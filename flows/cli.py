@@ -381,12 +381,18 @@ def evaluate(
     path: Annotated[
         Path | None, typer.Option(help="Evaluation data (default ../shared/eval).")
     ] = None,
+    quiet: QuietOpt = False,
 ) -> None:
     """Print evaluation tables (Markdown) for one stage or all of them."""
-    from pipeline.evaluate.registry import run_evaluation
+    from flows.progress import reporter_for, reporting
+    from pipeline.evaluate.registry import evaluations, run_evaluation
 
-    for report in run_evaluation(what, path):
-        typer.echo(report.to_markdown())
+    names = evaluations(what)
+    with reporting(reporter_for(quiet)) as report:
+        report.stage("evaluate", len(names), "evaluations")
+        reports = run_evaluation(what, path, on_done=lambda name: report.advance(1))
+    for table in reports:
+        typer.echo(table.to_markdown())
 
 
 @app.command()
@@ -418,14 +424,21 @@ def bench(
     records: Annotated[
         int, typer.Option("--records", help="Size of the generated store for --review.")
     ] = 100_000,
+    quiet: QuietOpt = False,
 ) -> None:
     """Measure extraction speed (words/s per language) against bare en_core_web_sm NER;
     with --scale whole runs on 1 and 2 workers, with --review the queue page times on a
     generated store of --records records."""
     if scale is not None:
+        from flows.progress import reporter_for, reporting
         from pipeline.evaluate.scale import scale_benchmark
 
-        typer.echo(scale_benchmark(scale, rounds=rounds, language=language).to_markdown())
+        with reporting(reporter_for(quiet)) as report:
+            table = scale_benchmark(
+                scale, rounds=rounds, language=language, on_stage=report.stage,
+                on_run=lambda ok: report.advance(1, failed=0 if ok else 1),
+            )  # fmt: skip
+        typer.echo(table.to_markdown())
         return
     if review:
         from flows.review_bench import review_benchmark
