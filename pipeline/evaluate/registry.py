@@ -19,6 +19,7 @@ EVALUATORS = {
     "heldout": "heldout",
     "clusters": "clusters",
     "names": "names",
+    "sentences": "sentences",
 }
 
 
