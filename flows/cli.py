@@ -175,11 +175,11 @@ def ingest(
     from flows.engine import is_distributed, process_on_pool
     from flows.progress import reporter_for, reporting
     from pipeline.ingest import (
+        RunWriter,
         fetch_paths,
-        ingest_paths,
         merge_duplicates,
         new_run_id,
-        write_outputs,
+        process_stream,
     )
 
     started = dt.datetime.now(dt.UTC)
@@ -190,36 +190,35 @@ def ingest(
         )
     inputs = _expand_folders(targets)
     incidents: list[str] = []
-    with reporting(reporter_for(quiet)) as report:
+    processed = 0
+    with (
+        reporting(reporter_for(quiet)) as report,
+        RunWriter(out, run_id=new_run_id(started), started=started) as writer,
+    ):
 
         def on_item(ok: bool) -> None:
             report.advance(1, failed=0 if ok else 1)
 
+        report.stage("fetch", len(inputs), "inputs")
+        items, failures = fetch_paths(inputs, options=options, out_dir=out, on_item=on_item)
+        items = merge_duplicates(items)
+        report.stage("process", len(items), "documents")
         if not is_distributed(options.engine):
-            processed, failures = ingest_paths(
-                inputs, options=options, out_dir=out, on_stage=report.stage, on_item=on_item
-            )
-        else:  # the same steps as ingest_paths, the processing on a Dask pool
-            report.stage("fetch", len(inputs), "inputs")
-            items, failures = fetch_paths(inputs, options=options, out_dir=out, on_item=on_item)
-            items = merge_duplicates(items)
-            report.stage("process", len(items), "documents")
-            processed = []
-            for done, more in process_on_pool(
-                items, options=options, out_dir=out, incidents=incidents
-            ):
-                processed.extend(done)
-                failures.extend(more)
+            batches = process_stream(items, options=options, out_dir=out, on_item=on_item)
+        else:
+            batches = process_on_pool(items, options=options, out_dir=out, incidents=incidents)
+        # each batch's documents are written as it comes back, then dropped
+        for done, more in batches:
+            writer.add(done)
+            processed += len(done)
+            failures.extend(more)
+            if is_distributed(options.engine):
                 report.advance(len(done) + len(more), failed=len(more))
-    result = write_outputs(
-        processed,
-        failures,
-        out_dir=out,
-        run_id=new_run_id(started),
-        started=started,
-        keep_previous=lambda doc: True,  # earlier ad-hoc ingests into OUT stay
-        incidents=incidents,
-    )
+        result = writer.finish(
+            failures,
+            keep_previous=lambda doc: True,  # earlier ad-hoc ingests into OUT stay
+            incidents=incidents,
+        )
     print_summary(result)
     if failures and not processed:
         raise typer.Exit(1)
@@ -394,12 +393,18 @@ def evaluate(
     path: Annotated[
         Path | None, typer.Option(help="Evaluation data (default ../shared/eval).")
     ] = None,
+    quiet: QuietOpt = False,
 ) -> None:
     """Print evaluation tables (Markdown) for one stage or all of them."""
-    from pipeline.evaluate.registry import run_evaluation
+    from flows.progress import reporter_for, reporting
+    from pipeline.evaluate.registry import evaluations, run_evaluation
 
-    for report in run_evaluation(what, path):
-        typer.echo(report.to_markdown())
+    names = evaluations(what)
+    with reporting(reporter_for(quiet)) as report:
+        report.stage("evaluate", len(names), "evaluations")
+        reports = run_evaluation(what, path, on_done=lambda name: report.advance(1))
+    for table in reports:
+        typer.echo(table.to_markdown())
 
 
 @app.command()
@@ -431,14 +436,21 @@ def bench(
     records: Annotated[
         int, typer.Option("--records", help="Size of the generated store for --review.")
     ] = 100_000,
+    quiet: QuietOpt = False,
 ) -> None:
     """Measure extraction speed (words/s per language) against bare en_core_web_sm NER;
     with --scale whole runs on 1 and 2 workers, with --review the queue page times on a
     generated store of --records records."""
     if scale is not None:
+        from flows.progress import reporter_for, reporting
         from pipeline.evaluate.scale import scale_benchmark
 
-        typer.echo(scale_benchmark(scale, rounds=rounds, language=language).to_markdown())
+        with reporting(reporter_for(quiet)) as report:
+            table = scale_benchmark(
+                scale, rounds=rounds, language=language, on_stage=report.stage,
+                on_run=lambda ok: report.advance(1, failed=0 if ok else 1),
+            )  # fmt: skip
+        typer.echo(table.to_markdown())
         return
     if review:
         from flows.review_bench import review_benchmark

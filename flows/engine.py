@@ -25,7 +25,7 @@ from typing import Any
 from pipeline.batches import Batch, Lost, WorkerLost, batch_size, plan_batches, run_in_order
 from pipeline.config import EngineOptions, Options
 from pipeline.errors import ConfigError
-from pipeline.ingest import Failure, Item, Processed, process_items
+from pipeline.ingest import Failure, Item, Processed, drain, process_items
 
 log = logging.getLogger(__name__)
 
@@ -173,12 +173,13 @@ def process_on_pool(
     """``osintdesk ingest --workers N``: the batches on a Dask pool, no Prefect server.
 
     ``process`` is the batch function run on the workers (``process_items``); tests pass
-    one that kills its worker.
+    one that kills its worker. ``items`` is emptied as batches are sent.
     """
+    n_items = len(items)
     with dask_client(options.engine) as client:
         yield from ordered_outcomes(
-            items,
-            len(items),
+            drain(items),  # an item's bytes are freed once its batch is sent
+            n_items,
             engine=options.engine,
             width=client_width(client),
             submit=lambda batch: client.submit(

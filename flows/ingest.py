@@ -21,7 +21,7 @@ from pipeline import ingest
 from pipeline.config import EngineOptions, Options, config_path, load_options
 from pipeline.errors import SourceError
 from pipeline.fetch import TransientFetchError
-from pipeline.ingest import Failure, Item, Processed, RunResult
+from pipeline.ingest import Failure, Item, Processed, RunResult, RunWriter
 from pipeline.refdata import validate
 from pipeline.revisit import FetchMemory
 from pipeline.sources import Source, load_manifest, project_root
@@ -84,21 +84,15 @@ def process_batch(
 
 @task(cache_policy=NO_CACHE)
 def write_outputs(
-    processed: list[Processed],
+    writer: RunWriter,
     failures: list[Failure],
-    out_dir: Path,
-    run_id: str,
-    started: dt.datetime,
     incidents: list[str] | None = None,
     timings: dict[str, float] | None = None,
 ) -> RunResult:
+    """Link and write the run's outputs; its documents are already written, batch by batch."""
     failed = {failure.source for failure in failures}
-    return ingest.write_outputs(
-        processed,
+    return writer.finish(
         failures,
-        out_dir=out_dir,
-        run_id=run_id,
-        started=started,
         incidents=incidents or [],
         # a source that failed this time keeps its last good document
         keep_previous=lambda doc: doc.source.source_id in failed,
@@ -113,10 +107,11 @@ def _process_in_order(items: list[Item], options: Options, out: Path, incidents:
     context = FlowRunContext.get()
     runner = context.task_runner if context else None
     client = engine.dask_client_of(runner)
+    n_items, stream = len(items), ingest.drain(items)  # an item's bytes go once it is sent
     if client is None:
         return engine.ordered_outcomes(
-            items,
-            len(items),
+            stream,
+            n_items,
             engine=options.engine,
             width=1,
             submit=lambda batch: batch,
@@ -124,8 +119,8 @@ def _process_in_order(items: list[Item], options: Options, out: Path, incidents:
             incidents=incidents,
         )
     return engine.ordered_outcomes(
-        items,
-        len(items),
+        stream,
+        n_items,
         engine=options.engine,
         width=engine.client_width(client),
         submit=lambda batch: process_batch.submit(batch.index, list(batch.items), options, out),
@@ -224,27 +219,20 @@ def ingest_flow(
             items.extend(fetched)
             failures.extend(entry_failures)
 
+    del futures  # they hold the fetched bytes too; the items alone do, and are drained
     fetch_seconds = time.perf_counter() - fetch_began
     items = ingest.merge_duplicates(items)  # the same bytes through several URLs: one document
-    processed: list[Processed] = []
     incidents: list[str] = []
     report.stage("process", len(items), "documents")
-    for done, batch_failures in _process_in_order(items, options, out, incidents):
-        processed.extend(done)
-        failures.extend(batch_failures)
-        # every document of a batch ends as a result or a failure (a lost batch: all failures)
-        report.advance(len(done) + len(batch_failures), failed=len(batch_failures))
-
-    for failure in failures:
-        logger.warning("source failed: %s", failure.line())
-    result = write_outputs(
-        processed,
-        failures,
-        out,
-        ingest.new_run_id(started),
-        started,
-        incidents,
-        {"fetch": fetch_seconds},
-    )
+    with RunWriter(out, run_id=ingest.new_run_id(started), started=started) as writer:
+        # each batch's documents are written as it comes back, then dropped
+        for done, batch_failures in _process_in_order(items, options, out, incidents):
+            writer.add(done)
+            failures.extend(batch_failures)
+            # every document of a batch ends as a result or a failure (a lost batch: all)
+            report.advance(len(done) + len(batch_failures), failed=len(batch_failures))
+        for failure in failures:
+            logger.warning("source failed: %s", failure.line())
+        result = write_outputs(writer, failures, incidents, {"fetch": fetch_seconds})
     logger.info("run %s: %s", result.run_id, result.counts)
     return result

@@ -29,6 +29,11 @@ TASK_OVERHEAD_S = 1.6
 DOCUMENT_S = 1.0
 MAX_OVERHEAD_SHARE = 0.05
 BATCHES_PER_WORKER = 4
+# A batch's results wait in the writing process until the batches before it are written
+# (``run_in_order`` keeps two per worker in flight), so the batch size bounds that process's
+# memory: 128 documents of about 100 KB of records each is some 13 MB a batch. Four times
+# the overhead floor, so the task overhead stays near 1 %.
+MAX_BATCH_SIZE = 128
 
 
 @dataclass(frozen=True)
@@ -54,8 +59,9 @@ def batch_size(n_items: int, workers: int, *, fixed: int | None = None) -> int:
 
     ``fixed`` (``engine.batch_size``) wins. Otherwise batches are large enough to keep the
     per-task overhead under 5 % (:func:`min_batch_size`), and small enough to give every
-    worker about :data:`BATCHES_PER_WORKER` batches on a big run (a slow batch then does
-    not leave the other workers idle at the end) and at least one on a small run.
+    worker about :data:`BATCHES_PER_WORKER` batches on a mid-sized run (a slow batch then
+    does not leave the other workers idle at the end), at least one on a small run, and
+    never more than :data:`MAX_BATCH_SIZE` documents (memory stays flat on a big run).
     """
     if fixed is not None:
         return max(1, fixed)
@@ -64,7 +70,7 @@ def batch_size(n_items: int, workers: int, *, fixed: int | None = None) -> int:
         return 1
     balanced = math.ceil(n_items / (workers * BATCHES_PER_WORKER))
     share = math.ceil(n_items / workers)
-    return max(1, min(max(min_batch_size(), balanced), share))
+    return max(1, min(max(min_batch_size(), balanced), share, MAX_BATCH_SIZE))
 
 
 def plan_batches(items: Iterable[T], size: int) -> Iterator[Batch[T]]:

@@ -34,7 +34,7 @@ MIN_SHARED = 2
 
 
 @dataclass(frozen=True)
-class _Facts:
+class EventFacts:
     """What the rule compares, read once per event."""
 
     type: str
@@ -44,7 +44,7 @@ class _Facts:
     countries: frozenset[str]
 
 
-def _facts(event: EventRecord) -> _Facts:
+def _facts(event: EventRecord) -> EventFacts:
     stated = None
     if event.date is not None and event.date.basis != "reported_by":
         # the event's date as its text states it (not its report's date)
@@ -53,10 +53,12 @@ def _facts(event: EventRecord) -> _Facts:
     for w in event.weapons:
         if systems.get(w.id) is None:
             systems[w.id] = w.quantity
-    return _Facts(event.type, stated, systems, frozenset(event.people), frozenset(event.countries))
+    return EventFacts(
+        event.type, stated, systems, frozenset(event.people), frozenset(event.countries)
+    )
 
 
-def _dates_agree(a: _Facts, b: _Facts) -> bool:
+def _dates_agree(a: EventFacts, b: EventFacts) -> bool:
     if a.stated is not None and b.stated is not None:
         if "range" in (a.stated.precision, b.stated.precision):
             # "in 2010 and 2013" read as 2010/2013 holds two events: ranges match only ranges
@@ -81,7 +83,7 @@ def _shared(a: Collection[str], b: Collection[str]) -> int | None:
     return common
 
 
-def _same(a: _Facts, b: _Facts) -> bool:
+def _same(a: EventFacts, b: EventFacts) -> bool:
     if a.type != b.type or not _dates_agree(a, b):
         return False
     counts = [
@@ -114,43 +116,114 @@ def _find(parent: list[int], i: int) -> int:
     return i
 
 
-def cluster_events(events: Sequence[EventRecord]) -> list[EventRecord]:
-    """``events`` in the same order, each with its :class:`EventCluster`."""
-    facts = [_facts(e) for e in events]
-    parent = list(range(len(events)))
-    by_type: dict[str, list[int]] = {}
-    for i, event in enumerate(events):
-        by_type.setdefault(event.type, []).append(i)
-    for members in by_type.values():
-        for n, i in enumerate(members):
-            for j in members[n + 1 :]:
-                if _find(parent, i) != _find(parent, j) and _same(facts[i], facts[j]):
-                    parent[_find(parent, j)] = _find(parent, i)
+def _signature(facts: EventFacts) -> tuple[object, ...]:
+    """Everything the rule reads: two events with one signature match the same events."""
+    systems = tuple(sorted(facts.systems.items()))
+    return (facts.type, facts.stated, systems, facts.people, facts.countries)
+
+
+def _tokens(facts: EventFacts) -> set[tuple[str, str, object]]:
+    """What two matching events must have in common: a participant (any match but the
+    same day needs one: ``MIN_SHARED`` is at least 1), or the same day."""
+    tokens: set[tuple[str, str, object]] = {(facts.type, "system", k) for k in facts.systems}
+    tokens.update((facts.type, "person", p) for p in facts.people)
+    tokens.update((facts.type, "country", c) for c in facts.countries)
+    if facts.stated is not None and facts.stated.precision == "day":
+        tokens.add((facts.type, "day", facts.stated))
+    return tokens
+
+
+def cluster_labels(facts: Sequence[EventFacts]) -> list[int]:
+    """A label per event; events with the same label form one cluster (the connected
+    groups of :func:`_same`).
+
+    Events with the same signature are compared once, as a class: a class joins whatever
+    one of its members would join. Classes are compared only when they share a token
+    (:func:`_tokens`), the least any matching pair has in common, so the work grows with
+    the distinct events that share something, not with all pairs of events.
+    """
+    classes: dict[tuple[object, ...], list[int]] = {}
+    for i, fact in enumerate(facts):
+        classes.setdefault(_signature(fact), []).append(i)
+    members = list(classes.values())
+    reps = [facts[group[0]] for group in members]
+    tokens = [_tokens(rep) for rep in reps]
+    parent = list(range(len(members)))
+    # a class whose members are in a cluster with others: its copies match each other,
+    # or it matches another class
+    joined = [_same(rep, rep) for rep in reps]
+    by_token: dict[tuple[str, str, object], list[int]] = {}
+    for c, keys in enumerate(tokens):
+        for key in keys:
+            by_token.setdefault(key, []).append(c)
+    for c, rep in enumerate(reps):
+        candidates = {d for key in tokens[c] for d in by_token[key] if d > c}
+        for d in sorted(candidates):
+            if _find(parent, c) != _find(parent, d) and _same(rep, reps[d]):
+                parent[_find(parent, d)] = _find(parent, c)
+                joined[c] = joined[d] = True
+    labels = list(range(len(facts)))  # alone, unless its class is joined
+    for c, group in enumerate(members):
+        if joined[c]:
+            for i in group:
+                labels[i] = len(facts) + _find(parent, c)
+    return labels
+
+
+@dataclass(frozen=True)
+class Member:
+    """What a cluster lists of one of its events."""
+
+    event_id: str
+    document_id: str
+    start: int
+    end: int
+    language: str
+
+
+def member(event: EventRecord) -> Member:
+    e = event.evidence
+    return Member(event.id, e.document_id, e.start, e.end, e.language)
+
+
+def event_facts(event: EventRecord) -> EventFacts:
+    """What the clustering rule compares of ``event`` (read once, kept instead of it)."""
+    return _facts(event)
+
+
+def build_clusters(facts: Sequence[EventFacts], members: Sequence[Member]) -> list[EventCluster]:
+    """Each event's :class:`EventCluster` (one shared object per cluster), from what
+    :func:`event_facts` and :func:`member` read of the events, in the same order."""
     groups: dict[int, list[int]] = {}
-    for i in range(len(events)):
-        groups.setdefault(_find(parent, i), []).append(i)
-    clustered = list(events)
-    for members in groups.values():
+    for i, label in enumerate(cluster_labels(facts)):
+        groups.setdefault(label, []).append(i)
+    clusters: list[EventCluster | None] = [None] * len(facts)
+    for indices in groups.values():
         group = sorted(
-            (events[i] for i in members),
-            key=lambda e: (e.evidence.document_id, e.evidence.start, e.id),
+            (members[i] for i in indices), key=lambda m: (m.document_id, m.start, m.event_id)
         )
         cluster = EventCluster(
-            id=hash_id("cluster", min(e.id for e in group)),
+            id=hash_id("cluster", min(m.event_id for m in group)),
             mentions=[
                 ClusterMention(
-                    event_id=e.id,
-                    document_id=e.evidence.document_id,
-                    start=e.evidence.start,
-                    end=e.evidence.end,
-                    language=e.evidence.language,
+                    event_id=m.event_id,
+                    document_id=m.document_id,
+                    start=m.start,
+                    end=m.end,
+                    language=m.language,
                 )
-                for e in group
+                for m in group
             ],
             num_mentions=len(group),
-            num_sources=len({e.evidence.document_id for e in group}),
-            languages=sorted({e.evidence.language for e in group}),
+            num_sources=len({m.document_id for m in group}),
+            languages=sorted({m.language for m in group}),
         )
-        for i in members:
-            clustered[i] = events[i].model_copy(update={"cluster": cluster})
-    return clustered
+        for i in indices:
+            clusters[i] = cluster
+    return [c for c in clusters if c is not None]
+
+
+def cluster_events(events: Sequence[EventRecord]) -> list[EventRecord]:
+    """``events`` in the same order, each with its :class:`EventCluster`."""
+    clusters = build_clusters([_facts(e) for e in events], [member(e) for e in events])
+    return [e.model_copy(update={"cluster": c}) for e, c in zip(events, clusters, strict=True)]

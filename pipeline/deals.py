@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -238,7 +238,9 @@ def _comments(supplier: Party | None, recipient: Party | None) -> str:
     return "; ".join(notes)
 
 
-def _record(deal: _Deal, weapons: dict[str, WeaponRecord], locations: dict[str, str]) -> DealRecord:
+def _record(
+    deal: _Deal, weapons: dict[str, WeaponRecord], locations: Mapping[str, str]
+) -> DealRecord:
     reports = deal.reports
     counts = Counter(r.weapon.id for r in reports)
 
@@ -289,14 +291,26 @@ def _record(deal: _Deal, weapons: dict[str, WeaponRecord], locations: dict[str, 
     )
 
 
+def document_location(document: DocumentRecord) -> str:
+    """Where a deal's source document is read: its final URL, else its location."""
+    return document.source.final_url or document.source.location
+
+
 def build_deals(
     events: Sequence[EventRecord],
     weapons: Sequence[WeaponRecord],
     documents: Sequence[DocumentRecord] = (),
+    *,
+    locations: Mapping[str, str] | None = None,
 ) -> list[DealRecord]:
-    """One deal record per transfer that the arms events report, sorted by id."""
+    """One deal record per transfer that the arms events report, sorted by id.
+
+    Only arms events (``is_arms_event``) are read, and of the weapon records only their
+    names, families, origins and categories. Sources are located by ``locations``
+    (document id → :func:`document_location`), else by ``documents``."""
     by_id = {w.id: w for w in weapons}
-    locations = {d.id: d.source.final_url or d.source.location for d in documents}
+    if locations is None:
+        locations = {d.id: document_location(d) for d in documents}
     deals: list[_Deal] = []
     reports = _reports(events, by_id)
     for report in reports:

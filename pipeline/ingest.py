@@ -11,40 +11,40 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import json
 import logging
 import os
 import time
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
 from pipeline import __version__
+from pipeline.assemble import Assembler
 from pipeline.clean import clean
 from pipeline.config import ExtractOptions, Options
-from pipeline.deals import build_deals
+from pipeline.deals import document_location
 from pipeline.decode import decode_bytes
 from pipeline.errors import CleanError, DecodeError, SourceError
 from pipeline.extract import DocumentExtraction, extract_document
 from pipeline.fetch import FeedResult, Fetched, fetch_with_retries
 from pipeline.ids import hash_id
 from pipeline.language import LanguageDetector, get_detector
-from pipeline.link import link_all
 from pipeline.published import stated_publication_date
 from pipeline.review.overrides import apply_overrides, load_overrides
 from pipeline.revisit import FetchMemory
 from pipeline.snapshot import save_snapshot
 from pipeline.sources import Source, resolve_file
 from pipeline.urls import display_url
-from pipeline.write import write_json, write_jsonl
+from pipeline.write import write_json
 from schemas import (
     Cleaning,
     DocumentRecord,
-    EventRecord,
     Extractor,
     Paragraph,
     SourceRef,
@@ -82,7 +82,7 @@ class RunResult:
     out_dir: Path
     started: dt.datetime
     finished: dt.datetime | None = None
-    documents: list[DocumentRecord] = field(default_factory=list)
+    documents: list[DocumentRef] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
     incidents: list[str] = field(default_factory=list)  # e.g. a worker lost, its batch retried
@@ -425,6 +425,30 @@ def fetch_source(
     return items, [Failure(source.id, failure_reason(exc)) for exc in entry_failures]
 
 
+def drain(items: list[Item]) -> Iterator[Item]:
+    """``items`` in order, each taken out of the list as it is handed on (the list ends
+    empty), so that the fetched bytes of processed documents are freed as a run goes on."""
+    items.reverse()
+    while items:
+        yield items.pop()
+
+
+def process_stream(
+    items: list[Item],
+    *,
+    options: Options,
+    out_dir: Path,
+    batch: int = 50,
+    on_item: Callable[[bool], None] | None = None,
+) -> Iterator[tuple[list[Processed], list[Failure]]]:
+    """:func:`process_items` in this process, ``batch`` items at a time, each batch's
+    outcome handed on before the next starts (``items`` is emptied as it goes: see
+    :func:`drain`)."""
+    stream = drain(items)
+    while chunk := list(itertools.islice(stream, batch)):
+        yield process_items(chunk, options=options, out_dir=out_dir, on_item=on_item)
+
+
 def process_items(
     items: Sequence[Item],
     *,
@@ -579,14 +603,16 @@ def mark_reusable(
     save_cached_extraction(out_dir, extraction, extractor, processing)
 
 
-def previous_documents(out_dir: Path, keep: Callable[[DocumentRecord], bool]) -> list[Processed]:
-    """Documents already in ``out_dir`` that ``keep`` selects, with their cached extraction.
+def previous_documents(
+    out_dir: Path, keep: Callable[[DocumentRecord], bool]
+) -> Iterator[Processed]:
+    """Documents already in ``out_dir`` that ``keep`` selects, with their cached extraction,
+    one at a time.
 
     ``run`` keeps the last good document of a source that failed this time (nothing is lost
     to a passing outage); ``ingest`` keeps everything earlier ingests put in the folder.
     """
     extractor = extractor_info()
-    kept: list[Processed] = []
     for path in sorted((out_dir / "documents").glob("*.json")):
         try:
             record = DocumentRecord.model_validate_json(path.read_text("utf-8"))
@@ -615,12 +641,129 @@ def previous_documents(out_dir: Path, keep: Callable[[DocumentRecord], bool]) ->
             record = record.model_copy(
                 update={"coverage": extraction.coverage, "extractor": extractor}
             )
-        kept.append(Processed(record=record, extraction=extraction))
-    return kept
+        yield Processed(record=record, extraction=extraction)
+
+
+@dataclass(frozen=True)
+class DocumentRef:
+    """What the run report and summary keep of a document written to ``OUT/documents``."""
+
+    id: str
+    location: str
+    language: str
+
+
+class RunWriter:
+    """A run's outputs, written as its documents come (in any batch size, in order).
+
+    :meth:`add` writes each document's record to ``OUT/documents/`` at once (atomically)
+    and hands its extraction, with the reviewer's aliases applied, to an
+    :class:`~pipeline.assemble.Assembler`; only ids, locations and counts stay in memory.
+    :meth:`finish` adds the earlier documents the caller keeps, links, writes every JSONL
+    file (all or none replaced) and the run report, and removes the files of documents no
+    longer in the output. A run that dies before :meth:`finish` leaves the previous JSONL
+    files and run reports as they were (its new document files are only added beside
+    them). The first document of an id wins, as the same bytes from two sources are one
+    document.
+    """
+
+    def __init__(self, out_dir: Path, *, run_id: str, started: dt.datetime) -> None:
+        self.out_dir, self.run_id, self.started = out_dir, run_id, started
+        self.overrides = load_overrides(out_dir)
+        self.assembler = Assembler(out_dir)
+        self.refs: dict[str, DocumentRef] = {}
+        self.fresh_locations: set[str] = set()
+        self.fresh_bytes: set[str] = set()
+        self.stage_seconds: dict[str, float] = {}
+        self.reused = self.not_modified = 0
+        self.writing = 0.0  # seconds spent writing and linking
+
+    def __enter__(self) -> RunWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.assembler.close()
+
+    def add(self, processed: Iterable[Processed]) -> None:
+        """This run's documents (a batch); each is written and forgotten."""
+        began = time.perf_counter()
+        for item in processed:
+            for stage, secs in item.seconds.items():
+                self.stage_seconds[stage] = self.stage_seconds.get(stage, 0.0) + secs
+            self.reused += "reuse" in item.seconds
+            self.not_modified += item.record.source.status == 304
+            self.fresh_locations.add(item.record.source.location)
+            self.fresh_locations.update(item.record.source.also_at)
+            self.fresh_bytes.add(item.record.source.sha256)
+            self._keep(item)
+        self.writing += time.perf_counter() - began
+
+    def _keep(self, item: Processed) -> None:
+        record = item.record
+        if record.id in self.refs:  # the same bytes from two sources: one document
+            return
+        write_json(self.out_dir / "documents" / f"{_file_id(record.id)}.json", record)
+        (extraction,) = apply_overrides([item.extraction], self.overrides)
+        self.assembler.add(extraction, document_location(record))
+        self.refs[record.id] = DocumentRef(record.id, record.source.location, record.language)
+
+    def finish(
+        self,
+        failures: Sequence[Failure],
+        *,
+        keep_previous: Callable[[DocumentRecord], bool] | None = None,
+        timings: Mapping[str, float] | None = None,
+        incidents: Sequence[str] = (),
+    ) -> RunResult:
+        """Keep the earlier documents ``keep_previous`` selects (not those of a location or
+        bytes this run has), link, write the outputs and the run report
+        (``runs/<run_id>.json``, with the seconds per stage: the caller's ``timings``, the
+        documents' own, and ``link_write``)."""
+        began = time.perf_counter()
+        if keep_previous is not None:
+            select = keep_previous
+            for item in previous_documents(
+                self.out_dir,
+                lambda doc: (
+                    doc.id not in self.refs
+                    and doc.source.location not in self.fresh_locations
+                    and doc.source.sha256 not in self.fresh_bytes  # the same bytes: one doc
+                    and select(doc)
+                ),
+            ):
+                self._keep(item)
+        counts = self.assembler.write()
+        current = {_file_id(doc_id) for doc_id in self.refs}
+        for folder in ("documents", "extractions"):
+            for path in (self.out_dir / folder).glob("*.json"):
+                if path.stem not in current:
+                    path.unlink()
+        stage_seconds = dict(timings or {})
+        for stage, secs in self.stage_seconds.items():
+            stage_seconds[stage] = stage_seconds.get(stage, 0.0) + secs
+        stage_seconds["link_write"] = self.writing + time.perf_counter() - began
+        result = RunResult(run_id=self.run_id, out_dir=self.out_dir, started=self.started)
+        result.counts = {
+            "documents": len(self.refs),
+            **counts,
+            "failures": len(failures),
+            "reused": self.reused,
+            "not_modified": self.not_modified,
+        }
+        result.timings = {stage: round(secs, 3) for stage, secs in sorted(stage_seconds.items())}
+        result.documents = [self.refs[key] for key in sorted(self.refs)]
+        result.failures = list(failures)
+        result.incidents = list(incidents)
+        result.finished = dt.datetime.now(dt.UTC)
+        _write_run_report(result)
+        return result
 
 
 def write_outputs(
-    processed: Sequence[Processed],
+    processed: Iterable[Processed],
     failures: Sequence[Failure],
     *,
     out_dir: Path,
@@ -630,79 +773,16 @@ def write_outputs(
     timings: Mapping[str, float] | None = None,
     incidents: Sequence[str] = (),
 ) -> RunResult:
-    """Link entities across documents, validate, and write every output file atomically.
+    """Every output of a run whose documents are all at hand (see :class:`RunWriter`).
 
     The output folder ends up holding exactly this run's documents plus those
     ``keep_previous`` selects among the earlier ones; other document files are removed.
-    The run report (``runs/<run_id>.json``) gets the seconds per stage: the caller's
-    ``timings`` (e.g. ``fetch``), the documents' own, and ``link_write``.
     """
-    writing = time.perf_counter()
-    result = RunResult(run_id=run_id, out_dir=out_dir, started=started)
-    stage_seconds: dict[str, float] = dict(timings or {})
-    for item in processed:
-        for stage, secs in item.seconds.items():
-            stage_seconds[stage] = stage_seconds.get(stage, 0.0) + secs
-    ordered = _documents_kept(processed, out_dir, keep_previous)
-    extractions = apply_overrides([item.extraction for item in ordered], load_overrides(out_dir))
-    linked = link_all(extractions)
-    people, weapons = linked.people, linked.weapons
-    events: list[EventRecord] = sorted(linked.events, key=lambda e: e.id)
-    for item in ordered:
-        write_json(out_dir / "documents" / f"{_file_id(item.record.id)}.json", item.record)
-    current = {_file_id(item.record.id) for item in ordered}
-    for folder in ("documents", "extractions"):
-        for path in (out_dir / folder).glob("*.json"):
-            if path.stem not in current:
-                path.unlink()
-    result.counts = {
-        "documents": len(ordered),
-        "people": write_jsonl(out_dir / "people.jsonl", people),
-        "organisations": write_jsonl(out_dir / "organisations.jsonl", linked.organisations),
-        "weapons": write_jsonl(out_dir / "weapons.jsonl", weapons),
-        "events": write_jsonl(out_dir / "events.jsonl", events),
-        "deals": write_jsonl(
-            out_dir / "deals.jsonl",
-            build_deals(events, weapons, [item.record for item in ordered]),
-        ),
-        "failures": len(failures),
-        "reused": sum(1 for item in processed if "reuse" in item.seconds),
-        "not_modified": sum(1 for item in processed if item.record.source.status == 304),
-    }
-    stage_seconds["link_write"] = time.perf_counter() - writing
-    result.timings = {stage: round(secs, 3) for stage, secs in sorted(stage_seconds.items())}
-    result.documents = [item.record for item in ordered]
-    result.failures = list(failures)
-    result.incidents = list(incidents)
-    result.finished = dt.datetime.now(dt.UTC)
-    _write_run_report(result)
-    return result
-
-
-def _documents_kept(
-    processed: Sequence[Processed],
-    out_dir: Path,
-    keep_previous: Callable[[DocumentRecord], bool] | None,
-) -> list[Processed]:
-    """This run's documents (the same bytes from two sources once) and the earlier ones
-    ``keep_previous`` selects, in id order."""
-    by_id: dict[str, Processed] = {}
-    for item in processed:  # the same bytes from two sources: one document
-        by_id.setdefault(item.record.id, item)
-    if keep_previous is not None:
-        fresh_locations = {item.record.source.location for item in processed}
-        fresh_locations.update(loc for item in processed for loc in item.record.source.also_at)
-        fresh_bytes = {item.record.source.sha256 for item in processed}
-        for item in previous_documents(
-            out_dir,
-            lambda doc: (
-                doc.source.location not in fresh_locations
-                and doc.source.sha256 not in fresh_bytes  # the same bytes: one document
-                and keep_previous(doc)
-            ),
-        ):
-            by_id.setdefault(item.record.id, item)
-    return [by_id[key] for key in sorted(by_id)]
+    with RunWriter(out_dir, run_id=run_id, started=started) as writer:
+        writer.add(processed)
+        return writer.finish(
+            failures, keep_previous=keep_previous, timings=timings, incidents=incidents
+        )
 
 
 def _write_run_report(result: RunResult) -> None:
@@ -718,7 +798,7 @@ def _write_run_report(result: RunResult) -> None:
             "timings": result.timings,
             "languages": dict(sorted(result.languages.items())),
             "documents": [
-                {"id": d.id, "location": d.source.location, "language": d.language}
+                {"id": d.id, "location": d.location, "language": d.language}
                 for d in result.documents
             ],
             "failures": [{"source": f.source, "reason": f.reason} for f in result.failures],

@@ -80,25 +80,47 @@ def _sorted_mentions(mentions: Iterable[Mention]) -> list[Mention]:
     return [unique[k] for k in sorted(unique)]
 
 
+class PersonKeys:
+    """What the first linking step needs of every person mention, read one at a time: the
+    known people each name key stands for, and the keys of each unknown id, in the order
+    they appear. Small: keys and ids, never mentions."""
+
+    def __init__(self) -> None:
+        self.owners: dict[str, set[str]] = defaultdict(set)
+        self.unknown: dict[str, list[str]] = {}
+
+    def add(self, p: PersonMention) -> None:
+        if p.known:
+            self.owners[p.key].add(p.id)
+            self.owners[person_key(p.mention.text, p.mention.language)].add(p.id)
+            if p.canonical_name:
+                self.owners[person_key(p.canonical_name, REFERENCE_LANGUAGE)].add(p.id)
+        else:
+            keys = self.unknown.setdefault(p.id, [])
+            if p.key not in keys:
+                keys.append(p.key)
+
+    def id_map(self) -> dict[str, str]:
+        """Unknown person ids mapped to a known id where a name key of theirs is
+        unambiguous (the first such key, in mention order)."""
+        mapping: dict[str, str] = {}
+        for pid, keys in self.unknown.items():
+            for key in keys:
+                owners = self.owners.get(key, set())
+                if len(owners) == 1:
+                    mapping[pid] = next(iter(owners))
+                    break
+                if len(owners) > 1:
+                    log.info("person key %r matches several known people; left unlinked", key)
+        return mapping
+
+
 def _person_id_map(people: Sequence[PersonMention]) -> dict[str, str]:
     """Map unknown person ids to a known id where their name key is unambiguous."""
-    key_owners: dict[str, set[str]] = defaultdict(set)
+    keys = PersonKeys()
     for p in people:
-        if p.known:
-            key_owners[p.key].add(p.id)
-            key_owners[person_key(p.mention.text, p.mention.language)].add(p.id)
-            if p.canonical_name:
-                key_owners[person_key(p.canonical_name, REFERENCE_LANGUAGE)].add(p.id)
-    mapping: dict[str, str] = {}
-    for p in people:
-        if p.known or p.id in mapping:
-            continue
-        owners = key_owners.get(p.key, set())
-        if len(owners) == 1:
-            mapping[p.id] = next(iter(owners))
-        elif len(owners) > 1:
-            log.info("person key %r matches several known people; left unlinked", p.key)
-    return mapping
+        keys.add(p)
+    return keys.id_map()
 
 
 def _latin_name(group: Sequence[PersonMention]) -> tuple[str, NameBasis] | None:
@@ -132,17 +154,43 @@ def _reference_latin() -> dict[str, list[str]]:
     return out
 
 
+@dataclass
+class GroupNames:
+    """What fuzzy matching reads of a person group: its Latin names, whether any of its
+    mentions is a known person."""
+
+    names: set[str] = field(default_factory=set)
+    known: bool = False
+
+    def add(self, p: PersonMention) -> None:
+        if p.canonical_name:
+            self.names.add(p.canonical_name)
+        self.known = self.known or p.known
+
+    def merge(self, other: GroupNames) -> None:
+        self.names |= other.names
+        self.known = self.known or other.known
+
+
 def _fuzzy_map(groups: dict[str, list[PersonMention]]) -> dict[str, str]:
+    summaries: dict[str, GroupNames] = {}
+    for pid, group in groups.items():
+        summary = summaries[pid] = GroupNames()
+        for p in group:
+            summary.add(p)
+    return fuzzy_map(summaries)
+
+
+def fuzzy_map(groups: dict[str, GroupNames]) -> dict[str, str]:
     """Unknown groups joined by their Latin names (``pipeline.people.fuzzy``): to the one
     reference person they match, else to each other. Two reference people never merge:
     only unknown groups move."""
     reference = _reference_latin()
     unknown = {
-        pid: sorted({p.canonical_name for p in group if p.canonical_name})
+        pid: sorted(n for n in group.names if comparable(n))
         for pid, group in groups.items()
-        if pid not in reference and not any(p.known for p in group)
+        if pid not in reference and not group.known
     }
-    unknown = {pid: [n for n in names if comparable(n)] for pid, names in unknown.items()}
     unknown = {pid: names for pid, names in unknown.items() if names}
     mapping: dict[str, str] = {}
     for pid, names in unknown.items():
@@ -175,7 +223,7 @@ def _fuzzy_map(groups: dict[str, list[PersonMention]]) -> dict[str, str]:
     return mapping
 
 
-def _person_record(pid: str, group: Sequence[PersonMention]) -> PersonRecord:
+def person_record(pid: str, group: Sequence[PersonMention]) -> PersonRecord:
     forms = [p.mention.text for p in group]
     reference = person_index().people.get(pid)
     known = any(p.known for p in group) or reference is not None
@@ -216,7 +264,7 @@ def _unknown_kind(name: str, group: Sequence[OrganisationMention]) -> Organisati
     return kind_from_name(name, language or group[0].mention.language)
 
 
-def _organisation_record(oid: str, group: Sequence[OrganisationMention]) -> OrganisationRecord:
+def organisation_record(oid: str, group: Sequence[OrganisationMention]) -> OrganisationRecord:
     """One organisation: the reference entry's name, kind and country when known; the
     weapons catalogue's producer values it stands for."""
     reference = organisations_by_id().get(oid)
@@ -234,7 +282,7 @@ def _organisation_record(oid: str, group: Sequence[OrganisationMention]) -> Orga
     )
 
 
-def _weapon_record(wid: str, group: Sequence[WeaponMention]) -> WeaponRecord:
+def weapon_record(wid: str, group: Sequence[WeaponMention]) -> WeaponRecord:
     known_group = [w for w in group if w.known] or list(group)
     name = _most_frequent(w.name for w in known_group) or wid
     category = _most_frequent(w.category for w in known_group if w.category != "other")
@@ -253,9 +301,25 @@ def _weapon_record(wid: str, group: Sequence[WeaponMention]) -> WeaponRecord:
     )
 
 
+def combined_map(first: dict[str, str], fuzzy: dict[str, str]) -> dict[str, str]:
+    """The person id map of both linking steps: by name key, then by Latin name."""
+    mapping = {pid: fuzzy.get(target, target) for pid, target in first.items()}
+    mapping.update({old: new for old, new in fuzzy.items() if old not in mapping})
+    return mapping
+
+
+def remap_people(event: EventRecord, mapping: dict[str, str]) -> EventRecord:
+    """``event`` naming the linked person ids (each once, in its order)."""
+    remapped = list(dict.fromkeys(mapping.get(pid, pid) for pid in event.people))
+    return event.model_copy(update={"people": remapped})
+
+
 def link_all(extractions: Sequence[DocumentExtraction]) -> Linked:
     """Link people and weapons across documents; remap event person ids to match;
-    cluster the events that tell one real-world event (:mod:`pipeline.clusters`)."""
+    cluster the events that tell one real-world event (:mod:`pipeline.clusters`).
+
+    Everything in memory; :mod:`pipeline.assemble` gives the same records from a run of
+    any size, reading one document's extraction at a time."""
     people = [p for ex in extractions for p in ex.people]
     mapping = _person_id_map(people)
     by_person: dict[str, list[PersonMention]] = defaultdict(list)
@@ -265,8 +329,7 @@ def link_all(extractions: Sequence[DocumentExtraction]) -> Linked:
     if fuzzy:
         for old, new in fuzzy.items():
             by_person[new].extend(by_person.pop(old))
-        mapping = {pid: fuzzy.get(target, target) for pid, target in mapping.items()}
-        mapping.update({old: new for old, new in fuzzy.items() if old not in mapping})
+        mapping = combined_map(mapping, fuzzy)
     by_organisation: dict[str, list[OrganisationMention]] = defaultdict(list)
     for ex in extractions:
         for org in ex.organisations:
@@ -275,19 +338,15 @@ def link_all(extractions: Sequence[DocumentExtraction]) -> Linked:
     for ex in extractions:
         for w in ex.weapons:
             by_weapon[w.id].append(w)
-    events = []
-    for ex in extractions:
-        for event in ex.events:
-            remapped = list(dict.fromkeys(mapping.get(pid, pid) for pid in event.people))
-            events.append(event.model_copy(update={"people": remapped}))
+    events = [remap_people(event, mapping) for ex in extractions for event in ex.events]
     events.sort(key=lambda e: (e.evidence.document_id, e.evidence.start, e.id))
     events = cluster_events(events)
     return Linked(
-        people=[_person_record(pid, by_person[pid]) for pid in sorted(by_person)],
+        people=[person_record(pid, by_person[pid]) for pid in sorted(by_person)],
         organisations=[
-            _organisation_record(oid, by_organisation[oid]) for oid in sorted(by_organisation)
+            organisation_record(oid, by_organisation[oid]) for oid in sorted(by_organisation)
         ],
-        weapons=[_weapon_record(wid, by_weapon[wid]) for wid in sorted(by_weapon)],
+        weapons=[weapon_record(wid, by_weapon[wid]) for wid in sorted(by_weapon)],
         events=events,
         person_ids=dict(sorted(mapping.items())),
     )

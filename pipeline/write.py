@@ -8,9 +8,10 @@ import os
 import re
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from pydantic import BaseModel
 
@@ -69,28 +70,59 @@ def _umask() -> int:
     return mask
 
 
-def atomic_write_bytes(path: Path, data: bytes, *, private: bool = False) -> None:
-    """Write to a temporary file in the same folder, fsync, then rename over ``path``.
+@contextmanager
+def atomic_writer(path: Path, *, private: bool = False) -> Iterator[IO[bytes]]:
+    """A binary handle on a temporary file in ``path``'s folder, renamed over ``path``
+    (after fsync) when the block ends without an error; on an error the temporary file is
+    removed and ``path`` is left as it was. For files too big to build in memory first.
 
     The file gets the mode any new file of the user gets (0666 less the umask, normally
     0644), as a colleague on a shared server must read outputs and exports; ``private``
     keeps the temporary file's 0600, for secrets. The first write into a folder also
     removes stale temporary files that killed writes left there.
     """
+    with staged_writer(path, private=private) as (handle, commit):
+        yield handle
+        commit()
+
+
+@contextmanager
+def staged_writer(
+    path: Path, *, private: bool = False
+) -> Iterator[tuple[IO[bytes], Callable[[], None]]]:
+    """Like :func:`atomic_writer`, but the rename waits for the caller: ``(handle, commit)``,
+    where ``commit()`` flushes, fsyncs, closes and renames over ``path``. Leaving the block
+    without calling it removes the temporary file. Several files written this way and
+    committed one after the other leave the old set intact when anything fails while they
+    are being written."""
     path.parent.mkdir(parents=True, exist_ok=True)
     sweep_stale_temps(path.parent)
     fd, tmp_name = temp_file(path.parent, path.name)
+    committed = False
     try:
         if not private:
             os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
+
+            def commit() -> None:
+                nonlocal committed
+                handle.flush()
+                os.fsync(handle.fileno())
+                handle.close()
+                os.replace(tmp_name, path)
+                committed = True
+
+            yield handle, commit
+    finally:
+        if not committed:
+            Path(tmp_name).unlink(missing_ok=True)
+
+
+def atomic_write_bytes(path: Path, data: bytes, *, private: bool = False) -> None:
+    """Write ``data`` to a temporary file in the same folder, fsync, then rename over
+    ``path`` (see :func:`atomic_writer`)."""
+    with atomic_writer(path, private=private) as handle:
+        handle.write(data)
 
 
 def atomic_write_text(path: Path, text: str) -> None:
@@ -108,9 +140,19 @@ def write_json(path: Path, obj: BaseModel | dict[str, Any]) -> None:
 
 
 def write_jsonl(path: Path, records: Iterable[BaseModel | dict[str, Any]]) -> int:
-    lines = [dumps(record) for record in records]
-    atomic_write_text(path, "".join(line + "\n" for line in lines))
-    return len(lines)
+    """One sorted-key JSON line per record, written as ``records`` yields them (a
+    generator is never held whole), atomically; returns the number of lines."""
+    with atomic_writer(path) as handle:
+        return write_lines(handle, records)
+
+
+def write_lines(handle: IO[bytes], records: Iterable[BaseModel | dict[str, Any]]) -> int:
+    """JSON lines of ``records`` into an open binary handle; returns how many."""
+    count = 0
+    for record in records:
+        handle.write((dumps(record) + "\n").encode("utf-8"))
+        count += 1
+    return count
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:

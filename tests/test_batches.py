@@ -6,6 +6,7 @@ import pytest
 
 from pipeline.batches import (
     BATCHES_PER_WORKER,
+    MAX_BATCH_SIZE,
     Batch,
     Lost,
     WorkerLost,
@@ -33,8 +34,10 @@ def test_min_batch_size_keeps_overhead_under_five_percent() -> None:
 def test_batch_size_balances_workers_and_honours_fixed() -> None:
     # a small run: every worker gets work even below the overhead floor
     assert batch_size(12, 2) == 6
-    # a big run: about BATCHES_PER_WORKER batches per worker
-    assert batch_size(20_000, 2) == 20_000 // (2 * BATCHES_PER_WORKER)
+    # a mid-sized run: about BATCHES_PER_WORKER batches per worker
+    assert batch_size(800, 2) == 800 // (2 * BATCHES_PER_WORKER)
+    # a big run: batches no bigger than MAX_BATCH_SIZE (the writer holds a few at a time)
+    assert batch_size(20_000, 2) == MAX_BATCH_SIZE
     # a mid-sized run: never below the overhead floor
     assert batch_size(200, 4) == min_batch_size()
     assert batch_size(200, 4, fixed=3) == 3

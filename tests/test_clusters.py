@@ -172,3 +172,69 @@ def test_pairwise_score_against_a_gold() -> None:
     assert result.precision is not None and result.recall is not None
     assert (result.precision.hits, result.precision.total) == (1, 1)
     assert (result.recall.hits, result.recall.total) == (1, 1)
+
+
+def _brute_force_groups(events: list[EventRecord]) -> set[frozenset[str]]:
+    """Every pair compared, as the rule states it: the connected groups of same_event."""
+    parent = list(range(len(events)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            i = parent[i]
+        return i
+
+    for i in range(len(events)):
+        for j in range(i + 1, len(events)):
+            if same_event(events[i], events[j]):
+                parent[find(j)] = find(i)
+    groups: dict[int, set[str]] = {}
+    for i, e in enumerate(events):
+        groups.setdefault(find(i), set()).add(e.evidence.document_id)
+    return {frozenset(g) for g in groups.values()}
+
+
+def test_shortcuts_give_the_clusters_of_every_pair_compared() -> None:
+    """Copies compared once as a class and pairs only where they share something: the
+    groups are still those of comparing every pair (random events, many copies)."""
+    import random
+
+    rng = random.Random(7)
+    kinds = ["arms_order", "arms_delivery", "diplomatic_visit"]
+    values = [None, "2009", "2009-12", "2009-12-15", "2010", "2009/2010", "2009-12-16"]
+    systems = ["weapon:kilo", "weapon:su-30", "weapon:gepard"]
+    events = []
+    for n in range(240):
+        doc = f"document:{n:04d}"
+        if n >= 120:  # the second half copies the first (a corpus of repeated articles)
+            source = events[rng.randrange(120)]
+            events.append(
+                source.model_copy(
+                    update={
+                        "id": f"event:{doc}",
+                        "evidence": source.evidence.model_copy(update={"document_id": doc}),
+                    }
+                )
+            )
+            continue
+        events.append(
+            event(
+                doc,
+                rng.choice(kinds),
+                rng.choice(values),
+                basis=rng.choice(["sentence", "reported_by"]),
+                weapons=[
+                    (w, rng.choice([None, 6, 12]))
+                    for w in rng.sample(systems, rng.randrange(len(systems) + 1))
+                ],
+                people=rng.sample(["person:a", "person:b"], rng.randrange(3)),
+                countries=rng.sample(["RU", "VN", "IN"], rng.randrange(3)),
+            )
+        )
+    clustered = cluster_events(events)
+    groups: dict[str, set[str]] = {}
+    for e in clustered:
+        assert e.cluster is not None
+        groups.setdefault(e.cluster.id, set()).add(e.evidence.document_id)
+    found = {frozenset(g) for g in groups.values()}
+    assert found == _brute_force_groups(events)
+    assert any(len(g) > 2 for g in found) and any(len(g) == 1 for g in found)

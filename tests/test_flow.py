@@ -39,7 +39,7 @@ def test_flow_runs_manifest_and_reports_failures(tmp_path: Path) -> None:
     result = ingest_flow(manifest=str(manifest), out_dir=str(out))
     assert result.counts["documents"] == 2
     # recorded under the manifest's relative location, not this machine's absolute path
-    assert sorted(d.source.location for d in result.documents) == ["raw/vi.txt", "raw/zh.txt"]
+    assert sorted(d.location for d in result.documents) == ["raw/vi.txt", "raw/zh.txt"]
     assert [f.source for f in result.failures] == ["gone"]
     assert "not found" in result.failures[0].reason.lower()
     run = json.loads(next((out / "runs").glob("*.json")).read_text("utf-8"))

@@ -7,6 +7,7 @@ import io
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app
@@ -77,3 +78,25 @@ def test_bar_on_a_terminal_shows_counts_and_failures() -> None:
     bar.close()
     shown = stream.getvalue()
     assert "2/3" in shown and "sources" in shown and "1 failed" in shown and "ETA" in shown
+
+
+def test_evaluate_progress_and_quiet(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`evaluate` shows evaluations done of total (plain lines off a terminal), and only its
+    tables with --quiet."""
+    import types
+
+    from pipeline.evaluate import Report, registry
+
+    def fake(name: str) -> types.SimpleNamespace:
+        report = Report(title=f"table {name}", columns=["x"], rows=[{"x": 1}])
+        return types.SimpleNamespace(evaluate=lambda path=None: report)
+
+    monkeypatch.setattr(registry, "EVALUATORS", {"one": "one", "two": "two"})
+    monkeypatch.setattr(registry.importlib, "import_module", lambda name: fake(name))
+    runner = CliRunner()
+    loud = runner.invoke(app, ["evaluate", "all"])
+    assert loud.exit_code == 0, loud.output
+    assert "osintdesk: evaluate: 2/2 evaluations" in loud.output
+    assert "table pipeline.evaluate.one" in loud.output
+    quiet = runner.invoke(app, ["evaluate", "all", "--quiet"])
+    assert "osintdesk:" not in quiet.output and "table pipeline.evaluate.two" in quiet.output

@@ -43,6 +43,8 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     write_outputs(processed, failures, out_dir=out, run_id=new_run_id(started), started=started)
     docs = {Path(item.record.source.location).name: item.record for item in processed}
     return {
+        "out": out,
+        "processed": processed,
         "docs": docs,
         "people": [json.loads(x) for x in (out / "people.jsonl").open()],
         "weapons": [json.loads(x) for x in (out / "weapons.jsonl").open()],
@@ -156,3 +158,82 @@ def test_event_clusters_against_the_gold(corpus: dict) -> None:
     assert result.precision is not None and result.recall is not None
     assert result.precision.value is not None and result.precision.value >= 0.95
     assert result.recall.value is not None and result.recall.value >= 0.8
+
+
+def _in_memory_outputs(processed: list) -> dict[str, str]:
+    """The JSONL files as linking everything in memory gives them (link_all, build_deals)."""
+    from pipeline.deals import build_deals
+    from pipeline.link import link_all
+    from pipeline.write import dumps
+
+    ordered = sorted(processed, key=lambda item: item.record.id)
+    linked = link_all([item.extraction for item in ordered])
+    events = sorted(linked.events, key=lambda e: e.id)
+    records = {
+        "people": linked.people,
+        "organisations": linked.organisations,
+        "weapons": linked.weapons,
+        "events": events,
+        "deals": build_deals(events, linked.weapons, [item.record for item in ordered]),
+    }
+    return {name: "".join(dumps(r) + "\n" for r in rs) for name, rs in records.items()}
+
+
+def test_streamed_outputs_equal_the_in_memory_link(corpus: dict) -> None:
+    """The run's files, built one document at a time through the scratch store, are byte
+    for byte what linking every extraction in memory gives."""
+    expected = _in_memory_outputs(corpus["processed"])
+    assert expected["events"] and expected["deals"] and expected["people"]
+    for name, text in expected.items():
+        assert (corpus["out"] / f"{name}.jsonl").read_text("utf-8") == text, name
+
+
+def test_documents_are_written_as_they_come(corpus: dict, tmp_path: Path) -> None:
+    """A batch's documents are on disk before the run ends; the outputs at the end are
+    those of writing everything at once, in whatever batches and order they came."""
+    import datetime as dt
+
+    from pipeline.ingest import RunWriter
+
+    processed = corpus["processed"]
+    with RunWriter(tmp_path, run_id="r", started=dt.datetime.now(dt.UTC)) as writer:
+        writer.add(reversed(processed[:5]))
+        written = sorted(p.stem for p in (tmp_path / "documents").glob("*.json"))
+        assert written == sorted(item.record.id.split(":")[1] for item in processed[:5])
+        assert not (tmp_path / "events.jsonl").exists()
+        writer.add(processed[5:])
+        result = writer.finish([])
+    assert result.counts["documents"] == len(processed)
+    for name in ("people", "organisations", "weapons", "events", "deals"):
+        assert (tmp_path / f"{name}.jsonl").read_bytes() == (
+            corpus["out"] / f"{name}.jsonl"
+        ).read_bytes(), name
+    # nothing left behind: no scratch database, no temporary files
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_a_crash_while_linking_leaves_the_previous_outputs(
+    corpus: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression: the JSONL files were replaced one by one, so a run that failed while
+    building the deals left new people and events beside old deals (and had already
+    removed the documents it no longer listed)."""
+    import datetime as dt
+    import shutil
+
+    import pipeline.deals
+
+    out = tmp_path / "out"
+    shutil.copytree(corpus["out"], out)
+    before = {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+
+    def boom(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("killed while building deals")
+
+    monkeypatch.setattr(pipeline.deals, "_record", boom)
+    started = dt.datetime.now(dt.UTC)
+    with pytest.raises(RuntimeError, match="killed"):
+        # a run of fewer documents: every file it writes would differ
+        write_outputs(corpus["processed"][:3], [], out_dir=out, run_id="r2", started=started)
+    after = {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert after == before

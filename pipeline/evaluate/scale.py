@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,6 +73,19 @@ def generate_corpus(n: int, folder: Path, *, language: str | None = None) -> lis
     return paths
 
 
+def _counted(on_run: Callable[[bool], None]) -> Callable[[list[str]], Measured]:
+    def run(command: list[str]) -> Measured:
+        try:
+            measured = measure(command)
+        except RuntimeError:
+            on_run(False)
+            raise
+        on_run(True)
+        return measured
+
+    return run
+
+
 def measure(command: list[str]) -> Measured:
     """Wall time and the peak RSS of the largest process of ``command`` (its own or a
     waited-for child's, as the kernel reports in the child's rusage)."""
@@ -94,11 +108,24 @@ def _ingest(folder: Path, out: Path, workers: int) -> list[str]:
             "--workers", str(workers)]  # fmt: skip
 
 
-def scale_benchmark(n: int, *, rounds: int = 2, language: str | None = None) -> Report:
+def scale_benchmark(
+    n: int,
+    *,
+    rounds: int = 2,
+    language: str | None = None,
+    on_stage: Callable[[str, int, str], None] | None = None,
+    on_run: Callable[[bool], None] | None = None,
+) -> Report:
+    """The whole-run table; ``on_stage(name, total, unit)`` and ``on_run(ok)`` follow
+    progress (the corpus written, then each timed run)."""
+    stage = on_stage or (lambda name, total, unit: None)
     with tempfile.TemporaryDirectory(prefix="osintdesk-scale-") as tmp:
         root = Path(tmp)
         corpus = root / "corpus"
+        stage("generate", 1, "corpus")
         generate_corpus(n, corpus, language=language)
+        stage("bench", rounds * (len(WORKERS) + 1), "runs")
+        timed = measure if on_run is None else _counted(on_run)
         best: dict[str, Measured] = {}
         ratios: dict[str, float] = {}
         words = 0
@@ -107,7 +134,7 @@ def scale_benchmark(n: int, *, rounds: int = 2, language: str | None = None) -> 
             round_runs: dict[str, Measured] = {}
             for workers in WORKERS:
                 out = root / f"out-{workers}"
-                round_runs[f"ingest, {workers} worker{'s' if workers > 1 else ''}"] = measure(
+                round_runs[f"ingest, {workers} worker{'s' if workers > 1 else ''}"] = timed(
                     _ingest(corpus, out, workers)
                 )
                 if not words:
@@ -116,7 +143,7 @@ def scale_benchmark(n: int, *, rounds: int = 2, language: str | None = None) -> 
                     for path in documents:
                         record = json.loads(path.read_text("utf-8"))
                         words += _words(record["text"], record["language"])
-            round_runs["bare en_core_web_sm"] = measure(
+            round_runs["bare en_core_web_sm"] = timed(
                 [sys.executable, "-c", BARE_SCRIPT, str(root / "out-1" / "documents")]
             )
             bare = round_runs["bare en_core_web_sm"].wall_s

@@ -1,0 +1,249 @@
+"""A run's JSONL outputs built from its documents' extractions, one document at a time.
+
+:func:`pipeline.link.link_all` links everything in memory; a run of any size instead
+hands each document's extraction to an :class:`Assembler` as soon as it is processed.
+The mentions and events go to a scratch SQLite file next to the outputs; what linking
+decides across documents is computed from small indexes (name keys and ids per person,
+the few facts per event the clustering rule compares); then each output file is written
+record by record, reading one group of mentions at a time from the scratch file. The
+records are the ones :func:`link_all` and :func:`pipeline.deals.build_deals` give for the
+same extractions (a test holds them to it, byte for byte).
+
+Memory: the indexes grow with distinct names and with events (a few hundred bytes each);
+mentions, evidence and records are never all held. The arms events and the weapon
+records' names are held while the deals are built.
+
+Nothing is replaced until every file is written: the files are staged as temporary files
+in the output folder and renamed one after the other at the end, so a crash while linking
+leaves the previous outputs as they were. The scratch file is a temporary file of the
+output folder too (``.scratch.*.tmp``): removed on close, or swept with other stale
+temporary files if a killed run left it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import ExitStack
+from itertools import groupby
+from pathlib import Path
+from typing import IO, Any, TypeVar
+
+from pydantic import BaseModel
+
+from pipeline.clusters import EventFacts, Member, build_clusters, event_facts, member
+from pipeline.deals import build_deals
+from pipeline.extract import (
+    DocumentExtraction,
+    OrganisationMention,
+    PersonMention,
+    WeaponMention,
+)
+from pipeline.extract.parties import is_arms_event
+from pipeline.link import (
+    GroupNames,
+    PersonKeys,
+    combined_map,
+    fuzzy_map,
+    organisation_record,
+    person_record,
+    remap_people,
+    weapon_record,
+)
+from pipeline.write import staged_writer, sweep_stale_temps, temp_file, write_lines
+from schemas.records import EventRecord, WeaponRecord
+
+log = logging.getLogger(__name__)
+
+M = TypeVar("M", bound=BaseModel)
+
+#: the JSONL files a run writes, in the order they are built and renamed
+OUTPUTS = ("people", "organisations", "weapons", "events", "deals")
+
+_SCHEMA = """
+CREATE TABLE documents (doc TEXT PRIMARY KEY, location TEXT NOT NULL);
+CREATE TABLE people (doc TEXT, pos INTEGER, raw TEXT, data TEXT);
+CREATE TABLE organisations (doc TEXT, pos INTEGER, id TEXT, data TEXT);
+CREATE TABLE weapons (doc TEXT, pos INTEGER, id TEXT, data TEXT);
+CREATE TABLE events (doc TEXT, pos INTEGER, start INTEGER, id TEXT, data TEXT);
+CREATE TABLE person_ids (raw TEXT PRIMARY KEY, final TEXT NOT NULL);
+"""
+
+
+class Assembler:
+    """Collects extractions (any order, each document once) and writes the outputs.
+
+    Use as a context manager, or call :meth:`close`: the scratch file goes with it.
+    """
+
+    def __init__(self, out_dir: Path) -> None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        sweep_stale_temps(out_dir)
+        fd, name = temp_file(out_dir, "scratch")  # an empty file is an empty database
+        os.close(fd)
+        self.path = Path(name)
+        self.out_dir = out_dir
+        # the flow may call from another thread than the one that opened it; one at a time
+        self.db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        for pragma in ("journal_mode=OFF", "synchronous=OFF", "temp_store=FILE"):
+            self.db.execute(f"PRAGMA {pragma}")
+        self.db.executescript(_SCHEMA)
+        self.documents = 0
+
+    def __enter__(self) -> Assembler:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.db.close()
+        self.path.unlink(missing_ok=True)
+
+    def add(self, extraction: DocumentExtraction, location: str) -> None:
+        """One document's extraction (reviewer aliases already applied) and the location
+        its deals cite. A document id given twice is refused."""
+        doc = extraction.document_id
+        db = self.db
+        db.execute("BEGIN")
+        try:
+            db.execute("INSERT INTO documents VALUES (?, ?)", (doc, location))
+            db.executemany(
+                "INSERT INTO people VALUES (?, ?, ?, ?)",
+                ((doc, i, p.id, p.model_dump_json()) for i, p in enumerate(extraction.people)),
+            )
+            db.executemany(
+                "INSERT INTO organisations VALUES (?, ?, ?, ?)",
+                (
+                    (doc, i, o.id, o.model_dump_json())
+                    for i, o in enumerate(extraction.organisations)
+                ),
+            )
+            db.executemany(
+                "INSERT INTO weapons VALUES (?, ?, ?, ?)",
+                ((doc, i, w.id, w.model_dump_json()) for i, w in enumerate(extraction.weapons)),
+            )
+            db.executemany(
+                "INSERT INTO events VALUES (?, ?, ?, ?, ?)",
+                (
+                    (doc, i, e.evidence.start, e.id, e.model_dump_json())
+                    for i, e in enumerate(extraction.events)
+                ),
+            )
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+        self.documents += 1
+
+    def _rows(self, sql: str) -> Iterator[tuple[Any, ...]]:
+        yield from self.db.execute(sql)
+
+    def _person_ids(self) -> dict[str, str]:
+        """Linking's person id map (by name key, then by Latin name), from the mentions in
+        document order; also stored in the scratch file for grouping."""
+        keys = PersonKeys()
+        raw_groups: dict[str, GroupNames] = {}
+        for (data,) in self._rows("SELECT data FROM people ORDER BY doc, pos"):
+            mention = PersonMention.model_validate_json(data)
+            keys.add(mention)
+            raw_groups.setdefault(mention.id, GroupNames()).add(mention)
+        first = keys.id_map()
+        groups: dict[str, GroupNames] = {}
+        for raw, names in raw_groups.items():
+            groups.setdefault(first.get(raw, raw), GroupNames()).merge(names)
+        fuzzy = fuzzy_map(groups)
+        mapping = combined_map(first, fuzzy) if fuzzy else first
+        self.db.execute("BEGIN")
+        self.db.executemany(
+            "INSERT INTO person_ids VALUES (?, ?)",
+            ((raw, mapping.get(raw, raw)) for raw in raw_groups),
+        )
+        self.db.execute("COMMIT")
+        return mapping
+
+    def _groups(
+        self, sql: str, model: type[M], build: Callable[[str, list[M]], BaseModel]
+    ) -> Iterator[BaseModel]:
+        """Records from mention rows ``(group id, data)`` sorted by group id."""
+        for gid, rows in groupby(self._rows(sql), key=lambda row: str(row[0])):
+            yield build(gid, [model.model_validate_json(data) for _, data in rows])
+
+    def _people(self) -> Iterator[BaseModel]:
+        return self._groups(
+            "SELECT i.final, p.data FROM people p JOIN person_ids i ON p.raw = i.raw "
+            "ORDER BY i.final, p.doc, p.pos",
+            PersonMention,
+            person_record,
+        )
+
+    def _organisations(self) -> Iterator[BaseModel]:
+        return self._groups(
+            "SELECT id, data FROM organisations ORDER BY id, doc, pos",
+            OrganisationMention,
+            organisation_record,
+        )
+
+    def _weapons(self, keep: dict[str, WeaponRecord]) -> Iterator[BaseModel]:
+        """Weapon records; each one's names (no mentions) kept in ``keep`` for the deals."""
+        for record in self._groups(
+            "SELECT id, data FROM weapons ORDER BY id, doc, pos", WeaponMention, weapon_record
+        ):
+            assert isinstance(record, WeaponRecord)
+            keep[record.id] = record.model_copy(update={"mentions": []})
+            yield record
+
+    def _events(self, mapping: dict[str, str], arms: list[EventRecord]) -> Iterator[EventRecord]:
+        """Events sorted by id, person ids linked, each with its cluster; the arms events
+        (without their cluster, which deals do not read) collected in ``arms``."""
+        facts: list[EventFacts] = []
+        members: list[Member] = []
+        place: dict[int, int] = {}
+        for rowid, data in self._rows(
+            "SELECT rowid, data FROM events ORDER BY doc, start, id, pos"
+        ):
+            event = remap_people(EventRecord.model_validate_json(data), mapping)
+            place[rowid] = len(facts)
+            facts.append(event_facts(event))
+            members.append(member(event))
+        clusters = build_clusters(facts, members)
+        del facts, members
+        for rowid, data in self._rows("SELECT rowid, data FROM events ORDER BY id, doc, pos"):
+            event = remap_people(EventRecord.model_validate_json(data), mapping)
+            if is_arms_event(event):
+                arms.append(event)
+            yield event.model_copy(update={"cluster": clusters[place[rowid]]})
+
+    def write(self) -> dict[str, int]:
+        """Write ``people``, ``organisations``, ``weapons``, ``events`` and ``deals``
+        ``.jsonl`` into the output folder; returns the records per file."""
+        mapping = self._person_ids()
+        weapons: dict[str, WeaponRecord] = {}
+        arms: list[EventRecord] = []
+
+        def deals() -> Iterable[BaseModel]:
+            locations = dict(self._rows("SELECT doc, location FROM documents"))
+            return build_deals(arms, list(weapons.values()), locations=locations)
+
+        sources: Mapping[str, Callable[[], Iterable[BaseModel]]] = {
+            "people": self._people,
+            "organisations": self._organisations,
+            "weapons": lambda: self._weapons(weapons),
+            "events": lambda: self._events(mapping, arms),
+            "deals": deals,
+        }
+        counts: dict[str, int] = {}
+        with ExitStack() as stack:
+            commits: list[Callable[[], None]] = []
+            for name in OUTPUTS:
+                path = self.out_dir / f"{name}.jsonl"
+                handle: IO[bytes]
+                handle, commit = stack.enter_context(staged_writer(path))
+                counts[name] = write_lines(handle, sources[name]())
+                commits.append(commit)
+            for commit in commits:  # every file complete: now replace the old ones
+                commit()
+        log.info("%s: outputs of %d documents written", self.out_dir, self.documents)
+        return counts
