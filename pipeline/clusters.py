@@ -53,9 +53,10 @@ def _facts(event: EventRecord) -> EventFacts:
     for w in event.weapons:
         if systems.get(w.id) is None:
             systems[w.id] = w.quantity
-    return EventFacts(
-        event.type, stated, systems, frozenset(event.people), frozenset(event.countries)
-    )
+    # a planned, threatened or denied event is not the occurrence itself: it clusters only
+    # with reports that state it the same way
+    kind = event.type if event.modality == "asserted" else f"{event.type}:{event.modality}"
+    return EventFacts(kind, stated, systems, frozenset(event.people), frozenset(event.countries))
 
 
 def _dates_agree(a: EventFacts, b: EventFacts) -> bool:

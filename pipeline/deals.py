@@ -136,7 +136,9 @@ def family_chain(record: WeaponRecord | None, weapon_id: str) -> list[str]:
 def _reports(events: Sequence[EventRecord], weapons: dict[str, WeaponRecord]) -> list[_Report]:
     reports = []
     for event in events:
-        if not is_arms_event(event):
+        # a planned, threatened or denied transfer is no order or delivery (a reviewer may
+        # still record a deal as planned)
+        if not is_arms_event(event) or event.modality != "asserted":
             continue
         # a date the text does not give (the publication date) says when it was reported,
         # not when the order or delivery took place

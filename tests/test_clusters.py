@@ -89,6 +89,13 @@ def test_different_types_years_or_systems_are_different_events() -> None:
     assert not same_event(
         base, event("document:b", "arms_order", "2010/2013", weapons=su30, countries=["VN", "RU"])
     )
+    # an order planned (or denied) is not the order placed
+    same = event("document:b", "arms_order", "2013", weapons=su30, countries=["VN", "RU"])
+    assert not same_event(base, same.model_copy(update={"modality": "planned"}))
+    assert same_event(
+        base.model_copy(update={"modality": "negated"}),
+        same.model_copy(update={"modality": "negated"}),
+    )
 
 
 def test_a_year_needs_two_things_in_common_a_month_one_a_day_none() -> None:

@@ -133,6 +133,13 @@ def test_events_that_are_not_transfers_make_no_deal() -> None:
     assert build_deals([visit], [KILO]) == []
 
 
+@pytest.mark.parametrize("modality", ["planned", "threatened", "negated"])
+def test_a_transfer_not_stated_as_done_makes_no_deal(modality: str) -> None:
+    order = event("arms_order", "2020", 6)
+    assert len(build_deals([order], [KILO])) == 1
+    assert build_deals([order.model_copy(update={"modality": modality})], [KILO]) == []
+
+
 @pytest.mark.parametrize(
     ("date", "supplier"),
     [
