@@ -32,6 +32,14 @@ def doc_text(doc: Doc) -> str:
     return text
 
 
+def remember_text(doc: Doc, text: str) -> None:
+    """Tell :func:`doc_text` the text ``doc`` was made from, so it is never rebuilt from the
+    tokens (one Token object per character in Chinese). spaCy's tokenizers keep every
+    character; a Doc whose tokens do not end where ``text`` does is left to be rebuilt."""
+    if len(doc) and doc[-1].idx + len(doc[-1].text_with_ws) == len(text):
+        doc.user_data[_TEXT_KEY] = text
+
+
 def register_extensions() -> None:
     """Register the attributes once; safe to call repeatedly."""
     span_attrs: dict[str, object] = {

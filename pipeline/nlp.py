@@ -189,7 +189,15 @@ def blank(lang: str) -> Language:
 def _base(spec: registry.LanguageSpec) -> Language:
     settings = spec.pipeline
     if settings.model:
-        return load_model(settings.model, exclude=settings.model_exclude)
+        nlp = load_model(settings.model, exclude=settings.model_exclude)
+        for name in settings.model_enable:
+            if name not in nlp.disabled:
+                raise ConfigError(
+                    f"language {spec.code}: model_enable {name!r} is not a disabled component "
+                    f"of the model (disabled: {sorted(nlp.disabled)})"
+                )
+            nlp.enable_pipe(name)
+        return nlp
     nlp = blank(spec.code)
     punct = {"punct_chars": settings.sentence_punct} if settings.sentence_punct else {}
     nlp.add_pipe("sentencizer", config=punct)

@@ -1103,7 +1103,9 @@ def load_catalogue(folder: Path | None = None) -> list[WeaponEntry]:
     """Every entry of the catalogue's files, in file-name order, each marked with its file.
 
     A file is validated on its own, so an error names it; a system listed in two files
-    is refused."""
+    is refused. The shipped catalogue is read once per process (:func:`load_weapons`)."""
+    if folder is None:
+        return list(load_weapons().weapons)
     return _load_catalogue_files(folder)[0]
 
 

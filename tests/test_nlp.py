@@ -113,3 +113,28 @@ def test_vietnamese_tokens_are_syllables_with_punctuation_split() -> None:
 )
 def test_sentences_respect_numbers_and_abbreviations(lang: str, text: str, expected: int) -> None:
     assert len(list(get_nlp(lang)(text).sents)) == expected
+
+
+def test_english_sentences_come_from_the_senter_without_the_parser() -> None:
+    """The parser ran only for sentence boundaries; the model's senter gives them (and the
+    parser's shared tok2vec goes with it: the NER has its own)."""
+    nlp = get_nlp("en")
+    assert "senter" in nlp.pipe_names
+    assert not {"parser", "tok2vec", "tagger"} & set(nlp.pipe_names)
+    doc = nlp("Russia delivered two Kilo-class submarines to Vietnam in 2014. Four more followed.")
+    assert [s.text for s in doc.sents] == [
+        "Russia delivered two Kilo-class submarines to Vietnam in 2014.",
+        "Four more followed.",
+    ]
+
+
+def test_model_enable_names_a_disabled_component() -> None:
+    from pipeline.errors import ConfigError
+    from pipeline.nlp import _base
+
+    spec = registry.get("en")
+    wrong = spec.model_copy(
+        update={"pipeline": spec.pipeline.model_copy(update={"model_enable": ["ner"]})}
+    )
+    with pytest.raises(ConfigError, match="model_enable 'ner'"):
+        _base(wrong)

@@ -878,3 +878,26 @@ def test_seed_documents() -> None:
     assert ("weapon:su-30mk2", 36) in everything
     assert ("weapon:gepard-3-9", 4) in everything
     assert ("weapon:bastion", 2) in everything  # "two Bastion mobile coastal defense ..."
+
+
+def test_the_shipped_catalogue_is_read_once_per_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The grammar, the deals and the organisations each asked for the catalogue; it was
+    parsed and validated once per caller (0.4 s each)."""
+    from pipeline import weapons
+
+    reads: list[object] = []
+    real = weapons._load_catalogue_files
+
+    def counted(folder: object) -> object:
+        reads.append(folder)
+        return real(folder)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(weapons, "_load_catalogue_files", counted)
+    weapons.load_weapons.cache_clear()
+    try:
+        entries = weapons.load_catalogue()
+        assert weapons.load_catalogue() == entries
+        assert [e.id for e in weapons.load_weapons().weapons] == [e.id for e in entries]
+        assert reads == [None]
+    finally:
+        weapons.load_weapons.cache_clear()

@@ -300,6 +300,7 @@ def _process(
                 doc = nlp.make_doc(text[start:end])
             except ValueError as exc:
                 raise ExtractError(doc_id, f"{lang} tokenizer failed: {exc}") from exc
+            _extensions.remember_text(doc, text[start:end])
             doc._.published = published
             docs.append(doc)
             offsets.append(start)

@@ -67,6 +67,10 @@ class PipelineSpec(_Spec):
         description="spaCy model packages, first installed wins (none: a blank tokenizer).",
     )
     model_exclude: list[str] = Field(default_factory=list)
+    model_enable: list[str] = Field(
+        default_factory=list,
+        description="Components the model ships disabled that the pipeline turns on ('senter').",
+    )
     sentence_punct: list[str] | None = Field(
         None, description="Sentence-final characters (None: spaCy's sentencizer defaults)."
     )

@@ -150,11 +150,14 @@ def producer_values() -> dict[str, list[str]]:
     """Organisation id → the weapons catalogue's producer values naming it."""
     from pipeline.weapons import load_catalogue
 
-    producers = sorted({e.producer for e in load_catalogue() if e.producer})
+    # each value split once, not once per organisation (274 × every value: 0.5 s a process)
+    producers = [
+        (p, _parts(p)) for p in sorted({e.producer for e in load_catalogue() if e.producer})
+    ]
     out: dict[str, list[str]] = {}
     for org in load_organisations().organisations:
         forms = set(org.names.get(REFERENCE_LANGUAGE, [])) | {org.name}
-        values = [p for p in producers if forms & _parts(p)]
+        values = [p for p, parts in producers if forms & parts]
         if values:
             out[org.id] = values
     return out
