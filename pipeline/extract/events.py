@@ -31,6 +31,7 @@ from typing import cast
 from spacy.tokens import Span
 
 from pipeline.config import ExtractOptions
+from pipeline.extensions import doc_text
 from pipeline.extract.matcher import (
     TriggerMatch,
     antecedent_words,
@@ -323,7 +324,7 @@ def _dated(ents: Sequence[Span], part: DocPart) -> list[DateInfo]:
     """The sentence's DATE spans that carry a value or were anchored, less the
     document's dateline and points of comparison ("10 % of the 1989 level")."""
     skip = part.skip
-    text = part.doc.text
+    text = doc_text(part.doc)
     return [
         d
         for e in ents
