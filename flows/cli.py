@@ -145,14 +145,14 @@ def run(
             ):
                 result = _flow()
     print_summary(result)
-    _index_for_review(out, result)
+    _index_for_review(out, result, options.store.url)
 
 
-def _index_for_review(out: Path, result: Any) -> None:
+def _index_for_review(out: Path, result: Any, store_url: str | None) -> None:
     """Load the run into the review store, re-applying earlier decisions."""
     from pipeline.review import refresh_after_run
 
-    refresh_after_run(out, result.run_id)
+    refresh_after_run(out, result.run_id, store_url)
 
 
 @app.command()

@@ -69,11 +69,20 @@ class ExportFormat(StrEnum):
     register = "register"
 
 
+def store_url() -> str | None:
+    """``store.url`` of the project's options (``osintdesk.yaml``, ``OSINTDESK_STORE_URL``):
+    the shared PostgreSQL store, or None for ``OUT/review.sqlite``."""
+    from pipeline.config import config_path, load_options
+
+    # the project root is the current folder, as for `osintdesk run`'s default manifest
+    return load_options(config_path(None, Path.cwd())).store.url
+
+
 @contextmanager
 def _store(out_dir: Path) -> Iterator[Store]:
     from pipeline.review import open_store, sync_output
 
-    with open_store(out_dir) as store:
+    with open_store(out_dir, store_url()) as store:
         run = sync_output(store, out_dir)
         if run is not None:
             typer.echo(f"loaded run {run.id}: {run.counts}", err=True)
@@ -265,7 +274,7 @@ def serve(
             f" {host}:{port} can change decisions",
             err=True,
         )
-    app = create_app(out_dir, bind_host=host, port=port)
+    app = create_app(out_dir, bind_host=host, port=port, store_url=store_url())
     typer.echo(f"review desk on http://{host}:{port}/", err=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")
 

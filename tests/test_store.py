@@ -1,9 +1,13 @@
-"""The review store: ingest, stable ids across runs, append-only log, crash safety."""
+"""The review store: ingest, stable ids across runs, append-only log, crash safety.
+
+Every test that takes ``out`` runs twice: on the embedded SQLite file and on a
+PostgreSQL database (``store_url`` in conftest.py).
+"""
 
 from __future__ import annotations
 
 import json
-import sqlite3
+import socket
 import subprocess
 import sys
 import textwrap
@@ -12,21 +16,25 @@ from pathlib import Path
 import pytest
 from fixtures.review.builder import build
 
-from pipeline.errors import ConflictError, ReviewError
+from pipeline.errors import ConflictError, ReviewError, StoreError, StoreIntegrityError
 from pipeline.review import Store, evidence_hash
 
 REPO = Path(__file__).resolve().parents[1]
 
 
+Out = tuple[Path, dict[str, str], "Path | str"]
+
+
 @pytest.fixture()
-def out(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+def out(tmp_path: Path, store_url: str | None) -> Out:
+    """(output dir, ids of the built records, where the store is: file or URL)."""
     out_dir = tmp_path / "out"
-    return out_dir, build(out_dir)
+    return out_dir, build(out_dir), store_url or out_dir / "review.sqlite"
 
 
-def test_ingest_loads_records_documents_and_mentions(out: tuple[Path, dict[str, str]]) -> None:
-    out_dir, ids = out
-    with Store(out_dir / "review.sqlite") as store:
+def test_ingest_loads_records_documents_and_mentions(out: Out) -> None:
+    out_dir, ids, target = out
+    with Store(target) as store:
         run = store.ingest_output(out_dir, "run-1")
         assert run.counts == {
             "documents": 3,
@@ -41,14 +49,17 @@ def test_ingest_loads_records_documents_and_mentions(out: tuple[Path, dict[str, 
         mentions = store.mentions_of("weapon:project-636-1")
         assert {m["language"] for m in mentions} == {"en", "ar"}
         assert store.record("person:nobody") is None
-        mode = store._conn.execute("PRAGMA journal_mode").fetchone()[0]
-        assert mode == "wal"
-        assert store._conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+        if store.kind == "sqlite":
+            mode = store._conn.execute("PRAGMA journal_mode").fetchone()[0]
+            assert mode == "wal"
+            assert store._conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+        else:
+            assert store.kind == "postgresql" and target == store.location
 
 
-def test_same_output_gives_same_ids_and_keeps_first_seen(out: tuple[Path, dict[str, str]]) -> None:
-    out_dir, _ = out
-    with Store(out_dir / "review.sqlite") as store:
+def test_same_output_gives_same_ids_and_keeps_first_seen(out: Out) -> None:
+    out_dir, _, target = out
+    with Store(target) as store:
         store.ingest_output(out_dir, "run-1")
         first = {r.id: r.evidence_hash for r in store.records()}
         build(out_dir)  # the pipeline runs again over the same bytes
@@ -61,9 +72,9 @@ def test_same_output_gives_same_ids_and_keeps_first_seen(out: tuple[Path, dict[s
             store.ingest_output(out_dir, "run-2")
 
 
-def test_record_missing_from_a_run_is_not_current(out: tuple[Path, dict[str, str]]) -> None:
-    out_dir, ids = out
-    with Store(out_dir / "review.sqlite") as store:
+def test_record_missing_from_a_run_is_not_current(out: Out) -> None:
+    out_dir, ids, target = out
+    with Store(target) as store:
         store.ingest_output(out_dir, "run-1")
         build(out_dir, drop_gepard=True)
         store.ingest_output(out_dir, "run-2")
@@ -73,8 +84,9 @@ def test_record_missing_from_a_run_is_not_current(out: tuple[Path, dict[str, str
         assert store.record("weapon:gepard-3-9") is not None  # history is kept
 
 
-def test_evidence_hash_depends_on_evidence_only(out: tuple[Path, dict[str, str]]) -> None:
-    out_dir, ids = out
+def test_evidence_hash_depends_on_evidence_only(tmp_path: Path) -> None:
+    out_dir = tmp_path / "out"
+    ids = build(out_dir)
     events = {
         e["id"]: e
         for e in map(json.loads, (out_dir / "events.jsonl").read_text("utf-8").splitlines())
@@ -94,19 +106,19 @@ def test_evidence_hash_depends_on_evidence_only(out: tuple[Path, dict[str, str]]
     )
 
 
-def test_invalid_record_is_refused_with_its_line(out: tuple[Path, dict[str, str]]) -> None:
-    out_dir, _ = out
+def test_invalid_record_is_refused_with_its_line(out: Out) -> None:
+    out_dir, _, target = out
     with (out_dir / "people.jsonl").open("a", encoding="utf-8") as handle:
         handle.write('{"id": "person:x", "name": "X", "unexpected": 1}\n')
-    with Store(out_dir / "review.sqlite") as store:
+    with Store(target) as store:
         with pytest.raises(ReviewError, match=r"people\.jsonl:4: invalid person record"):
             store.ingest_output(out_dir, "run-1")
         assert store.runs() == []  # nothing half-loaded
 
 
-def test_decisions_are_append_only_and_versioned(out: tuple[Path, dict[str, str]]) -> None:
-    out_dir, ids = out
-    with Store(out_dir / "review.sqlite") as store:
+def test_decisions_are_append_only_and_versioned(out: Out) -> None:
+    out_dir, ids, target = out
+    with Store(target) as store:
         store.ingest_output(out_dir, "run-1")
         rid = ids["en_order"]
         kwargs = {"reviewer": "a", "note": "", "evidence_hash": "h"}
@@ -114,19 +126,23 @@ def test_decisions_are_append_only_and_versioned(out: tuple[Path, dict[str, str]
         with pytest.raises(ConflictError, match="version 1, you saw 0"):
             store.append_decision(rid, "reject", {}, base_version=0, **kwargs)
         assert store.version(rid) == 1
-        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        with pytest.raises(StoreIntegrityError, match="append-only"):
             store._conn.execute("UPDATE decisions SET action = 'reject'")
-        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        with pytest.raises(StoreIntegrityError, match="append-only"):
             store._conn.execute("DELETE FROM decisions")
+        if store.kind == "postgresql":  # TRUNCATE skips row triggers: its own trigger
+            with pytest.raises(StoreIntegrityError, match="append-only"):
+                store._conn.execute("TRUNCATE decisions")
+        with pytest.raises(StoreIntegrityError, match="append-only"), store.transaction() as tx:
+            tx.execute("DELETE FROM decisions WHERE record_id = ?", (rid,))
         assert [d.action for d in store.decisions(rid)] == ["accept"]
 
 
 def test_killed_mid_write_leaves_earlier_decisions_intact(
-    out: tuple[Path, dict[str, str]],
+    out: Out,
 ) -> None:
-    out_dir, ids = out
-    db = out_dir / "review.sqlite"
-    with Store(db) as store:
+    out_dir, ids, target = out
+    with Store(target) as store:
         store.ingest_output(out_dir, "run-1")
         store.append_decision(
             ids["en_order"], "accept", {}, reviewer="a", note="", evidence_hash="h", base_version=0
@@ -136,7 +152,7 @@ def test_killed_mid_write_leaves_earlier_decisions_intact(
         import sys, time
         from pathlib import Path
         from pipeline.review.store import Store
-        store = Store(Path({str(db)!r}))
+        store = Store({str(target)!r})
         with store.transaction() as conn:
             conn.execute(
                 "INSERT INTO decisions (record_id, action, payload, reviewer, at, evidence_hash,"
@@ -158,13 +174,65 @@ def test_killed_mid_write_leaves_earlier_decisions_intact(
     finally:
         proc.wait(timeout=30)
     assert proc.returncode == -9
-    with Store(db) as store:
+    with Store(target) as store:
         decisions = store.decisions()
         assert [(d.record_id, d.action) for d in decisions] == [(ids["en_order"], "accept")]
         assert store.record(ids["ru_visit"]).data["type"] == "diplomatic_visit"
-        assert store._conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        if store.kind == "sqlite":
+            assert store._conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         # and the store takes new writes
         store.append_decision(
             ids["ru_visit"], "accept", {}, reviewer="a", note="", evidence_hash="h", base_version=0
         )
         assert len(store.decisions()) == 2
+
+
+def test_two_reviewers_share_one_store_and_cannot_both_win(out: Out) -> None:
+    """Two connections (two reviewers, or a desk and an extraction machine) on one store:
+    each sees the other's decisions at once, and a stale version is refused."""
+    out_dir, ids, target = out
+    rid = ids["en_order"]
+    with Store(target) as first, Store(target) as second:
+        first.ingest_output(out_dir, "run-1")
+        assert {r.id for r in second.records()} == {r.id for r in first.records()}
+        seen_by_second = second.version(rid)
+        first.append_decision(
+            rid, "accept", {}, reviewer="a", note="", evidence_hash="h", base_version=0
+        )
+        with pytest.raises(ConflictError, match="version 1, you saw 0"):
+            second.append_decision(
+                rid,
+                "reject",
+                {},
+                reviewer="b",
+                note="",
+                evidence_hash="h",
+                base_version=seen_by_second,
+            )
+        assert [(d.reviewer, d.action) for d in second.decisions(rid)] == [("a", "accept")]
+        # a bulk action is all or nothing there too
+        entries = [
+            {
+                "record_id": ids["ru_visit"],
+                "action": "accept",
+                "evidence_hash": "h",
+                "base_version": 0,
+            },
+            {"record_id": rid, "action": "reject", "evidence_hash": "h", "base_version": 0},
+        ]
+        with pytest.raises(ConflictError):
+            second.append_decisions(entries, reviewer="b")
+        assert [d.record_id for d in first.decisions()] == [rid]
+
+
+def test_unreachable_server_is_one_line_without_the_password() -> None:
+    pytest.importorskip("psycopg")
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = f"postgresql://desk:s3cret@127.0.0.1:{port}/review?connect_timeout=5"
+    with pytest.raises(StoreError, match="cannot open the review store") as caught:
+        Store(url)
+    message = str(caught.value)
+    assert "s3cret" not in message and "desk:***@127.0.0.1" in message
+    assert "\n" not in message

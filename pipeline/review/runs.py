@@ -21,8 +21,9 @@ def store_path(out_dir: Path) -> Path:
     return Path(out_dir) / DB_NAME
 
 
-def open_store(out_dir: Path) -> Store:
-    """The review store of an output dir (created on first use).
+def open_store(out_dir: Path, url: str | None = None) -> Store:
+    """The review store of an output dir (created on first use): ``OUT/review.sqlite``,
+    or the PostgreSQL database at ``url`` (``store.url``) shared with other machines.
 
     An output dir of the old layout (reviewed files published over the raw
     ones) is moved to the current one first, with one log line saying so.
@@ -30,7 +31,7 @@ def open_store(out_dir: Path) -> Store:
     out_dir = Path(out_dir)
     if not out_dir.is_dir():
         raise ReviewError(f"{out_dir}: output dir not found")
-    store = Store(store_path(out_dir))
+    store = Store(url or store_path(out_dir))
     try:
         migrate_layout(out_dir, store)
     except BaseException:
@@ -48,15 +49,16 @@ def sync_output(store: Store, out_dir: Path) -> Run | None:
     return store.ingest_output(Path(out_dir), f"run-{stamp}")
 
 
-def refresh_after_run(out_dir: Path, run_id: str) -> dict[str, Any]:
+def refresh_after_run(out_dir: Path, run_id: str, url: str | None = None) -> dict[str, Any]:
     """After a pipeline run: ingest it into the store and re-apply every decision.
 
     When decisions exist the reviewed files in ``OUT/reviewed/`` are published
     again with them applied (the raw files stay as the pipeline wrote them).
     Returns a small summary with the status counts and the orphaned decisions.
+    ``url``: the store on PostgreSQL (``store.url``), as for :func:`open_store`.
     """
     out_dir = Path(out_dir)
-    with open_store(out_dir) as store:
+    with open_store(out_dir, url) as store:
         if any(run.id == run_id for run in store.runs()):
             log.info("run %s already in the review store", run_id)
         else:

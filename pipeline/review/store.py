@@ -1,10 +1,13 @@
-"""SQLite store for the review desk: runs, raw records, mentions and decisions.
+"""The review desk's store: runs, raw records, mentions and decisions.
 
 The store keeps the *raw* extraction of every run (so decisions can be
-re-applied idempotently) and an append-only log of review decisions. It uses
-the standard library ``sqlite3`` in WAL mode with foreign keys on; every write
-is one transaction (``BEGIN IMMEDIATE`` … ``COMMIT``), so a process killed in
-the middle of a write leaves the database as it was before that write.
+re-applied idempotently) and an append-only log of review decisions. By default
+it is one SQLite file per output dir (WAL mode, foreign keys on); given a
+``postgresql://`` URL the same schema lives on a PostgreSQL server that several
+reviewers and extraction machines share. Every query is written once; what the
+engines do differently is in :mod:`pipeline.review.dialect`. Every write is one
+transaction that takes the store's write lock, so a process killed in the middle
+of a write leaves the database as it was before that write.
 
 Record ids come from the pipeline and are stable across runs; a record seen
 again in a later run keeps its row and only its ``last_seen_run`` moves on.
@@ -17,7 +20,6 @@ import hashlib
 import json
 import logging
 import sqlite3
-import unicodedata
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -27,6 +29,14 @@ from typing import Any, Literal
 from pydantic import ValidationError
 
 from pipeline.errors import ConflictError, ReviewError
+from pipeline.review.dialect import (
+    ROWID_MARK,
+    Database,
+    Row,
+    SqliteDatabase,
+    connect,
+    like_pattern,
+)
 from pipeline.review.layout import DOCUMENTS_DIR, RECORD_FILES, raw_file
 from schemas.records import RECORD_MODELS
 
@@ -35,8 +45,8 @@ log = logging.getLogger(__name__)
 Action = Literal["accept", "reject", "edit", "merge", "split", "alias", "undo"]
 ACTIONS: tuple[str, ...] = ("accept", "reject", "edit", "merge", "split", "alias", "undo")
 SCHEMA_VERSION = 2
-"""``PRAGMA user_version`` of the current schema: 2 added ``undo``, stable keys, evidence
-versions and the queue index (a store of version 0/1 is migrated on open)."""
+"""The schema's version (SQLite's ``PRAGMA user_version``): 2 added ``undo``, stable keys,
+evidence versions and the queue index (a store of version 0/1 is migrated on open)."""
 
 _RECORD_TYPES_CHECK = "CHECK (type IN ({}))".format(", ".join(f"'{t}'" for t in RECORD_FILES))
 _RECORDS_TABLE = f"""
@@ -88,6 +98,7 @@ CREATE TABLE IF NOT EXISTS record_versions (
     PRIMARY KEY (record_id, evidence_hash)
 );
 CREATE TABLE IF NOT EXISTS queue (
+    {ROWID_MARK}
     record_id TEXT PRIMARY KEY,
     type TEXT NOT NULL,
     status TEXT NOT NULL,
@@ -101,17 +112,6 @@ CREATE TABLE IF NOT EXISTS queue (
 );
 CREATE INDEX IF NOT EXISTS queue_order ON queue(status_rank, type, date_sort, record_id);
 CREATE INDEX IF NOT EXISTS queue_status ON queue(status, type);
--- one row per queue row, same rowid: trigrams for terms of three characters or more;
--- words (wide-script characters one word each) for shorter terms
-CREATE VIRTUAL TABLE IF NOT EXISTS queue_text USING fts5(text, tokenize = 'trigram');
-CREATE VIRTUAL TABLE IF NOT EXISTS queue_words USING fts5(
-    text, tokenize = "unicode61 remove_diacritics 0"
-);
-CREATE TABLE IF NOT EXISTS queue_lang (
-    language TEXT NOT NULL,
-    row INTEGER NOT NULL,
-    PRIMARY KEY (language, row)
-) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS queue_state (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     run_id TEXT NOT NULL,
@@ -135,11 +135,17 @@ CREATE TABLE IF NOT EXISTS decisions (
     base_version INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS decisions_record ON decisions(record_id);
-CREATE TRIGGER IF NOT EXISTS decisions_no_update BEFORE UPDATE ON decisions
-BEGIN SELECT RAISE(ABORT, 'decisions are append-only'); END;
-CREATE TRIGGER IF NOT EXISTS decisions_no_delete BEFORE DELETE ON decisions
-BEGIN SELECT RAISE(ABORT, 'decisions are append-only'); END;
 """
+# the queue's search tables (queue_text, queue_words, queue_lang) and the triggers that
+# keep the decision log append-only are each engine's own: pipeline.review.dialect
+
+
+_CHUNK = 500  # ids per IN (…) list: well under every engine's limit of parameters
+
+
+def _marks(values: list[Any]) -> str:
+    """``?, ?, …``: one placeholder per value of an IN list."""
+    return ", ".join("?" * len(values))
 
 
 def _canonical_json(value: object) -> str:
@@ -264,30 +270,10 @@ class QueueQuery:
     terms: tuple[str, ...] = ()
 
 
-MIN_TRIGRAM = 3  # FTS5's trigram tokenizer matches substrings of at least three characters
+MIN_TRIGRAM = 3  # substring search (FTS5 trigrams, pg_trgm) needs three characters
 
 
-def _like(term: str) -> str:
-    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-def _is_wide(char: str) -> bool:
-    return unicodedata.east_asian_width(char) in ("W", "F")
-
-
-def words_text(text: str) -> str:
-    """``text`` for the word index: every wide-script character a word of its own."""
-    return "".join(f" {c} " if _is_wide(c) else c for c in text)
-
-
-def _word_query(term: str) -> str:
-    if any(_is_wide(c) for c in term):
-        return '"' + " ".join(words_text(term).split()).replace('"', '""') + '"'
-    return '"' + term.replace('"', '""') + '"*'
-
-
-def _queue_where(query: QueueQuery) -> tuple[str, list[object]]:
+def _queue_where(db: Database, query: QueueQuery) -> tuple[str, list[object]]:
     """The WHERE clause of a queue query and its arguments."""
     where: list[str] = []
     args: list[object] = []
@@ -300,20 +286,22 @@ def _queue_where(query: QueueQuery) -> tuple[str, list[object]]:
         args.append(query.language)
     if query.source:
         where.append("q.sources LIKE ? ESCAPE '\\'")
-        args.append(_like(query.source.lower()))
+        args.append(like_pattern(query.source.lower()))
     if query.date_earliest:
         where.append("q.date_earliest >= ? AND q.date_latest <= ?")
         args.extend([query.date_earliest, query.date_latest])
     long_terms = [t for t in query.terms if len(t) >= MIN_TRIGRAM]
     if long_terms:
-        where.append("q.rowid IN (SELECT rowid FROM queue_text WHERE queue_text MATCH ?)")
-        args.append(" AND ".join('"' + t.replace('"', '""') + '"' for t in long_terms))
+        clause, values = db.match_substrings(long_terms)
+        where.append(clause)
+        args.extend(values)
     short = [t for t in query.terms if len(t) < MIN_TRIGRAM]
     if short:
         # too short for trigrams: as a run of wide characters (a two-character Chinese
         # name, one word per character) or as the start of a word
-        where.append("q.rowid IN (SELECT rowid FROM queue_words WHERE queue_words MATCH ?)")
-        args.append(" AND ".join(_word_query(t) for t in short))
+        clause, values = db.match_words(short)
+        where.append(clause)
+        args.extend(values)
     return (" WHERE " + " AND ".join(where)) if where else "", args
 
 
@@ -436,37 +424,53 @@ def _read_records(out_dir: Path) -> list[tuple[str, dict[str, Any]]]:
 
 
 class Store:
-    """The review database of one output dir (``OUT/review.sqlite``)."""
+    """The review database: ``OUT/review.sqlite``, or a shared PostgreSQL database."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # isolation_level=None: transactions are explicit (BEGIN IMMEDIATE … COMMIT)
-        self._conn = sqlite3.connect(str(path), isolation_level=None, timeout=10.0)
-        self._conn.row_factory = sqlite3.Row
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA foreign_keys=ON")
-        self._conn.execute("PRAGMA synchronous=NORMAL")
-        upgraded = self._upgrade_record_types()
-        self._conn.executescript(_SCHEMA)
-        self._migrate()
-        if upgraded:
-            self._backfill_keys()
+    def __init__(self, target: Path | str) -> None:
+        """Open (and create or migrate) the store at ``target``: a SQLite file path, or a
+        ``postgresql://`` URL (see :func:`pipeline.review.dialect.connect`)."""
+        self._conn: Database = connect(target)
+        self.location = self._conn.location
+        try:
+            self._open()
+        except BaseException:
+            self._conn.close()
+            raise
 
-    def _migrate(self) -> None:
-        """Bring a store of an older schema to :data:`SCHEMA_VERSION`, in one transaction.
+    def _open(self) -> None:
+        db = self._conn
+        if isinstance(db, SqliteDatabase):
+            upgraded = self._upgrade_record_types(db)
+            db.create(_SCHEMA + _DECISIONS, db.search_ddl + db.append_only_ddl)
+            self._migrate(db)
+            if upgraded:
+                self._backfill_keys()
+            return
+        db.create(_SCHEMA + _DECISIONS, db.search_ddl + db.append_only_ddl)
+        if db.user_version() < SCHEMA_VERSION:  # a new database: made at the current schema
+            db.set_user_version(SCHEMA_VERSION)
+
+    @property
+    def kind(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self._conn.kind
+
+    def _migrate(self, db: SqliteDatabase) -> None:
+        """Bring a SQLite store of an older schema to :data:`SCHEMA_VERSION`, in one
+        transaction (PostgreSQL stores were always made at version 2 or later).
 
         Version 2: ``undo`` joins the actions of the decision log (the table is copied
         row for row into one with the new CHECK; no decision changes), records get
         their stable key, the queue index is built on first use.
         """
-        version = int(self._conn.execute("PRAGMA user_version").fetchone()[0])
+        conn = db.raw
+        version = db.user_version()
         if version >= SCHEMA_VERSION:
             return
-        row = self._conn.execute(
+        row = conn.execute(
             "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'decisions'"
         ).fetchone()
-        columns = {r["name"] for r in self._conn.execute("PRAGMA table_info(records)")}
+        columns = {r["name"] for r in conn.execute("PRAGMA table_info(records)")}
         script = ["BEGIN IMMEDIATE;"]
         if "stable_key" not in columns:
             script.append("ALTER TABLE records ADD COLUMN stable_key TEXT;")
@@ -478,15 +482,20 @@ class Store:
                 "DROP TABLE decisions;",
                 "ALTER TABLE decisions_v2 RENAME TO decisions;",
             ]
-        script += [_DECISIONS, f"PRAGMA user_version = {SCHEMA_VERSION};", "COMMIT;"]
+        script += [
+            _DECISIONS,
+            db.append_only_ddl,
+            f"PRAGMA user_version = {SCHEMA_VERSION};",
+            "COMMIT;",
+        ]
         try:
-            self._conn.executescript("\n".join(script))
+            conn.executescript("\n".join(script))
         except sqlite3.Error:
-            if self._conn.in_transaction:
-                self._conn.execute("ROLLBACK")
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             raise
         self._backfill_keys()
-        log.info("%s: review store migrated to schema %s", self.path, SCHEMA_VERSION)
+        log.info("%s: review store migrated to schema %s", self.location, SCHEMA_VERSION)
 
     def _backfill_keys(self) -> None:
         """Stable keys for records stored before keys existed."""
@@ -508,38 +517,37 @@ class Store:
                 [(key, rid) for rid, key in keys.items()],
             )
 
-    def _upgrade_record_types(self) -> bool:
-        """A store made before a record type existed (organisations, deals) takes it: SQLite
-        cannot change a CHECK constraint, so the records table is rebuilt, rows and ids
-        unchanged. True when it was rebuilt."""
-        row = self._conn.execute(
+    def _upgrade_record_types(self, db: SqliteDatabase) -> bool:
+        """A SQLite store made before a record type existed (organisations, deals) takes it:
+        SQLite cannot change a CHECK constraint, so the records table is rebuilt, rows and
+        ids unchanged. True when it was rebuilt."""
+        conn = db.raw
+        row = conn.execute(
             "SELECT sql FROM sqlite_master WHERE type='table' AND name='records'"
         ).fetchone()
         if row is None or _RECORD_TYPES_CHECK in row["sql"]:
             return False
-        log.info("%s: records table takes the record types %s", self.path, list(RECORD_FILES))
+        log.info("%s: records table takes the record types %s", self.location, list(RECORD_FILES))
         # foreign keys off while the table is swapped: mentions must not cascade away
-        self._conn.execute("PRAGMA foreign_keys=OFF")
+        conn.execute("PRAGMA foreign_keys=OFF")
         try:
-            self._conn.execute("BEGIN IMMEDIATE")
+            conn.execute("BEGIN IMMEDIATE")
             try:
                 # SQLite's recipe: a new table, copied, the old dropped, the new renamed
-                self._conn.execute(_RECORDS_TABLE.format(name="records_new"))
+                conn.execute(_RECORDS_TABLE.format(name="records_new"))
                 # by name: the old table may lack columns added since (stable_key)
-                old = [r["name"] for r in self._conn.execute("PRAGMA table_info(records)")]
-                new = {r["name"] for r in self._conn.execute("PRAGMA table_info(records_new)")}
+                old = [r["name"] for r in conn.execute("PRAGMA table_info(records)")]
+                new = {r["name"] for r in conn.execute("PRAGMA table_info(records_new)")}
                 columns = ", ".join(f'"{c}"' for c in old if c in new)
-                self._conn.execute(
-                    f"INSERT INTO records_new ({columns}) SELECT {columns} FROM records"
-                )
-                self._conn.execute("DROP TABLE records")
-                self._conn.execute("ALTER TABLE records_new RENAME TO records")
-                self._conn.execute("COMMIT")
+                conn.execute(f"INSERT INTO records_new ({columns}) SELECT {columns} FROM records")
+                conn.execute("DROP TABLE records")
+                conn.execute("ALTER TABLE records_new RENAME TO records")
+                conn.execute("COMMIT")
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                conn.execute("ROLLBACK")
                 raise
         finally:
-            self._conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("PRAGMA foreign_keys=ON")
         return True
 
     # -- plumbing -----------------------------------------------------------------
@@ -553,15 +561,11 @@ class Store:
         self.close()
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction: committed on success, rolled back on any error."""
-        self._conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._conn
-        except BaseException:
-            self._conn.execute("ROLLBACK")
-            raise
-        self._conn.execute("COMMIT")
+    def transaction(self) -> Iterator[Database]:
+        """One write transaction: committed on success, rolled back on any error; it holds
+        the store's write lock, so writers take turns."""
+        with self._conn.transaction() as conn:
+            yield conn
 
     # -- runs -----------------------------------------------------------------------
     def runs(self) -> list[Run]:
@@ -629,7 +633,7 @@ class Store:
             conn.execute("UPDATE runs SET fingerprint = ? WHERE id = ?", (fingerprint, run_id))
 
     @staticmethod
-    def _counts(conn: sqlite3.Connection, run_id: str, documents: int) -> dict[str, int]:
+    def _counts(conn: Database, run_id: str, documents: int) -> dict[str, int]:
         counts = {"documents": documents}
         for rtype in RECORD_FILES:
             row = conn.execute(
@@ -640,7 +644,7 @@ class Store:
         return counts
 
     @staticmethod
-    def _upsert_document(conn: sqlite3.Connection, doc: dict[str, Any], run_id: str) -> None:
+    def _upsert_document(conn: Database, doc: dict[str, Any], run_id: str) -> None:
         source = doc["source"]
         conn.execute(
             "INSERT INTO documents (id, json, language, location, site, published,"
@@ -663,14 +667,15 @@ class Store:
 
     @staticmethod
     def _upsert_record(
-        conn: sqlite3.Connection, rtype: str, data: dict[str, Any], run_id: str, key: str
+        conn: Database, rtype: str, data: dict[str, Any], run_id: str, key: str
     ) -> None:
         rid = str(data["id"])
         digest = evidence_hash(rtype, data)
         # the evidence a decision was made on stays readable after the record changes
         conn.execute(
-            "INSERT OR IGNORE INTO record_versions (record_id, evidence_hash, json)"
-            " SELECT id, evidence_hash, json FROM records WHERE id = ? AND evidence_hash != ?",
+            "INSERT INTO record_versions (record_id, evidence_hash, json)"
+            " SELECT id, evidence_hash, json FROM records WHERE id = ? AND evidence_hash != ?"
+            " ON CONFLICT DO NOTHING",
             (rid, digest),
         )
         conn.execute(
@@ -683,8 +688,8 @@ class Store:
         conn.execute("DELETE FROM mentions WHERE record_id = ?", (rid,))
         for m in data.get("mentions", []):
             conn.execute(
-                'INSERT OR IGNORE INTO mentions (record_id, document_id, start, "end", text,'
-                " language, quantity) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                'INSERT INTO mentions (record_id, document_id, start, "end", text,'
+                " language, quantity) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 (
                     rid,
                     m["document_id"],
@@ -698,7 +703,7 @@ class Store:
 
     # -- reads --------------------------------------------------------------------------
     @staticmethod
-    def _record(row: sqlite3.Row) -> StoredRecord:
+    def _record(row: Row) -> StoredRecord:
         return StoredRecord(
             id=row["id"],
             type=row["type"],
@@ -841,11 +846,11 @@ class Store:
                         conn.execute(f"DELETE FROM {table} WHERE rowid = ?", (found[0],))
                     conn.execute("DELETE FROM queue_lang WHERE row = ?", (found[0],))
                     conn.execute("DELETE FROM queue WHERE rowid = ?", (found[0],))
-            for r in rows:
-                cursor = conn.execute(
-                    "INSERT INTO queue (record_id, type, status, status_rank, name, languages,"
-                    " sources, date_sort, date_earliest, date_latest)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            conn.executemany(
+                "INSERT INTO queue (record_id, type, status, status_rank, name, languages,"
+                " sources, date_sort, date_earliest, date_latest)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
                     (
                         r.record_id,
                         r.type,
@@ -857,17 +862,23 @@ class Store:
                         r.date_sort,
                         r.date_earliest,
                         r.date_latest,
-                    ),
-                )
-                row = cursor.lastrowid
-                conn.execute("INSERT INTO queue_text (rowid, text) VALUES (?, ?)", (row, r.text))
-                conn.execute(
-                    "INSERT INTO queue_words (rowid, text) VALUES (?, ?)", (row, words_text(r.text))
-                )
-                conn.executemany(
-                    "INSERT OR IGNORE INTO queue_lang (language, row) VALUES (?, ?)",
-                    [(code, row) for code in r.languages],
-                )
+                    )
+                    for r in rows
+                ],
+            )
+            numbers = self._queue_rowids(conn, None if replace_all else [r.record_id for r in rows])
+            conn.executemany(
+                "INSERT INTO queue_text (rowid, text) VALUES (?, ?)",
+                [(numbers[r.record_id], r.text) for r in rows],
+            )
+            conn.executemany(
+                "INSERT INTO queue_words (rowid, text) VALUES (?, ?)",
+                [(numbers[r.record_id], conn.words_text(r.text)) for r in rows],
+            )
+            conn.executemany(
+                "INSERT INTO queue_lang (language, row) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                [(code, numbers[r.record_id]) for r in rows for code in dict.fromkeys(r.languages)],
+            )
             previous = conn.execute("SELECT orphaned FROM queue_state WHERE id = 1").fetchone()
             kept = (
                 orphaned if orphaned is not None else json.loads(previous[0] if previous else "[]")
@@ -883,19 +894,33 @@ class Store:
                 (run_id, last_seq, _canonical_json(kept), _canonical_json(languages)),
             )
 
+    @staticmethod
+    def _queue_rowids(conn: Database, record_ids: list[str] | None) -> dict[str, int]:
+        """The queue's row numbers of these records (of all, with None), by record id."""
+        if record_ids is None:
+            return {r[0]: int(r[1]) for r in conn.execute("SELECT record_id, rowid FROM queue")}
+        found: dict[str, int] = {}
+        for start in range(0, len(record_ids), _CHUNK):
+            chunk = record_ids[start : start + _CHUNK]
+            rows = conn.execute(
+                f"SELECT record_id, rowid FROM queue WHERE record_id IN ({_marks(chunk)})", chunk
+            )
+            found.update({r[0]: int(r[1]) for r in rows})
+        return found
+
     def queue_page(self, query: QueueQuery, *, limit: int, offset: int) -> tuple[list[str], int]:
         """One page of record ids in queue order, and how many match in all.
 
         Order: changed, pending, accepted, rejected; then type, date (undated first),
         id — a total order, so pages never overlap or skip.
         """
-        where, args = _queue_where(query)
+        where, args = _queue_where(self._conn, query)
         total = int(
             self._conn.execute(f"SELECT COUNT(*) FROM queue AS q{where}", args).fetchone()[0]
         )
         rows = self._conn.execute(
             f"SELECT q.record_id FROM queue AS q{where} ORDER BY q.status_rank, q.type,"
-            " q.date_sort, q.record_id LIMIT ? OFFSET ?",  # NULL (undated) sorts first
+            " q.date_sort NULLS FIRST, q.record_id LIMIT ? OFFSET ?",  # undated first
             [*args, limit, offset],
         ).fetchall()
         return [r[0] for r in rows], total
@@ -911,7 +936,9 @@ class Store:
             args.append(rtype)
         if ids is not None:
             wanted = sorted(set(ids))
-            where.append(f"record_id IN ({','.join('?' * len(wanted))})")
+            if not wanted:
+                return {}
+            where.append(f"record_id IN ({_marks(wanted)})")
             args.extend(wanted)
         sql = "SELECT record_id, name FROM queue" + (
             " WHERE " + " AND ".join(where) if where else ""
@@ -925,7 +952,7 @@ class Store:
         return list(json.loads(row[0])) if row else []
 
     @staticmethod
-    def _decision(row: sqlite3.Row) -> Decision:
+    def _decision(row: Row) -> Decision:
         return Decision(
             seq=row["seq"],
             record_id=row["record_id"],
@@ -954,6 +981,46 @@ class Store:
         return len(self.decisions(record_id))
 
     # -- writes -------------------------------------------------------------------------
+    def _checked_insert(
+        self,
+        conn: Database,
+        record_id: str,
+        action: str,
+        payload: dict[str, Any],
+        *,
+        reviewer: str,
+        note: str,
+        evidence_hash: str,
+        base_version: int,
+    ) -> Decision:
+        """Inside a write transaction: refuse a stale ``base_version``, else append."""
+        if action not in ACTIONS:
+            raise ReviewError(f"{record_id}: unknown action {action!r} (one of {ACTIONS})")
+        rows = conn.execute(
+            "SELECT * FROM decisions WHERE record_id = ? OR action = 'merge'", (record_id,)
+        ).fetchall()
+        current = sum(1 for row in rows if record_id in self._decision(row).subjects())
+        if base_version != current:
+            raise ConflictError(
+                f"{record_id}: changed since you loaded it (version {current}, you saw"
+                f" {base_version}); reload to see the other decision"
+            )
+        row = conn.execute(
+            "INSERT INTO decisions (record_id, action, payload, reviewer, at,"
+            " evidence_hash, note, base_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+            (
+                record_id,
+                action,
+                _canonical_json(payload),
+                reviewer,
+                _utcnow(),
+                evidence_hash,
+                note,
+                base_version,
+            ),
+        ).fetchone()
+        return self._decision(row)
+
     def append_decision(
         self,
         record_id: str,
@@ -967,38 +1034,20 @@ class Store:
     ) -> Decision:
         """Append one decision; ConflictError when ``base_version`` is stale.
 
-        The version check and the insert happen in the same IMMEDIATE
-        transaction, so two reviewers cannot both win.
+        The version check and the insert happen in the same write transaction (which
+        holds the store's write lock), so two reviewers cannot both win.
         """
-        if action not in ACTIONS:
-            raise ReviewError(f"{record_id}: unknown action {action!r} (one of {ACTIONS})")
         with self.transaction() as conn:
-            rows = conn.execute(
-                "SELECT * FROM decisions WHERE record_id = ? OR action = 'merge'", (record_id,)
-            ).fetchall()
-            current = sum(1 for row in rows if record_id in self._decision(row).subjects())
-            if base_version != current:
-                raise ConflictError(
-                    f"{record_id}: changed since you loaded it (version {current}, you saw"
-                    f" {base_version}); reload to see the other decision"
-                )
-            cursor = conn.execute(
-                "INSERT INTO decisions (record_id, action, payload, reviewer, at,"
-                " evidence_hash, note, base_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    record_id,
-                    action,
-                    _canonical_json(payload),
-                    reviewer,
-                    _utcnow(),
-                    evidence_hash,
-                    note,
-                    base_version,
-                ),
+            decision = self._checked_insert(
+                conn,
+                record_id,
+                action,
+                payload,
+                reviewer=reviewer,
+                note=note,
+                evidence_hash=evidence_hash,
+                base_version=base_version,
             )
-            seq = cursor.lastrowid
-            row = conn.execute("SELECT * FROM decisions WHERE seq = ?", (seq,)).fetchone()
-        decision = self._decision(row)
         log.info("decision %s: %s %s by %s", decision.seq, action, record_id, reviewer)
         return decision
 
@@ -1008,39 +1057,20 @@ class Store:
         Each entry has ``record_id``, ``action``, ``payload``, ``note``, ``evidence_hash``
         and ``base_version``; a stale version of any record refuses the whole batch.
         """
-        seqs: list[int] = []
         with self.transaction() as conn:
-            for e in entries:
-                rid = str(e["record_id"])
-                if e["action"] not in ACTIONS:
-                    raise ReviewError(f"{rid}: unknown action {e['action']!r}")
-                rows = conn.execute(
-                    "SELECT * FROM decisions WHERE record_id = ? OR action = 'merge'", (rid,)
-                ).fetchall()
-                current = sum(1 for row in rows if rid in self._decision(row).subjects())
-                if int(e["base_version"]) != current:
-                    raise ConflictError(
-                        f"{rid}: changed since you loaded it (version {current}, you saw"
-                        f" {e['base_version']}); reload to see the other decision"
-                    )
-                cursor = conn.execute(
-                    "INSERT INTO decisions (record_id, action, payload, reviewer, at,"
-                    " evidence_hash, note, base_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        rid,
-                        e["action"],
-                        _canonical_json(e.get("payload") or {}),
-                        reviewer,
-                        _utcnow(),
-                        e["evidence_hash"],
-                        e.get("note", ""),
-                        int(e["base_version"]),
-                    ),
+            decisions = [
+                self._checked_insert(
+                    conn,
+                    str(e["record_id"]),
+                    str(e["action"]),
+                    e.get("payload") or {},
+                    reviewer=reviewer,
+                    note=e.get("note", ""),
+                    evidence_hash=e["evidence_hash"],
+                    base_version=int(e["base_version"]),
                 )
-                seqs.append(int(cursor.lastrowid or 0))
+                for e in entries
+            ]
+        seqs = [d.seq for d in decisions]
         log.info("%s decisions #%s-#%s by %s", len(seqs), seqs[:1], seqs[-1:], reviewer)
-        marks = ",".join("?" * len(seqs))
-        rows = self._conn.execute(
-            f"SELECT * FROM decisions WHERE seq IN ({marks}) ORDER BY seq", seqs
-        ).fetchall()
-        return [self._decision(r) for r in rows]
+        return decisions
