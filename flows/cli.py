@@ -419,6 +419,14 @@ def bench(
     records: Annotated[
         int, typer.Option("--records", help="Size of the generated store for --review.")
     ] = 100_000,
+    store_url: Annotated[
+        str | None,
+        typer.Option(
+            "--store-url",
+            help="With --review: generate the store in this empty PostgreSQL database "
+            "(postgresql://…) instead of a temporary SQLite file.",
+        ),
+    ] = None,
 ) -> None:
     """Measure extraction speed (words/s per language) against bare en_core_web_sm NER;
     with --scale whole runs on 1 and 2 workers, with --review the queue page times on a
@@ -431,7 +439,7 @@ def bench(
     if review:
         from flows.review_bench import review_benchmark
 
-        typer.echo(review_benchmark(records, repeat=repeat).to_markdown())
+        typer.echo(review_benchmark(records, repeat=repeat, store_url=store_url).to_markdown())
         return
     from pipeline.evaluate.speed import benchmark
 

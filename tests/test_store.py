@@ -16,7 +16,13 @@ from pathlib import Path
 import pytest
 from fixtures.review.builder import build
 
-from pipeline.errors import ConflictError, ReviewError, StoreError, StoreIntegrityError
+from pipeline.errors import (
+    ConfigError,
+    ConflictError,
+    ReviewError,
+    StoreError,
+    StoreIntegrityError,
+)
 from pipeline.review import Store, evidence_hash
 
 REPO = Path(__file__).resolve().parents[1]
@@ -236,3 +242,47 @@ def test_unreachable_server_is_one_line_without_the_password() -> None:
     message = str(caught.value)
     assert "s3cret" not in message and "desk:***@127.0.0.1" in message
     assert "\n" not in message
+
+
+def test_store_url_comes_from_the_options_file_or_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pipeline.config import STORE_URL_ENV, load_options
+
+    monkeypatch.delenv(STORE_URL_ENV, raising=False)
+    assert load_options(None).store.url is None  # the default: OUT/review.sqlite
+    options = tmp_path / "osintdesk.yaml"
+    options.write_text("store:\n  url: postgresql://desk@db.example:5432/review\n", "utf-8")
+    assert load_options(options).store.url == "postgresql://desk@db.example:5432/review"
+    monkeypatch.setenv(STORE_URL_ENV, "postgres://other@127.0.0.1/team")
+    assert load_options(options).store.url == "postgres://other@127.0.0.1/team"
+    monkeypatch.setenv(STORE_URL_ENV, "mysql://desk@db.example/review")
+    with pytest.raises(ConfigError, match=r"store\.url.*starts with postgresql://") as caught:
+        load_options(options)
+    assert "\n" not in str(caught.value)
+
+
+def test_review_commands_use_the_shared_store_of_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pg_url: str
+) -> None:
+    """Two machines with their own output folders, one store: a decision made on one is
+    there on the other, and neither writes a review.sqlite of its own."""
+    from typer.testing import CliRunner
+
+    from flows.review_cli import review_app
+    from pipeline.config import STORE_URL_ENV
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(STORE_URL_ENV, pg_url)
+    first, second = tmp_path / "first", tmp_path / "second"
+    ids = build(first)
+    build(second)
+    runner = CliRunner()
+    accepted = runner.invoke(review_app, ["accept", ids["en_order"], "--out-dir", str(first)])
+    assert accepted.exit_code == 0, accepted.stderr
+    listed = runner.invoke(
+        review_app, ["list", "--status", "accepted", "--json", "--out-dir", str(second)]
+    )
+    assert listed.exit_code == 0, listed.stderr
+    assert [json.loads(line)["id"] for line in listed.stdout.splitlines()] == [ids["en_order"]]
+    assert not (first / "review.sqlite").exists() and not (second / "review.sqlite").exists()

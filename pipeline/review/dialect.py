@@ -123,6 +123,9 @@ class Database(ABC):
     def user_version(self) -> int: ...
 
     @abstractmethod
+    def size_bytes(self) -> int: ...
+
+    @abstractmethod
     def set_user_version(self, version: int) -> None: ...
 
     # -- search ----------------------------------------------------------------------
@@ -231,6 +234,10 @@ class SqliteDatabase(Database):
 
     def user_version(self) -> int:
         return int(self.raw.execute("PRAGMA user_version").fetchone()[0])
+
+    def size_bytes(self) -> int:
+        pages = self.raw.execute("PRAGMA page_count").fetchone()[0]
+        return int(pages) * int(self.raw.execute("PRAGMA page_size").fetchone()[0])
 
     def set_user_version(self, version: int) -> None:
         self.raw.execute(f"PRAGMA user_version = {int(version)}")
@@ -405,8 +412,14 @@ class PostgresDatabase(Database):
         return text.replace(ROWID_MARK, "rowid BIGINT GENERATED ALWAYS AS IDENTITY UNIQUE,")
 
     def user_version(self) -> int:
-        row = self.raw.execute("SELECT value FROM store_meta WHERE key = 'schema'").fetchone()
+        if self.execute("SELECT to_regclass('store_meta')").fetchone()[0] is None:
+            return 0  # a new database
+        row = self.execute("SELECT value FROM store_meta WHERE key = 'schema'").fetchone()
         return int(row[0]) if row else 0
+
+    def size_bytes(self) -> int:
+        row = self.execute("SELECT pg_database_size(current_database())").fetchone()
+        return int(row[0])
 
     def set_user_version(self, version: int) -> None:
         self.raw.execute(

@@ -446,9 +446,10 @@ class Store:
             if upgraded:
                 self._backfill_keys()
             return
+        if db.user_version() >= SCHEMA_VERSION:
+            return  # every desk page opens the store: no DDL (and no catalog lock) then
         db.create(_SCHEMA + _DECISIONS, db.search_ddl + db.append_only_ddl)
-        if db.user_version() < SCHEMA_VERSION:  # a new database: made at the current schema
-            db.set_user_version(SCHEMA_VERSION)
+        db.set_user_version(SCHEMA_VERSION)  # a new database: made at the current schema
 
     @property
     def kind(self) -> str:
@@ -551,6 +552,10 @@ class Store:
         return True
 
     # -- plumbing -----------------------------------------------------------------
+    def size_bytes(self) -> int:
+        """The store's size on disk (the SQLite file, or the PostgreSQL database)."""
+        return self._conn.size_bytes()
+
     def close(self) -> None:
         self._conn.close()
 
@@ -608,15 +613,13 @@ class Store:
                 "INSERT INTO runs (id, seq, started, fingerprint) VALUES (?, ?, ?, ?)",
                 (run_id, (previous["seq"] + 1) if previous else 1, started, fingerprint),
             )
-            for doc in documents:
-                self._upsert_document(conn, doc, run_id)
+            self._upsert_documents(conn, documents, run_id)
             locations = {
                 r["id"]: r["location"] or r["id"]
                 for r in conn.execute("SELECT id, location FROM documents")
             }
             keys = stable_keys(records, locations)
-            for rtype, data in records:
-                self._upsert_record(conn, rtype, data, run_id, keys[str(data["id"])])
+            self._upsert_records(conn, records, run_id, keys)
             counts = self._counts(conn, run_id, len(documents))
             conn.execute(
                 "UPDATE runs SET finished = ?, counts = ? WHERE id = ?",
@@ -644,52 +647,64 @@ class Store:
         return counts
 
     @staticmethod
-    def _upsert_document(conn: Database, doc: dict[str, Any], run_id: str) -> None:
-        source = doc["source"]
-        conn.execute(
+    def _upsert_documents(conn: Database, documents: list[dict[str, Any]], run_id: str) -> None:
+        conn.executemany(
             "INSERT INTO documents (id, json, language, location, site, published,"
             " first_seen_run, last_seen_run) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT(id) DO UPDATE SET json=excluded.json,"
             " language=excluded.language, location=excluded.location,"
             " site=excluded.site, published=excluded.published,"
             " last_seen_run=excluded.last_seen_run",
-            (
-                doc["id"],
-                _canonical_json(doc),
-                doc["language"],
-                source.get("final_url") or source["location"],
-                doc.get("site"),
-                doc.get("published"),
-                run_id,
-                run_id,
-            ),
+            [
+                (
+                    doc["id"],
+                    _canonical_json(doc),
+                    doc["language"],
+                    doc["source"].get("final_url") or doc["source"]["location"],
+                    doc.get("site"),
+                    doc.get("published"),
+                    run_id,
+                    run_id,
+                )
+                for doc in documents
+            ],
         )
 
     @staticmethod
-    def _upsert_record(
-        conn: Database, rtype: str, data: dict[str, Any], run_id: str, key: str
+    def _upsert_records(
+        conn: Database,
+        records: list[tuple[str, dict[str, Any]]],
+        run_id: str,
+        keys: dict[str, str],
     ) -> None:
-        rid = str(data["id"])
-        digest = evidence_hash(rtype, data)
+        """Each statement once for all records (one round trip per batch on a server)."""
+        rows = [
+            (str(data["id"]), rtype, data, evidence_hash(rtype, data)) for rtype, data in records
+        ]
         # the evidence a decision was made on stays readable after the record changes
-        conn.execute(
+        conn.executemany(
             "INSERT INTO record_versions (record_id, evidence_hash, json)"
             " SELECT id, evidence_hash, json FROM records WHERE id = ? AND evidence_hash != ?"
             " ON CONFLICT DO NOTHING",
-            (rid, digest),
+            [(rid, digest) for rid, _, _, digest in rows],
         )
-        conn.execute(
+        conn.executemany(
             "INSERT INTO records (id, type, json, evidence_hash, first_seen_run, last_seen_run,"
             " stable_key) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET"
             " json=excluded.json, evidence_hash=excluded.evidence_hash,"
             " last_seen_run=excluded.last_seen_run, stable_key=excluded.stable_key",
-            (rid, rtype, _canonical_json(data), digest, run_id, run_id, key),
+            [
+                (rid, rtype, _canonical_json(data), digest, run_id, run_id, keys[rid])
+                for rid, rtype, data, digest in rows
+            ],
         )
-        conn.execute("DELETE FROM mentions WHERE record_id = ?", (rid,))
-        for m in data.get("mentions", []):
-            conn.execute(
-                'INSERT INTO mentions (record_id, document_id, start, "end", text,'
-                " language, quantity) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        conn.executemany(
+            "DELETE FROM mentions WHERE record_id = ?", [(rid,) for rid, _, _, _ in rows]
+        )
+        conn.executemany(
+            'INSERT INTO mentions (record_id, document_id, start, "end", text,'
+            " language, quantity) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            [
                 (
                     rid,
                     m["document_id"],
@@ -698,8 +713,11 @@ class Store:
                     m["text"],
                     m["language"],
                     m.get("quantity"),
-                ),
-            )
+                )
+                for rid, _, data, _ in rows
+                for m in data.get("mentions", [])
+            ],
+        )
 
     # -- reads --------------------------------------------------------------------------
     @staticmethod
