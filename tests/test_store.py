@@ -286,3 +286,71 @@ def test_review_commands_use_the_shared_store_of_the_environment(
     assert listed.exit_code == 0, listed.stderr
     assert [json.loads(line)["id"] for line in listed.stdout.splitlines()] == [ids["en_order"]]
     assert not (first / "review.sqlite").exists() and not (second / "review.sqlite").exists()
+
+
+def test_both_engines_match_the_same_rows_for_every_kind_of_term(
+    tmp_path: Path, pg_url: str
+) -> None:
+    """The search contract below the desk: FTS5 on SQLite and pg_trgm + LIKE on PostgreSQL
+    give the same rows for substrings, word starts, wide-script runs, LIKE and FTS syntax."""
+    from pipeline.review.store import QueueQuery, QueueRow
+
+    texts = {
+        "event:a": "person:ab шойгу посетил ханой 2018",
+        "event:b": "中国 国防部长 访问 河内",
+        "event:c": "50% of a_b (x) \\ done; gepard-3.9",
+        "event:d": "abc وزير الدفاع شويغو",
+    }
+    rows = [
+        QueueRow(
+            record_id=rid,
+            type="event",
+            status="pending",
+            status_rank=1,
+            name=rid,
+            languages=("en",),
+            sources="",
+            date_sort=None,
+            date_earliest=None,
+            date_latest=None,
+            text=text,
+        )
+        for rid, text in texts.items()
+    ]
+    queries = [
+        ("шойгу",),
+        ("ойг",),
+        ("ab",),
+        ("a",),
+        ("b",),
+        ("中国",),
+        ("国",),
+        ("河内",),
+        ("内河",),
+        ("50%",),
+        ("a_b",),
+        ("%",),
+        ("_",),
+        ("\\",),
+        ("-",),
+        ("(x)",),
+        ('"',),
+        ("3.9",),
+        ("ab", "шойгу"),
+        ("ab", "中国"),
+        ("شويغو",),
+        ("ال",),
+        ("gepard-3",),
+        ("x",),
+    ]
+    found = {}
+    for name, target in (("sqlite", tmp_path / "review.sqlite"), ("postgresql", pg_url)):
+        with Store(target) as store:
+            store.write_queue(rows, run_id="r", last_seq=0, replace_all=True)
+            found[name] = {
+                q: store.queue_page(QueueQuery(terms=q), limit=10, offset=0)[0] for q in queries
+            }
+    assert found["postgresql"] == found["sqlite"]
+    assert found["sqlite"][("ойг",)] == ["event:a"] and found["sqlite"][("国",)] == ["event:b"]
+    assert found["sqlite"][("内河",)] == [] and found["sqlite"][("50%",)] == ["event:c"]
+    assert found["sqlite"][("%",)] == []  # one punctuation character: no word to start
