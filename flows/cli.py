@@ -12,6 +12,7 @@ import typer
 
 from flows.cli_errors import fail, one_line_errors
 from flows.review_cli import export_command, review_app
+from flows.users_cli import users_app
 
 app = typer.Typer(
     name="osintdesk",
@@ -469,6 +470,7 @@ app.add_typer(
     review_app, name="review", help="Review extracted records: queue, decisions, web page."
 )
 app.command("export")(one_line_errors(export_command))
+app.add_typer(users_app, name="users", help="Users of the review web desk: add, list, remove.")
 
 
 # Prefect settings for the local ephemeral mode, set before Prefect is imported: no telemetry

@@ -74,3 +74,7 @@ class StoreError(ReviewError):
 
 class StoreIntegrityError(StoreError):
     """The review store refused a change: a constraint or the append-only decision log."""
+
+
+class UserError(ReviewError):
+    """A desk user cannot be added or removed (bad name, short password, unknown user)."""

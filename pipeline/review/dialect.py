@@ -55,6 +55,9 @@ class Row(Protocol):
 
 
 class Cursor(Protocol):
+    @property
+    def rowcount(self) -> int: ...
+
     def fetchone(self) -> Any: ...
 
     def fetchall(self) -> list[Any]: ...
@@ -411,22 +414,29 @@ class PostgresDatabase(Database):
         text = _TEXT.sub('TEXT COLLATE "C"', text)
         return text.replace(ROWID_MARK, "rowid BIGINT GENERATED ALWAYS AS IDENTITY UNIQUE,")
 
-    def user_version(self) -> int:
+    def meta(self, key: str) -> str | None:
+        """A value of the store's ``store_meta`` table (None in a new database)."""
         if self.execute("SELECT to_regclass('store_meta')").fetchone()[0] is None:
-            return 0  # a new database
-        row = self.execute("SELECT value FROM store_meta WHERE key = 'schema'").fetchone()
-        return int(row[0]) if row else 0
+            return None
+        row = self.execute("SELECT value FROM store_meta WHERE key = ?", (key,)).fetchone()
+        return str(row[0]) if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.execute(
+            "INSERT INTO store_meta (key, value) VALUES (?, ?)"
+            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    def user_version(self) -> int:
+        return int(self.meta("schema") or 0)
 
     def size_bytes(self) -> int:
         row = self.execute("SELECT pg_database_size(current_database())").fetchone()
         return int(row[0])
 
     def set_user_version(self, version: int) -> None:
-        self.raw.execute(
-            "INSERT INTO store_meta (key, value) VALUES ('schema', %s)"
-            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            (str(int(version)),),
-        )
+        self.set_meta("schema", str(int(version)))
 
     def words_text(self, text: str) -> str:
         return pg_words_text(text)

@@ -32,6 +32,7 @@ from pipeline.errors import ConflictError, ReviewError
 from pipeline.review.dialect import (
     ROWID_MARK,
     Database,
+    PostgresDatabase,
     Row,
     SqliteDatabase,
     connect,
@@ -44,6 +45,9 @@ log = logging.getLogger(__name__)
 
 Action = Literal["accept", "reject", "edit", "merge", "split", "alias", "undo"]
 ACTIONS: tuple[str, ...] = ("accept", "reject", "edit", "merge", "split", "alias", "undo")
+Role = Literal["reviewer", "viewer"]
+ROLES: tuple[str, ...] = ("reviewer", "viewer")
+"""Roles of the desk's users (:mod:`pipeline.review.users`): viewers read, reviewers decide."""
 SCHEMA_VERSION = 2
 """The schema's version (SQLite's ``PRAGMA user_version``): 2 added ``undo``, stable keys,
 evidence versions and the queue index (a store of version 0/1 is migrated on open)."""
@@ -118,6 +122,13 @@ CREATE TABLE IF NOT EXISTS queue_state (
     last_seq INTEGER NOT NULL,
     orphaned TEXT NOT NULL DEFAULT '[]',
     languages TEXT NOT NULL DEFAULT '[]'
+);
+-- the desk's users (pipeline/review/users.py): an argon2 hash, never the password
+CREATE TABLE IF NOT EXISTS users (
+    name TEXT PRIMARY KEY,
+    role TEXT NOT NULL CHECK (role IN ({", ".join(repr(r) for r in ROLES)})),
+    password_hash TEXT NOT NULL,
+    created TEXT NOT NULL
 );
 """
 
@@ -445,11 +456,21 @@ class Store:
             self._migrate(db)
             if upgraded:
                 self._backfill_keys()
-            return
-        if db.user_version() >= SCHEMA_VERSION:
+        elif isinstance(db, PostgresDatabase):
+            self._create_postgres(db)
+
+    @staticmethod
+    def _create_postgres(db: PostgresDatabase) -> None:
+        """Create what a PostgreSQL store lacks; nothing at all when its DDL is current."""
+        extra = db.search_ddl + db.append_only_ddl
+        digest = _sha256(db.ddl(_SCHEMA + _DECISIONS) + extra)
+        if db.meta("ddl") == digest:
             return  # every desk page opens the store: no DDL (and no catalog lock) then
-        db.create(_SCHEMA + _DECISIONS, db.search_ddl + db.append_only_ddl)
-        db.set_user_version(SCHEMA_VERSION)  # a new database: made at the current schema
+        # a new database, or one made before a table was added: every statement is
+        # IF NOT EXISTS or OR REPLACE, so running them all again adds what is missing
+        db.create(_SCHEMA + _DECISIONS, extra)
+        db.set_user_version(SCHEMA_VERSION)
+        db.set_meta("ddl", digest)
 
     @property
     def kind(self) -> str:
@@ -564,6 +585,10 @@ class Store:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def query(self, sql: str, params: Iterable[object] = ()) -> list[Row]:
+        """The rows of one read statement, for modules beside the store (users)."""
+        return self._conn.execute(sql, tuple(params)).fetchall()
 
     @contextmanager
     def transaction(self) -> Iterator[Database]:

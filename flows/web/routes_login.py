@@ -1,0 +1,87 @@
+"""Logging in and out of the desk (see :mod:`flows.web.auth` for sessions and limits)."""
+
+from __future__ import annotations
+
+import logging
+import math
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from flows.web.auth import (
+    LoginLimiter,
+    client_address,
+    current_user,
+    end_session,
+    start_session,
+)
+from flows.web.render import Desk, desk_of, refused, render
+from flows.web.security import checked_form, safe_next
+from pipeline.review.users import MAX_PASSWORD, User, authenticate
+
+log = logging.getLogger(__name__)
+
+router = APIRouter()
+
+
+def _check(desk: Desk, name: str, password: str) -> User | None:
+    with desk.store() as store:
+        return authenticate(store, name, password)
+
+
+@router.get("/login")
+def login_page(request: Request, next: str = "/") -> Response:
+    target = safe_next(next, "/")
+    if current_user(request) is not None:
+        return RedirectResponse(target, status_code=303)
+    return render(request, "login.html", next=target, login_name="", problem="")
+
+
+@router.post("/login")
+async def login(request: Request) -> Response:
+    """Check name and password; limited per name and per client address."""
+    form = await checked_form(request)
+    if form is None:
+        return refused(request, "/login")
+    name = form.get("name", "").strip()[:100]
+    password = form.get("password", "")[: MAX_PASSWORD + 1]
+    target = safe_next(form.get("next"), "/")
+    address = client_address(request)
+    limiter: LoginLimiter = request.app.state.limiter
+    wait = limiter.wait(name, address)
+    if wait > 0:
+        minutes = max(1, math.ceil(wait / 60))
+        log.warning("login refused for %r from %s: too many failures", name, address)
+        response = render(
+            request,
+            "login.html",
+            429,
+            next=target,
+            login_name=name,
+            problem=f"Too many failed logins; try again in {minutes} min.",
+        )
+        response.headers["Retry-After"] = str(math.ceil(wait))
+        return response
+    user = await run_in_threadpool(_check, desk_of(request), name, password)
+    if user is None:
+        limiter.failed(name, address)
+        log.warning("failed login for %r from %s", name, address)
+        problem = "Wrong name or password."
+        return render(request, "login.html", 401, next=target, login_name=name, problem=problem)
+    limiter.succeeded(name)
+    start_session(request, user)
+    request.state.user = user
+    log.info("%s logged in from %s", user.name, address)
+    return RedirectResponse(target, status_code=303)
+
+
+@router.post("/logout")
+async def logout(request: Request) -> Response:
+    if await checked_form(request) is None:
+        return refused(request, "/")
+    user = current_user(request)
+    end_session(request)
+    if user is not None:
+        log.info("%s logged out", user.name)
+    return RedirectResponse("/login" if request.app.state.login_required else "/", 303)

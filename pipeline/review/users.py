@@ -1,0 +1,171 @@
+"""The desk's users: names, roles and argon2 password hashes in the store's ``users`` table.
+
+A password is never stored or logged, only its argon2id hash (argon2-cffi's
+``PasswordHasher`` with its default, RFC 9106 low-memory parameters). Checking a
+name that does not exist costs one hash check too, so timing does not tell which
+names exist. A hash made with weaker parameters than today's is replaced on the
+next good login.
+
+Queries are plain SQL that both of the store's engines take (SQLite, PostgreSQL:
+:mod:`pipeline.review.dialect`); the table itself is part of the store's schema
+(:mod:`pipeline.review.store`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from typing import TYPE_CHECKING, cast
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from pipeline.errors import UserError
+from pipeline.review.dialect import Row
+from pipeline.review.store import ROLES, Role
+
+if TYPE_CHECKING:
+    from pipeline.review.store import Store
+
+log = logging.getLogger(__name__)
+
+MIN_PASSWORD = 10
+"""Shortest password accepted (characters)."""
+MAX_PASSWORD = 1024
+"""Longest password accepted: argon2 takes any length, a login form need not."""
+_NAME = re.compile(r"[^\W_][\w.@-]{0,63}")
+_HASHER = PasswordHasher()
+
+
+@cache
+def _dummy_hash() -> str:
+    """A hash of a password nobody has: checked against when the name is unknown."""
+    return _HASHER.hash("osintdesk: no such user")
+
+
+@dataclass(frozen=True)
+class User:
+    """One user of the desk. ``password_hash`` stays out of ``repr``."""
+
+    name: str
+    role: Role
+    created: str
+    password_hash: str = field(repr=False)
+
+    @property
+    def can_decide(self) -> bool:
+        return self.role == "reviewer"
+
+    @property
+    def fingerprint(self) -> str:
+        """A short digest of the password hash: a session made before the password
+        changed (or the user was added again) no longer matches."""
+        return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
+
+
+def name_problem(name: str) -> str | None:
+    """Why ``name`` cannot be a user name, or None."""
+    if not _NAME.fullmatch(name):
+        return "user names are 1-64 letters, digits and . _ @ -, starting with a letter or digit"
+    return None
+
+
+def password_problem(password: str) -> str | None:
+    """Why ``password`` is refused, or None."""
+    if len(password) < MIN_PASSWORD:
+        return f"passwords need at least {MIN_PASSWORD} characters"
+    if len(password) > MAX_PASSWORD:
+        return f"passwords have at most {MAX_PASSWORD} characters"
+    return None
+
+
+def _role(value: str) -> Role:
+    if value not in ROLES:
+        raise UserError(f"role {value!r}: use one of {', '.join(ROLES)}")
+    return cast(Role, value)
+
+
+def _user(row: Row) -> User:
+    return User(
+        name=str(row["name"]),
+        role=_role(str(row["role"])),
+        created=str(row["created"]),
+        password_hash=str(row["password_hash"]),
+    )
+
+
+def add_user(store: Store, name: str, role: str, password: str, *, replace: bool = False) -> User:
+    """Add ``name`` with ``role`` and a hash of ``password``; with ``replace`` an existing
+    user gets the new role and password (their open sessions end)."""
+    problem = name_problem(name) or password_problem(password)
+    if problem:
+        raise UserError(f"user {name!r}: {problem}")
+    user = User(
+        name=name,
+        role=_role(role),
+        created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        password_hash=_HASHER.hash(password),
+    )
+    with store.transaction() as conn:
+        exists = conn.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone()
+        if exists and not replace:
+            raise UserError(f"user {name!r} exists already (add --replace to change it)")
+        if exists:
+            conn.execute(
+                "UPDATE users SET role = ?, password_hash = ? WHERE name = ?",
+                (user.role, user.password_hash, name),
+            )
+        else:
+            conn.execute(
+                "INSERT INTO users (name, role, password_hash, created) VALUES (?, ?, ?, ?)",
+                (user.name, user.role, user.password_hash, user.created),
+            )
+    log.info("user %s %s as %s", name, "changed" if exists else "added", user.role)
+    return user
+
+
+def remove_user(store: Store, name: str) -> None:
+    """Remove ``name``; their open sessions end. Their decisions stay in the log."""
+    with store.transaction() as conn:
+        gone = conn.execute("DELETE FROM users WHERE name = ?", (name,)).rowcount
+    if not gone:
+        raise UserError(f"user {name!r}: no such user")
+    log.info("user %s removed", name)
+
+
+def list_users(store: Store) -> list[User]:
+    return [_user(r) for r in store.query("SELECT * FROM users ORDER BY name")]
+
+
+def get_user(store: Store, name: str) -> User | None:
+    rows = store.query("SELECT * FROM users WHERE name = ?", (name,))
+    return _user(rows[0]) if rows else None
+
+
+def authenticate(store: Store, name: str, password: str) -> User | None:
+    """The user when ``password`` is theirs, else None (unknown name or wrong password)."""
+    if len(password) > MAX_PASSWORD:
+        return None
+    user = get_user(store, name) if name_problem(name) is None else None
+    try:
+        _HASHER.verify(user.password_hash if user else _dummy_hash(), password)
+    except VerifyMismatchError:
+        return None
+    except (VerificationError, InvalidHashError):
+        log.warning("user %s: stored password hash is damaged; add the user again", name)
+        return None
+    if user is None:
+        return None
+    if _HASHER.check_needs_rehash(user.password_hash):
+        fresh = _HASHER.hash(password)
+        with store.transaction() as conn:
+            conn.execute(
+                "UPDATE users SET password_hash = ? WHERE name = ? AND password_hash = ?",
+                (fresh, name, user.password_hash),
+            )
+        user = User(user.name, user.role, user.created, fresh)
+    return user
