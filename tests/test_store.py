@@ -354,3 +354,21 @@ def test_both_engines_match_the_same_rows_for_every_kind_of_term(
     assert found["sqlite"][("ойг",)] == ["event:a"] and found["sqlite"][("国",)] == ["event:b"]
     assert found["sqlite"][("内河",)] == [] and found["sqlite"][("50%",)] == ["event:c"]
     assert found["sqlite"][("%",)] == []  # one punctuation character: no word to start
+
+
+def test_a_postgres_store_made_before_a_table_existed_gets_it_on_open(
+    tmp_path: Path, pg_url: str
+) -> None:
+    out_dir = tmp_path / "out"
+    build(out_dir)
+    with Store(pg_url) as store:
+        store.ingest_output(out_dir, "run-1")
+        store._conn.execute("DROP TABLE users")
+        store._conn.execute("UPDATE store_meta SET value = 'older' WHERE key = 'ddl'")
+    with Store(pg_url) as store:  # the DDL changed since: what is missing is added
+        assert store._conn.execute("SELECT COUNT(*) FROM users").fetchone()[0] == 0
+        assert len(store.records()) == 13  # and nothing else was touched
+        assert (
+            store._conn.execute("SELECT value FROM store_meta WHERE key = 'ddl'").fetchone()[0]
+            != "older"
+        )
