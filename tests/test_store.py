@@ -372,3 +372,41 @@ def test_a_postgres_store_made_before_a_table_existed_gets_it_on_open(
             store._conn.execute("SELECT value FROM store_meta WHERE key = 'ddl'").fetchone()[0]
             != "older"
         )
+
+
+def test_a_shared_store_ignores_empty_and_earlier_output_folders(
+    tmp_path: Path, pg_url: str
+) -> None:
+    """A reviewer's own folder (empty, or a copy of an earlier run) must not replace what
+    the extraction machines loaded; a new run still loads."""
+    from pipeline.review import open_store, sync_output
+
+    extraction, laptop = tmp_path / "extraction", tmp_path / "laptop"
+    ids = build(extraction)
+    laptop.mkdir()
+    with open_store(extraction, pg_url) as store:
+        first = sync_output(store, extraction)
+        assert first is not None and store.shared
+        assert sync_output(store, laptop) is None  # nothing here: the store keeps its run
+        assert ids["ru_delivery"] in {r.id for r in store.records()}
+        build(laptop)  # the laptop holds the first run's files
+        build(extraction, drop_gepard=True)
+        second = sync_output(store, extraction)
+        assert second is not None and [r.id for r in store.runs()] == [first.id, second.id]
+        assert sync_output(store, laptop) is None  # an earlier run: not loaded again
+        assert ids["ru_delivery"] not in {r.id for r in store.records()}
+
+
+def test_an_embedded_store_loads_its_folder_whatever_it_holds(tmp_path: Path) -> None:
+    from pipeline.review import open_store, sync_output
+
+    out_dir = tmp_path / "out"
+    build(out_dir)
+    with open_store(out_dir) as store:
+        assert not store.shared
+        assert sync_output(store, out_dir) is not None
+        build(out_dir, drop_gepard=True)
+        assert sync_output(store, out_dir) is not None
+        build(out_dir)  # back to the first run's files: that is what OUT holds now
+        assert sync_output(store, out_dir) is not None
+        assert len(store.runs()) == 3

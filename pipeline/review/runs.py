@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.errors import ReviewError
-from pipeline.review.layout import DB_NAME
+from pipeline.review.layout import DB_NAME, RECORD_FILES, raw_file
 from pipeline.review.migrate import migrate_layout
 from pipeline.review.publish import publish
 from pipeline.review.state import review_state
@@ -41,10 +41,24 @@ def open_store(out_dir: Path, url: str | None = None) -> Store:
 
 
 def sync_output(store: Store, out_dir: Path) -> Run | None:
-    """Ingest ``out_dir`` as a new run when its raw files changed since the last run."""
+    """Ingest ``out_dir`` as a new run when its raw files changed since the last run.
+
+    A shared store (PostgreSQL) is fed by many machines, and a reviewer's own output
+    folder may be empty or behind: there, a folder is loaded only when it holds raw
+    records and they are not a run the store has already had.
+    """
+    out_dir = Path(out_dir)
     latest = store.latest_run()
-    if latest is not None and latest.fingerprint == output_fingerprint(Path(out_dir)):
+    fingerprint = output_fingerprint(out_dir)
+    if latest is not None and latest.fingerprint == fingerprint:
         return None
+    if store.shared:
+        if not any(raw_file(out_dir, rtype).is_file() for rtype in RECORD_FILES):
+            log.info("%s: no raw records here; the shared store is left as it is", out_dir)
+            return None
+        if any(run.fingerprint == fingerprint for run in store.runs()):
+            log.info("%s: an earlier run of the shared store; not loaded again", out_dir)
+            return None
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
     return store.ingest_output(Path(out_dir), f"run-{stamp}")
 

@@ -477,6 +477,11 @@ class Store:
         """``sqlite`` or ``postgresql``."""
         return self._conn.kind
 
+    @property
+    def shared(self) -> bool:
+        """Whether several machines may feed this store (a server, not a file of OUT)."""
+        return not isinstance(self._conn, SqliteDatabase)
+
     def _migrate(self, db: SqliteDatabase) -> None:
         """Bring a SQLite store of an older schema to :data:`SCHEMA_VERSION`, in one
         transaction (PostgreSQL stores were always made at version 2 or later).
