@@ -32,7 +32,7 @@ import sqlite3
 import unicodedata
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
@@ -105,14 +105,17 @@ class Database(ABC):
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None: ...
 
     @abstractmethod
-    def transaction(self) -> Any:
-        """A context manager: one write transaction, committed on success, rolled back on
-        any error; one writer at a time."""
+    def transaction(self) -> AbstractContextManager[Database]:
+        """One write transaction, committed on success, rolled back on any error; one
+        writer at a time."""
 
     @abstractmethod
     def close(self) -> None: ...
 
     # -- schema ----------------------------------------------------------------------
+    append_only_ddl: str
+    """Triggers that refuse any change to the decision log."""
+
     @abstractmethod
     def create(self, shared_ddl: str, extra_ddl: str) -> None:
         """Create what is missing: the shared tables (SQLite types, see :meth:`ddl`), then
@@ -133,7 +136,7 @@ class Database(ABC):
 
     # -- search ----------------------------------------------------------------------
     search_ddl: str
-    append_only_ddl: str
+    """The queue's search tables: ``queue_text``, ``queue_words``, ``queue_lang``."""
 
     @abstractmethod
     def words_text(self, text: str) -> str:
@@ -360,11 +363,18 @@ class PostgresDatabase(Database):
 
     def __init__(self, url: str) -> None:
         import psycopg
+        from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
         self._psycopg = psycopg
         self.location = redacted(url)
         try:
-            self.raw = psycopg.connect(url, autocommit=True, row_factory=_pg_row_factory)
+            given = conninfo_to_dict(url)
+            # what the URL does not say: a bounded wait for an unreachable server, and a
+            # name the server's administrator sees in pg_stat_activity
+            defaults = {"connect_timeout": "10", "application_name": "osintdesk"}
+            extra = {k: v for k, v in defaults.items() if k not in given}
+            conninfo = make_conninfo(url, **extra)
+            self.raw = psycopg.connect(conninfo, autocommit=True, row_factory=_pg_row_factory)
         except psycopg.Error as exc:
             reason = " ".join(str(exc).split()) or type(exc).__name__
             raise StoreError(f"{self.location}: cannot open the review store: {reason}") from exc
