@@ -132,6 +132,11 @@ class Database(ABC):
     def size_bytes(self) -> int: ...
 
     @abstractmethod
+    def refresh_statistics(self, tables: Sequence[str]) -> None:
+        """After rewriting ``tables`` whole (outside a transaction): what the engine needs
+        to plan queries over them well again."""
+
+    @abstractmethod
     def set_user_version(self, version: int) -> None: ...
 
     # -- search ----------------------------------------------------------------------
@@ -240,6 +245,9 @@ class SqliteDatabase(Database):
 
     def user_version(self) -> int:
         return int(self.raw.execute("PRAGMA user_version").fetchone()[0])
+
+    def refresh_statistics(self, tables: Sequence[str]) -> None:
+        pass  # SQLite plans these queries from the indexes alone
 
     def size_bytes(self) -> int:
         pages = self.raw.execute("PRAGMA page_count").fetchone()[0]
@@ -440,6 +448,11 @@ class PostgresDatabase(Database):
 
     def user_version(self) -> int:
         return int(self.meta("schema") or 0)
+
+    def refresh_statistics(self, tables: Sequence[str]) -> None:
+        # fresh statistics for the planner, and the visibility map that lets the queue's
+        # pages be read from its indexes alone (index-only scans)
+        self.execute(f"VACUUM (ANALYZE) {', '.join(tables)}")
 
     def size_bytes(self) -> int:
         row = self.execute("SELECT pg_database_size(current_database())").fetchone()

@@ -151,6 +151,7 @@ CREATE INDEX IF NOT EXISTS decisions_record ON decisions(record_id);
 # keep the decision log append-only are each engine's own: pipeline.review.dialect
 
 
+_QUEUE_TABLES = ("queue", "queue_text", "queue_words", "queue_lang")
 _CHUNK = 500  # ids per IN (…) list: well under every engine's limit of parameters
 
 
@@ -881,7 +882,7 @@ class Store:
         """Write index rows (all of them, or an update of some), in one transaction."""
         with self.transaction() as conn:
             if replace_all:
-                for table in ("queue", "queue_text", "queue_words", "queue_lang"):
+                for table in _QUEUE_TABLES:
                     conn.execute(f"DELETE FROM {table}")
             if not replace_all:
                 for rid in {*remove, *(r.record_id for r in rows)}:
@@ -941,6 +942,8 @@ class Store:
                 " languages = excluded.languages",
                 (run_id, last_seq, _canonical_json(kept), _canonical_json(languages)),
             )
+        if replace_all:  # every row is new: the planner's statistics are stale
+            self._conn.refresh_statistics(_QUEUE_TABLES)
 
     @staticmethod
     def _queue_rowids(conn: Database, record_ids: list[str] | None) -> dict[str, int]:
