@@ -33,7 +33,12 @@ review_app = typer.Typer(
 DEFAULT_OUT = Path("output")
 
 OutDir = Annotated[
-    Path, typer.Option("--out-dir", help="Output folder of the runs (holds review.sqlite).")
+    Path,
+    typer.Option(
+        "--out-dir",
+        help="Output folder of the runs (holds review.sqlite, unless store.url names a"
+        " PostgreSQL store).",
+    ),
 ]
 Reviewer = Annotated[
     str, typer.Option("--reviewer", help="Who decides (stored with the decision).")
