@@ -352,11 +352,22 @@ def serve(
     ] = None,
     manifest: Annotated[Path, typer.Option(help="Sources manifest.")] = DEFAULT_MANIFEST,
     out: Annotated[Path, typer.Option("--out", help="Output folder.")] = DEFAULT_OUT,
+    config: ConfigOpt = None,
+    workers: WorkersOpt = None,
+    dask_address: DaskAddressOpt = None,
 ) -> None:
-    """Serve the ingest flow as a Prefect deployment on a cron schedule."""
+    """Serve the ingest flow as a Prefect deployment on a cron schedule.
+
+    Each run uses the engine of the options file (read at run time) unless ``--workers`` or
+    ``--dask-address`` fix one here."""
     from flows.schedule import serve_ingest
 
-    serve_ingest(cron=cron, with_server=with_server, port=port, manifest=manifest, out=out)
+    engine = None
+    if workers is not None or dask_address is not None:
+        engine = _with_engine(_options(config, manifest), workers, dask_address).engine.model_dump()
+    serve_ingest(
+        cron=cron, with_server=with_server, port=port, manifest=manifest, out=out, engine=engine
+    )
 
 
 @app.command()

@@ -297,6 +297,12 @@ def serve(
                 f"the desk on {host} asks for a login but its store has no reviewer yet:"
                 " add one with `osintdesk users add NAME --role reviewer`"
             )
+    if host in ("0.0.0.0", "::") and not options.public_hosts:
+        typer.echo(
+            f"warning: bound to every address, but the Host guard only accepts {host}:{port};"
+            " list the names users type in review.public_hosts (osintdesk.yaml)",
+            err=True,
+        )
     app = create_app(out_dir, bind_host=host, port=port, options=options, store_url=url)
     login = "login required" if login_required(host, options) else "no login"
     typer.echo(f"review desk on http://{host}:{port}/ ({login})", err=True)

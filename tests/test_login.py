@@ -192,6 +192,21 @@ def test_session_cookie_is_signed_httponly_lax_with_a_private_secret(
         assert again.get("/", headers=forged, follow_redirects=False).status_code == 303
 
 
+def test_logout_ends_the_login_for_a_copied_cookie_too(
+    team_out: tuple[Path, dict[str, str]],
+) -> None:
+    out, _ = team_out
+    with _client(out) as client:
+        answer = _login(client, *ANNA)
+        copied = {"Cookie": answer.headers["set-cookie"].split(";", 1)[0]}
+        assert client.get("/", headers=copied, follow_redirects=False).status_code == 200
+        token = _csrf(client, "/")
+        out_of = client.post("/logout", data={"csrf": token}, follow_redirects=False)
+        assert out_of.status_code == 303
+    with _client(out) as thief:
+        assert thief.get("/", headers=copied, follow_redirects=False).status_code == 303
+
+
 def test_removed_user_or_new_password_ends_the_session(tmp_path: Path) -> None:
     out = tmp_path / "out"
     build(out)
@@ -307,3 +322,33 @@ def test_serve_refuses_a_team_desk_without_a_reviewer(tmp_path: Path) -> None:
     )
     assert result.exit_code == 1
     assert "no reviewer yet" in result.stderr and "osintdesk users add" in result.stderr
+
+
+def test_every_route_that_changes_something_is_gated(tmp_path: Path) -> None:
+    """Routes are read from the app's routers, so a route added later is covered too."""
+    from fastapi.routing import APIRoute
+
+    from flows.web.app import ROUTE_MODULES
+
+    out = tmp_path / "out"
+    build(out)
+    with open_store(out) as store:
+        add_user(store, VERA[0], "viewer", VERA[1])
+    with _client(out) as client:
+        changing = [
+            re.sub(r"\{[^}]+\}", "1", route.path)
+            for module in ROUTE_MODULES
+            for route in module.router.routes
+            if isinstance(route, APIRoute)
+            and route.methods - {"GET", "HEAD"}
+            and route.path not in ("/login", "/logout")
+        ]
+        assert {"/bulk", "/undo", "/publish", "/record/1/decide"} <= set(changing)
+        token = _csrf(client)
+        for url in changing:  # nobody logged in
+            assert client.post(url, data={"csrf": token}).status_code == 403, url
+        assert _login(client, *VERA).status_code == 303
+        token = _csrf(client, "/")
+        for url in changing:  # a viewer
+            assert client.post(url, data={"csrf": token}).status_code == 403, url
+    assert _decisions(out) == [] and not (out / "reviewed").exists()

@@ -12,7 +12,16 @@ from typer.testing import CliRunner
 from flows.cli import app
 from pipeline.errors import StoreIntegrityError, UserError
 from pipeline.review import open_store
-from pipeline.review.users import add_user, authenticate, get_user, list_users, remove_user
+from pipeline.review.users import (
+    add_user,
+    authenticate,
+    close_session,
+    get_user,
+    list_users,
+    open_session,
+    remove_user,
+    session_user,
+)
 
 PASSWORD = "correct horse battery"
 runner = CliRunner()
@@ -66,17 +75,40 @@ def test_add_again_needs_replace_and_ends_old_sessions(
 ) -> None:
     with open_store(out_dir, store_url) as store:
         first = add_user(store, "anna", "viewer", PASSWORD)
+        login = open_session(store, first, hours=1)
+        assert session_user(store, login) == first
         with pytest.raises(UserError, match="exists already"):
             add_user(store, "anna", "reviewer", "another password")
-        second = add_user(store, "anna", "reviewer", "another password", replace=True)
-        assert second.fingerprint != first.fingerprint
+        assert session_user(store, login) == first
+        add_user(store, "anna", "reviewer", "another password", replace=True)
+        assert session_user(store, login) is None  # a new password ends every login
         assert authenticate(store, "anna", PASSWORD) is None
         found = authenticate(store, "anna", "another password")
         assert found is not None and found.role == "reviewer"
+        again = open_session(store, found, hours=1)
         remove_user(store, "anna")
-        assert get_user(store, "anna") is None
+        assert get_user(store, "anna") is None and session_user(store, again) is None
         with pytest.raises(UserError, match="no such user"):
             remove_user(store, "anna")
+
+
+def test_sessions_end_on_logout_and_expiry_and_keep_only_a_digest(
+    out_dir: Path, store_url: str | None
+) -> None:
+    with open_store(out_dir, store_url) as store:
+        anna = add_user(store, "anna", "reviewer", PASSWORD)
+        kept = open_session(store, anna, hours=1)
+        closed = open_session(store, anna, hours=1)
+        expired = open_session(store, anna, hours=1e-9)
+        assert kept != closed and len(kept) >= 40
+        close_session(store, closed)
+        assert session_user(store, kept) == anna
+        assert session_user(store, closed) is None
+        assert session_user(store, expired) is None
+        assert session_user(store, "made-up") is None
+        open_session(store, anna, hours=1)  # sweeps the expired one
+        stored = {r["id"] for r in store.query("SELECT id FROM sessions")}
+        assert len(stored) == 2 and kept not in stored and closed not in stored
 
 
 def test_users_table_is_in_the_schema_with_a_role_check(
@@ -116,3 +148,21 @@ def test_users_commands_read_the_password_from_stdin_never_argv(out_dir: Path) -
     assert runner.invoke(app, ["users", "remove", "boris", *opts]).exit_code == 0
     result = runner.invoke(app, ["users", "remove", "boris", *opts])
     assert result.exit_code == 1 and "no such user" in result.stderr
+
+
+def test_store_with_password_hashes_is_private_whatever_the_umask(out_dir: Path) -> None:
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        with open_store(out_dir) as store:
+            db = out_dir / "review.sqlite"
+            assert stat.S_IMODE(db.stat().st_mode) == 0o644
+            add_user(store, "anna", "reviewer", PASSWORD)
+            files = [db, *out_dir.glob("review.sqlite-*")]
+            assert len(files) == 3  # the WAL and its index too
+            for file in files:
+                assert stat.S_IMODE(file.stat().st_mode) == 0o600, file
+    finally:
+        os.umask(old)

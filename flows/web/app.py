@@ -28,6 +28,9 @@ from flows.web.security import add_guard, allowed_hosts
 from pipeline.config import ReviewOptions
 from pipeline.review import open_store, sync_output
 
+ROUTE_MODULES = (routes_login, routes_queue, routes_records, routes_decisions, routes_export)
+"""Every module whose ``router`` the app includes."""
+
 
 def create_app(
     out_dir: Path,
@@ -55,6 +58,6 @@ def create_app(
     add_sessions(app, out_dir, options)
     add_guard(app, allowed_hosts(bind_host, port, options.public_hosts))
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
-    for module in (routes_login, routes_queue, routes_records, routes_decisions, routes_export):
+    for module in ROUTE_MODULES:
         app.include_router(module.router)
     return app

@@ -3,9 +3,10 @@
 * The session is Starlette's signed cookie (``SessionMiddleware``, itsdangerous):
   HttpOnly, SameSite=Lax, Secure when ``review.secure_cookie``. Its key is a random
   secret in ``OUT/review.secret`` (mode 0600), made once, atomically.
-* A session names a user and carries a digest of their password hash; every
-  request looks the user up in the store, so a removed user, or one given a new
-  password, is logged out at once, and a changed role counts at once.
+* The cookie holds a random session id; the store's ``sessions`` table holds its
+  digest, the user and the expiry (:mod:`pipeline.review.users`). Every request
+  looks the login up, so logging out, a new password or removing the user ends it
+  at once (a copied cookie included), and a changed role counts at once.
 * A login is required when the desk binds to anything but loopback, and on
   loopback when ``review.require_login`` is set. Without one, pages redirect to
   ``/login`` and other requests get 403.
@@ -28,31 +29,30 @@ from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
+import anyio
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.sessions import SessionMiddleware
 
+from flows.web.render import Desk, desk_of, error
 from flows.web.security import CSRF_KEY, LOOPBACK
 from pipeline.config import ReviewOptions
 from pipeline.errors import ReviewError
-from pipeline.review.users import User, get_user
-
-if TYPE_CHECKING:  # render imports this module's neighbours; the desk is only a type here
-    from flows.web.render import Desk
+from pipeline.review.users import User, close_session, session_user
 
 log = logging.getLogger(__name__)
 
 SESSION_COOKIE = "osintdesk_session"
 SECRET_FILE = "review.secret"
-USER_KEY = "user"
-FINGERPRINT_KEY = "pw"
+SESSION_KEY = "sid"  # the login's id in the signed cookie
 OPEN_PATHS = frozenset({"/login"})
 """Paths served without a login (besides ``/static/``)."""
 READ_METHODS = frozenset({"GET", "HEAD"})
+LOGIN_CHECKS_AT_ONCE = 2
+"""Password checks run at the same time (each argon2 check holds 64 MiB)."""
 NextApp = Callable[[Request], Awaitable[Response]]
 
 
@@ -164,28 +164,36 @@ def current_user(request: Request) -> User | None:
     return user
 
 
-def start_session(request: Request, user: User) -> None:
-    """A new session for ``user``: nothing of the one before survives (CSRF token included)."""
+def start_session(request: Request, session_id: str) -> None:
+    """The cookie of a new login: nothing of the session before survives (CSRF token
+    included), so a token planted before the login is useless after it."""
     request.session.clear()
-    request.session[USER_KEY] = user.name
-    request.session[FINGERPRINT_KEY] = user.fingerprint
+    request.session[SESSION_KEY] = session_id
     request.session[CSRF_KEY] = secrets.token_urlsafe(32)
+
+
+def session_id_of(request: Request) -> str | None:
+    value = request.session.get(SESSION_KEY)
+    return value if isinstance(value, str) and value else None
 
 
 def end_session(request: Request) -> None:
     request.session.clear()
 
 
-def _session_user(desk: Desk, name: str, fingerprint: object) -> User | None:
+def _session_user(desk: Desk, session_id: str) -> User | None:
     with desk.store() as store:
-        user = get_user(store, name)
-    if user is None or user.fingerprint != fingerprint:
-        return None
-    return user
+        return session_user(store, session_id)
+
+
+def close_login(desk: Desk, session_id: str) -> None:
+    with desk.store() as store:
+        close_session(store, session_id)
 
 
 def add_sessions(app: FastAPI, out_dir: Path, options: ReviewOptions) -> None:
     """Signed session cookies (add after the login gate: middleware added later runs first)."""
+    app.state.session_hours = options.session_hours
     app.add_middleware(
         SessionMiddleware,
         secret_key=session_secret(out_dir),
@@ -198,20 +206,17 @@ def add_sessions(app: FastAPI, out_dir: Path, options: ReviewOptions) -> None:
 
 def add_login_gate(app: FastAPI, *, required: bool) -> None:
     """Who is logged in (``request.state.user``), and the refusals that follow from it."""
-    from flows.web.render import desk_of, error
-
     app.state.login_required = required
     app.state.limiter = LoginLimiter()
+    app.state.login_slots = anyio.CapacityLimiter(LOGIN_CHECKS_AT_ONCE)
 
     @app.middleware("http")
     async def gate(request: Request, call_next: NextApp) -> Response:
         user = None
-        name = request.session.get(USER_KEY)
-        if isinstance(name, str):
-            fingerprint = request.session.get(FINGERPRINT_KEY)
-            desk = desk_of(request)
-            user = await run_in_threadpool(_session_user, desk, name, fingerprint)
-            if user is None:  # removed, or a new password since: this session is over
+        session_id = session_id_of(request)
+        if session_id is not None:
+            user = await run_in_threadpool(_session_user, desk_of(request), session_id)
+            if user is None:  # logged out, expired, a new password, removed: it is over
                 end_session(request)
         request.state.user = user
         path = request.url.path

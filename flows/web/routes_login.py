@@ -5,29 +5,33 @@ from __future__ import annotations
 import logging
 import math
 
+import anyio
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
-from starlette.concurrency import run_in_threadpool
 
 from flows.web.auth import (
     LoginLimiter,
     client_address,
+    close_login,
     current_user,
     end_session,
+    session_id_of,
     start_session,
 )
 from flows.web.render import Desk, desk_of, refused, render
 from flows.web.security import checked_form, safe_next
-from pipeline.review.users import MAX_PASSWORD, User, authenticate
+from pipeline.review.users import MAX_PASSWORD, User, authenticate, open_session
 
 log = logging.getLogger(__name__)
 
 router = APIRouter()
 
 
-def _check(desk: Desk, name: str, password: str) -> User | None:
+def _check(desk: Desk, name: str, password: str, hours: float) -> tuple[User, str] | None:
+    """The user and a new login's id when the password is theirs, else None."""
     with desk.store() as store:
-        return authenticate(store, name, password)
+        user = authenticate(store, name, password)
+        return (user, open_session(store, user, hours)) if user is not None else None
 
 
 @router.get("/login")
@@ -49,28 +53,35 @@ async def login(request: Request) -> Response:
     target = safe_next(form.get("next"), "/")
     address = client_address(request)
     limiter: LoginLimiter = request.app.state.limiter
-    wait = limiter.wait(name, address)
-    if wait > 0:
-        minutes = max(1, math.ceil(wait / 60))
-        log.warning("login refused for %r from %s: too many failures", name, address)
-        response = render(
-            request,
-            "login.html",
-            429,
-            next=target,
-            login_name=name,
-            problem=f"Too many failed logins; try again in {minutes} min.",
-        )
-        response.headers["Retry-After"] = str(math.ceil(wait))
-        return response
-    user = await run_in_threadpool(_check, desk_of(request), name, password)
-    if user is None:
-        limiter.failed(name, address)
+    # a password check takes 64 MiB and most of a core for a moment: two at a time, and the
+    # failures are read and counted inside the slot, so a burst runs past the limit by one at most
+    async with request.app.state.login_slots:
+        wait = limiter.wait(name, address)
+        if wait > 0:
+            minutes = max(1, math.ceil(wait / 60))
+            log.warning("login refused for %r from %s: too many failures", name, address)
+            response = render(
+                request,
+                "login.html",
+                429,
+                next=target,
+                login_name=name,
+                problem=f"Too many failed logins; try again in {minutes} min.",
+            )
+            response.headers["Retry-After"] = str(math.ceil(wait))
+            return response
+        desk = desk_of(request)
+        hours = request.app.state.session_hours
+        login = await anyio.to_thread.run_sync(_check, desk, name, password, hours)
+        if login is None:
+            limiter.failed(name, address)
+    if login is None:
         log.warning("failed login for %r from %s", name, address)
         problem = "Wrong name or password."
         return render(request, "login.html", 401, next=target, login_name=name, problem=problem)
+    user, session_id = login
     limiter.succeeded(name)
-    start_session(request, user)
+    start_session(request, session_id)
     request.state.user = user
     log.info("%s logged in from %s", user.name, address)
     return RedirectResponse(target, status_code=303)
@@ -81,6 +92,9 @@ async def logout(request: Request) -> Response:
     if await checked_form(request) is None:
         return refused(request, "/")
     user = current_user(request)
+    session_id = session_id_of(request)
+    if session_id is not None:
+        await anyio.to_thread.run_sync(close_login, desk_of(request), session_id)
     end_session(request)
     if user is not None:
         log.info("%s logged out", user.name)

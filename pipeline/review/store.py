@@ -130,6 +130,13 @@ CREATE TABLE IF NOT EXISTS users (
     password_hash TEXT NOT NULL,
     created TEXT NOT NULL
 );
+-- open logins of the web desk: a digest of the session id (the cookie holds the id)
+CREATE TABLE IF NOT EXISTS sessions (
+    id TEXT PRIMARY KEY,
+    user_name TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+    created TEXT NOT NULL,
+    expires TEXT NOT NULL
+);
 """
 
 _DECISIONS = f"""
@@ -443,6 +450,10 @@ class Store:
         ``postgresql://`` URL (see :func:`pipeline.review.dialect.connect`)."""
         self._conn: Database = connect(target)
         self.location = self._conn.location
+        self.path: Path | None = (
+            self._conn.path if isinstance(self._conn, SqliteDatabase) else None
+        )
+        """The SQLite file; None for a store on a database server."""
         try:
             self._open()
         except BaseException:

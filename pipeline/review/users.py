@@ -6,9 +6,14 @@ name that does not exist costs one hash check too, so timing does not tell which
 names exist. A hash made with weaker parameters than today's is replaced on the
 next good login.
 
+A login of the web desk is a row of ``sessions``: the cookie holds a random id,
+the store its SHA-256, the user and when it expires. Logging out deletes the row;
+a new password or removing the user deletes all of theirs, so a copied cookie is
+worth nothing after that.
+
 Queries are plain SQL that both of the store's engines take (SQLite, PostgreSQL:
-:mod:`pipeline.review.dialect`); the table itself is part of the store's schema
-(:mod:`pipeline.review.store`).
+:mod:`pipeline.review.dialect`); the tables themselves are part of the store's
+schema (:mod:`pipeline.review.store`).
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ import datetime as dt
 import hashlib
 import logging
 import re
+import secrets
+import stat
 from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, cast
@@ -60,12 +67,6 @@ class User:
     def can_decide(self) -> bool:
         return self.role == "reviewer"
 
-    @property
-    def fingerprint(self) -> str:
-        """A short digest of the password hash: a session made before the password
-        changed (or the user was added again) no longer matches."""
-        return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
-
 
 def name_problem(name: str) -> str | None:
     """Why ``name`` cannot be a user name, or None."""
@@ -98,6 +99,22 @@ def _user(row: Row) -> User:
     )
 
 
+def keep_private(store: Store) -> None:
+    """The store holds password hashes: only its owner may read it (and its WAL files),
+    whatever the umask gave it. A store that is no file (a database server) is left alone."""
+    path = store.path
+    if path is None:
+        return
+    for file in (path, path.with_name(f"{path.name}-wal"), path.with_name(f"{path.name}-shm")):
+        try:
+            mode = stat.S_IMODE(file.stat().st_mode)
+        except FileNotFoundError:
+            continue
+        if mode & 0o077:
+            file.chmod(mode & 0o700)
+            log.info("%s: mode %o, as it holds password hashes", file, mode & 0o700)
+
+
 def add_user(store: Store, name: str, role: str, password: str, *, replace: bool = False) -> User:
     """Add ``name`` with ``role`` and a hash of ``password``; with ``replace`` an existing
     user gets the new role and password (their open sessions end)."""
@@ -119,11 +136,13 @@ def add_user(store: Store, name: str, role: str, password: str, *, replace: bool
                 "UPDATE users SET role = ?, password_hash = ? WHERE name = ?",
                 (user.role, user.password_hash, name),
             )
+            conn.execute("DELETE FROM sessions WHERE user_name = ?", (name,))
         else:
             conn.execute(
                 "INSERT INTO users (name, role, password_hash, created) VALUES (?, ?, ?, ?)",
                 (user.name, user.role, user.password_hash, user.created),
             )
+    keep_private(store)
     log.info("user %s %s as %s", name, "changed" if exists else "added", user.role)
     return user
 
@@ -131,6 +150,7 @@ def add_user(store: Store, name: str, role: str, password: str, *, replace: bool
 def remove_user(store: Store, name: str) -> None:
     """Remove ``name``; their open sessions end. Their decisions stay in the log."""
     with store.transaction() as conn:
+        conn.execute("DELETE FROM sessions WHERE user_name = ?", (name,))
         gone = conn.execute("DELETE FROM users WHERE name = ?", (name,)).rowcount
     if not gone:
         raise UserError(f"user {name!r}: no such user")
@@ -169,3 +189,51 @@ def authenticate(store: Store, name: str, password: str) -> User | None:
             )
         user = User(user.name, user.role, user.created, fresh)
     return user
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _stamp(moment: dt.datetime) -> str:
+    """UTC, one fixed width: stamps compare as strings in any database."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _digest(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode()).hexdigest()
+
+
+def open_session(store: Store, user: User, hours: float) -> str:
+    """A new login of ``user`` lasting ``hours``: its id (for the cookie; the store keeps a
+    digest). Logins that expired are swept at the same time."""
+    session_id = secrets.token_urlsafe(32)
+    now = _now()
+    with store.transaction() as conn:
+        conn.execute("DELETE FROM sessions WHERE expires <= ?", (_stamp(now),))
+        conn.execute(
+            "INSERT INTO sessions (id, user_name, created, expires) VALUES (?, ?, ?, ?)",
+            (
+                _digest(session_id),
+                user.name,
+                _stamp(now),
+                _stamp(now + dt.timedelta(hours=hours)),
+            ),
+        )
+    return session_id
+
+
+def session_user(store: Store, session_id: str) -> User | None:
+    """The user of an open, unexpired login, else None."""
+    rows = store.query(
+        "SELECT users.* FROM sessions JOIN users ON users.name = sessions.user_name"
+        " WHERE sessions.id = ? AND sessions.expires > ?",
+        (_digest(session_id), _stamp(_now())),
+    )
+    return _user(rows[0]) if rows else None
+
+
+def close_session(store: Store, session_id: str) -> None:
+    """Log out: the login ends here, whoever holds a copy of its cookie."""
+    with store.transaction() as conn:
+        conn.execute("DELETE FROM sessions WHERE id = ?", (_digest(session_id),))
