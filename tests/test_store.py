@@ -363,10 +363,10 @@ def test_a_postgres_store_made_before_a_table_existed_gets_it_on_open(
     build(out_dir)
     with Store(pg_url) as store:
         store.ingest_output(out_dir, "run-1")
-        store._conn.execute("DROP TABLE users")
+        store._conn.execute("DROP TABLE sessions")  # as made before logins were rows
         store._conn.execute("UPDATE store_meta SET value = 'older' WHERE key = 'ddl'")
     with Store(pg_url) as store:  # the DDL changed since: what is missing is added
-        assert store._conn.execute("SELECT COUNT(*) FROM users").fetchone()[0] == 0
+        assert store._conn.execute("SELECT COUNT(*) FROM sessions").fetchone()[0] == 0
         assert len(store.records()) == 13  # and nothing else was touched
         assert (
             store._conn.execute("SELECT value FROM store_meta WHERE key = 'ddl'").fetchone()[0]
