@@ -450,9 +450,7 @@ class Store:
         ``postgresql://`` URL (see :func:`pipeline.review.dialect.connect`)."""
         self._conn: Database = connect(target)
         self.location = self._conn.location
-        self.path: Path | None = (
-            self._conn.path if isinstance(self._conn, SqliteDatabase) else None
-        )
+        self.path: Path | None = self._conn.path if isinstance(self._conn, SqliteDatabase) else None
         """The SQLite file; None for a store on a database server."""
         try:
             self._open()
