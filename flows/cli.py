@@ -146,14 +146,14 @@ def run(
             ):
                 result = _flow()
     print_summary(result)
-    _index_for_review(out, result)
+    _index_for_review(out, result, options.store.url)
 
 
-def _index_for_review(out: Path, result: Any) -> None:
+def _index_for_review(out: Path, result: Any, store_url: str | None) -> None:
     """Load the run into the review store, re-applying earlier decisions."""
     from pipeline.review import refresh_after_run
 
-    refresh_after_run(out, result.run_id)
+    refresh_after_run(out, result.run_id, store_url)
 
 
 @app.command()
@@ -437,6 +437,14 @@ def bench(
         int, typer.Option("--records", help="Size of the generated store for --review.")
     ] = 100_000,
     quiet: QuietOpt = False,
+    store_url: Annotated[
+        str | None,
+        typer.Option(
+            "--store-url",
+            help="With --review: generate the store in this empty PostgreSQL database "
+            "(postgresql://…) instead of a temporary SQLite file.",
+        ),
+    ] = None,
 ) -> None:
     """Measure extraction speed (words/s per language) against bare en_core_web_sm NER;
     with --scale whole runs on 1 and 2 workers, with --review the queue page times on a
@@ -455,7 +463,7 @@ def bench(
     if review:
         from flows.review_bench import review_benchmark
 
-        typer.echo(review_benchmark(records, repeat=repeat).to_markdown())
+        typer.echo(review_benchmark(records, repeat=repeat, store_url=store_url).to_markdown())
         return
     from pipeline.evaluate.speed import benchmark
 

@@ -30,10 +30,15 @@ def _timed(run: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
-def review_benchmark(records: int, repeat: int = 5, work: Path | None = None) -> Report:
+def review_benchmark(
+    records: int, repeat: int = 5, work: Path | None = None, store_url: str | None = None
+) -> Report:
+    """Page times on a generated store of ``records`` records: in a temporary
+    ``review.sqlite``, or in the (empty) PostgreSQL database at ``store_url``."""
     from fastapi.testclient import TestClient
 
     from flows.web import create_app
+    from pipeline.errors import ReviewError
     from pipeline.evaluate.review_store import generate
     from pipeline.review import decide, open_store
     from pipeline.review.search import ensure_index
@@ -41,19 +46,22 @@ def review_benchmark(records: int, repeat: int = 5, work: Path | None = None) ->
 
     holder = tempfile.TemporaryDirectory(prefix="osintdesk-bench-") if work is None else None
     out_dir = (Path(holder.name) if holder else Path(work or ".")) / "out"
+    engine = "PostgreSQL" if store_url else "SQLite"
     report = Report(
-        title=f"Review desk on a generated store of {records:,} records (wall ms)",
+        title=f"Review desk on a generated {engine} store of {records:,} records (wall ms)",
         columns=["page", "first ms", "median ms", "worst ms", "records matching", "KB"],
     )
     try:
         started = time.perf_counter()
         counts = generate(out_dir, records)
         generated = time.perf_counter() - started
-        with open_store(out_dir) as store:
+        with open_store(out_dir, store_url) as store:
+            if store.runs():
+                raise ReviewError(f"{store.location}: the benchmark needs an empty store")
             ingest = _timed(lambda: store.ingest_output(out_dir, "bench-1"))
             index = _timed(lambda: ensure_index(store))
             first_event = store.queue_page(QueueQuery(type="event"), limit=1, offset=0)[0][0]
-        app = create_app(out_dir, bind_host="127.0.0.1", port=8765, sync=False)
+        app = create_app(out_dir, bind_host="127.0.0.1", port=8765, sync=False, store_url=store_url)
         cases = [
             ("baseline: a static file, no store", "/static/review.css"),
             ("queue, first page", "/"),
@@ -93,7 +101,7 @@ def review_benchmark(records: int, repeat: int = 5, work: Path | None = None) ->
                         "KB": round(size / 1024),
                     }
                 )
-            with open_store(out_dir) as store:
+            with open_store(out_dir, store_url) as store:
                 decide(store, first_event, "accept", reviewer="bench", base_version=0)
             after = _timed(lambda: client.get("/"))
         report.rows.append(
@@ -104,10 +112,11 @@ def review_benchmark(records: int, repeat: int = 5, work: Path | None = None) ->
                 "worst ms": round(after * 1000),
             }
         )
-        db = out_dir / "review.sqlite"
+        with open_store(out_dir, store_url) as store:
+            size = store.size_bytes()
         report.notes.append(
             f"Generated {counts} in {generated:.1f} s; loaded as one run in {ingest:.1f} s;"
-            f" queue index built in {index:.1f} s; store {db.stat().st_size / 2**20:.0f} MiB."
+            f" queue index built in {index:.1f} s; store {size / 2**20:.0f} MiB."
             f" Load average at the end: {', '.join(f'{x:.2f}' for x in os.getloadavg())}."
         )
     finally:

@@ -33,7 +33,12 @@ review_app = typer.Typer(
 DEFAULT_OUT = Path("output")
 
 OutDir = Annotated[
-    Path, typer.Option("--out-dir", help="Output folder of the runs (holds review.sqlite).")
+    Path,
+    typer.Option(
+        "--out-dir",
+        help="Output folder of the runs (holds review.sqlite, unless store.url names a"
+        " PostgreSQL store).",
+    ),
 ]
 Reviewer = Annotated[
     str, typer.Option("--reviewer", help="Who decides (stored with the decision).")
@@ -69,11 +74,20 @@ class ExportFormat(StrEnum):
     register = "register"
 
 
+def store_url() -> str | None:
+    """``store.url`` of the project's options (``osintdesk.yaml``, ``OSINTDESK_STORE_URL``):
+    the shared PostgreSQL store, or None for ``OUT/review.sqlite``."""
+    from pipeline.config import config_path, load_options
+
+    # the project root is the current folder, as for `osintdesk run`'s default manifest
+    return load_options(config_path(None, Path.cwd())).store.url
+
+
 @contextmanager
 def _store(out_dir: Path) -> Iterator[Store]:
     from pipeline.review import open_store, sync_output
 
-    with open_store(out_dir) as store:
+    with open_store(out_dir, store_url()) as store:
         run = sync_output(store, out_dir)
         if run is not None:
             typer.echo(f"loaded run {run.id}: {run.counts}", err=True)
@@ -434,13 +448,14 @@ def serve(
     from pipeline.review import open_store
     from pipeline.review.users import list_users
 
-    options = load_options(config_path(config, Path.cwd())).review
+    loaded = load_options(config_path(config, Path.cwd()))
+    options, url = loaded.review, loaded.store.url
     if login_required(host, options):
-        with open_store(out_dir) as store:
+        with open_store(out_dir, url) as store:
             reviewers = [u for u in list_users(store) if u.can_decide]
         if not reviewers:
             raise ReviewError(
-                f"the desk on {host} asks for a login but {out_dir} has no reviewer yet:"
+                f"the desk on {host} asks for a login but its store has no reviewer yet:"
                 " add one with `osintdesk users add NAME --role reviewer`"
             )
     if host in ("0.0.0.0", "::") and not options.public_hosts:
@@ -449,7 +464,7 @@ def serve(
             " list the names users type in review.public_hosts (osintdesk.yaml)",
             err=True,
         )
-    app = create_app(out_dir, bind_host=host, port=port, options=options)
+    app = create_app(out_dir, bind_host=host, port=port, options=options, store_url=url)
     login = "login required" if login_required(host, options) else "no login"
     typer.echo(f"review desk on http://{host}:{port}/ ({login})", err=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -67,6 +67,7 @@ def add(
     out_dir: OutDir = DEFAULT_OUT,
 ) -> None:
     """Add a user; the password is asked for (or read from stdin), never an argument."""
+    from flows.review_cli import store_url
     from pipeline.review import open_store
     from pipeline.review.users import add_user, name_problem
 
@@ -74,7 +75,7 @@ def add(
     if problem:
         fail(f"user {name!r}: {problem}")
     password = read_password(name)
-    with open_store(out_dir) as store:
+    with open_store(out_dir, store_url()) as store:
         user = add_user(store, name, role.value, password, replace=replace)
     typer.echo(f"{user.name}\t{user.role}")
 
@@ -83,10 +84,11 @@ def add(
 @one_line_errors
 def list_(out_dir: OutDir = DEFAULT_OUT) -> None:
     """List users: name, role, when added."""
+    from flows.review_cli import store_url
     from pipeline.review import open_store
     from pipeline.review.users import list_users
 
-    with open_store(out_dir) as store:
+    with open_store(out_dir, store_url()) as store:
         for user in list_users(store):
             typer.echo(f"{user.name}\t{user.role}\t{user.created}")
 
@@ -98,9 +100,10 @@ def remove(
     out_dir: OutDir = DEFAULT_OUT,
 ) -> None:
     """Remove a user: their sessions end; their decisions stay in the log."""
+    from flows.review_cli import store_url
     from pipeline.review import open_store
     from pipeline.review.users import remove_user
 
-    with open_store(out_dir) as store:
+    with open_store(out_dir, store_url()) as store:
         remove_user(store, name)
     typer.echo(f"removed {name}")

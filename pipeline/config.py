@@ -226,6 +226,33 @@ class EngineOptions(_Section):
     )
 
 
+STORE_URL_ENV = "OSINTDESK_STORE_URL"
+"""The environment variable that, when set, is ``store.url`` (over the options file)."""
+
+
+class StoreOptions(_Section):
+    """Where the review store lives: by default one SQLite file per output dir
+    (``OUT/review.sqlite``); with ``url`` a PostgreSQL database that several reviewers
+    and extraction machines share."""
+
+    url: str | None = Field(
+        None,
+        description="postgresql://USER@HOST:PORT/DBNAME: the review store on PostgreSQL "
+        f"(the password from PGPASSWORD or ~/.pgpass); {STORE_URL_ENV} overrides it. "
+        "Unset: OUT/review.sqlite.",
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _postgres_url(cls, value: str | None) -> str | None:
+        from pipeline.review.dialect import URL_SCHEMES, is_url
+
+        if value is not None and not is_url(value.strip()):
+            schemes = " or ".join(f"{s}://" for s in URL_SCHEMES)
+            raise ValueError(f"a store URL starts with {schemes} (leave it unset for SQLite)")
+        return value.strip() if value is not None else None
+
+
 class ReviewOptions(_Section):
     """The review web desk (``osintdesk review serve``)."""
 
@@ -274,6 +301,7 @@ class Options(_Section):
     language: LanguageOptions = Field(default_factory=LanguageOptions)
     extract: ExtractOptions = Field(default_factory=ExtractOptions)
     engine: EngineOptions = Field(default_factory=EngineOptions)
+    store: StoreOptions = Field(default_factory=StoreOptions)
     review: ReviewOptions = Field(default_factory=ReviewOptions)
 
 
@@ -302,7 +330,8 @@ def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any
 
 
 def load_options(path: Path | None = None, overrides: dict[str, Any] | None = None) -> Options:
-    """The defaults of :class:`Options`, then ``path`` (if given), then ``overrides``.
+    """The defaults of :class:`Options`, then ``path`` (if given), then the environment's
+    :data:`STORE_URL_ENV`, then ``overrides``.
 
     Defaults are written once, in the models above; ``path`` is read like every other
     YAML file (:func:`pipeline.refdata.read_yaml`: duplicate keys refused).
@@ -318,4 +347,7 @@ def load_options(path: Path | None = None, overrides: dict[str, Any] | None = No
         data = read_yaml(text, origin) or {}
         if not isinstance(data, dict):
             raise ConfigError(f"{origin}: expected a mapping of option sections")
+    env_url = os.environ.get(STORE_URL_ENV, "").strip()
+    if env_url:  # read once, here: no stage reads the environment
+        data = _deep_merge(data, {"store": {"url": env_url}})
     return validate(Options, _deep_merge(data, overrides or {}), origin)

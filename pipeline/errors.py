@@ -68,5 +68,13 @@ class ConflictError(ReviewError):
     """The record changed since the reviewer loaded it."""
 
 
+class StoreError(ReviewError):
+    """The review store cannot be opened or refused a statement."""
+
+
+class StoreIntegrityError(StoreError):
+    """The review store refused a change: a constraint or the append-only decision log."""
+
+
 class UserError(ReviewError):
     """A desk user cannot be added or removed (bad name, short password, unknown user)."""

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 _PREFECT_HOME = tempfile.mkdtemp(prefix="osintdesk-prefect-")
 os.environ["PREFECT_HOME"] = _PREFECT_HOME
 os.environ.pop("PREFECT_API_URL", None)
+os.environ.pop("OSINTDESK_STORE_URL", None)  # a developer's shared store is never a test's
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED", "false")
@@ -48,3 +51,51 @@ def prefect_harness() -> Iterator[None]:
 
     with prefect_test_harness(server_startup_timeout=120):
         yield
+
+
+# -- the review store on both engines ------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[Any]:
+    """One throwaway PostgreSQL server per session (tests/fixtures/pg.py), or the reason
+    there is none (a str): the tests that need it skip with that one line."""
+    from fixtures import pg
+
+    try:
+        server = pg.start()
+    except pg.NoServer as exc:
+        yield f"PostgreSQL store tests skipped: no server could be started here: {exc}"
+        return
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+_databases = itertools.count(1)
+
+
+@pytest.fixture()
+def pg_url(pg_server: Any) -> Iterator[str]:
+    """A new, empty database on the session's server, dropped afterwards."""
+    import psycopg
+
+    if isinstance(pg_server, str):
+        pytest.skip(pg_server)
+    name = f"store_{os.getpid()}_{next(_databases)}"
+    with psycopg.connect(pg_server.url(), autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    yield pg_server.url(name)
+    with psycopg.connect(pg_server.url(), autocommit=True) as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest) -> str | None:
+    """Each store test runs twice: on the embedded SQLite file (None: ``OUT/review.sqlite``)
+    and on a PostgreSQL database (its URL)."""
+    if request.param == "sqlite":
+        return None
+    url: str = request.getfixturevalue("pg_url")
+    return url

@@ -8,13 +8,19 @@ from pathlib import Path
 from fixtures.review.builder import build
 
 from pipeline.review import decide, open_store, store_path
+from pipeline.review.dialect import SqliteDatabase
 from pipeline.review.search import Filters, ensure_index, queue_page
 from pipeline.review.store import QueueQuery, _queue_where
 
 
 def _plan(out: Path, query: QueueQuery) -> str:
-    source, args = _queue_where(query)
-    with sqlite3.connect(store_path(out)) as db:
+    path = store_path(out)
+    conn = SqliteDatabase(path)
+    try:
+        source, args = _queue_where(conn, query)
+    finally:
+        conn.close()
+    with sqlite3.connect(path) as db:
         rows = db.execute(f"EXPLAIN QUERY PLAN SELECT q.record_id FROM {source}", args)
         return " | ".join(r[3] for r in rows.fetchall())
 

@@ -13,7 +13,7 @@ import pytest
 import yaml
 from fixtures.review.builder import build, build_layout_1
 
-from pipeline.errors import ConflictError, ReviewError
+from pipeline.errors import ConflictError, ReviewError, StoreIntegrityError
 from pipeline.review import (
     Store,
     decide,
@@ -36,10 +36,11 @@ PUTIN, BUTIN = "person:vladimir-putin", "person:fladimir-butin"
 
 
 @pytest.fixture()
-def desk(tmp_path: Path) -> Iterator[tuple[Store, Path, dict[str, str]]]:
+def desk(tmp_path: Path, store_url: str | None) -> Iterator[tuple[Store, Path, dict[str, str]]]:
+    """A store with one run, on SQLite and on PostgreSQL (``store_url``, conftest.py)."""
     out_dir = tmp_path / "out"
     ids = build(out_dir)
-    store = open_store(out_dir)
+    store = open_store(out_dir, store_url)
     store.ingest_output(out_dir, "run-1")
     yield store, out_dir, ids
     store.close()
@@ -428,10 +429,13 @@ def test_cli_migrates_before_publishing(tmp_path: Path, caplog: pytest.LogCaptur
 
 
 @pytest.fixture()
-def scripts_desk(tmp_path: Path) -> Iterator[tuple[Store, Path, dict[str, str]]]:
+def scripts_desk(
+    tmp_path: Path, store_url: str | None
+) -> Iterator[tuple[Store, Path, dict[str, str]]]:
+    """Records in every script, on SQLite and on PostgreSQL: search has the same results."""
     out_dir = tmp_path / "out"
     ids = build(out_dir, scripts=True)
-    store = open_store(out_dir)
+    store = open_store(out_dir, store_url)
     store.ingest_output(out_dir, "run-1")
     yield store, out_dir, ids
     store.close()
@@ -702,7 +706,7 @@ def test_old_store_is_migrated_with_its_decisions(tmp_path: Path) -> None:
             payload={"seq": undo_target},
         )
         assert review_state(store).records[ids["en_order"]].status == "pending"
-        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        with pytest.raises(StoreIntegrityError, match="append-only"):
             store._conn.execute("DELETE FROM decisions")
         assert undo == 1
 

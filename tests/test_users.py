@@ -1,15 +1,16 @@
-"""Users of the review desk: argon2 hashes in the store, roles, and the `users` commands."""
+"""Users of the review desk: argon2 hashes in the store, roles, and the `users` commands.
+
+The tests that take ``store_url`` run on SQLite and on PostgreSQL (conftest.py)."""
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app
-from pipeline.errors import UserError
+from pipeline.errors import StoreIntegrityError, UserError
 from pipeline.review import open_store
 from pipeline.review.users import (
     add_user,
@@ -33,8 +34,10 @@ def out_dir(tmp_path: Path) -> Path:
     return out
 
 
-def test_password_is_stored_as_an_argon2_hash_and_checked(out_dir: Path) -> None:
-    with open_store(out_dir) as store:
+def test_password_is_stored_as_an_argon2_hash_and_checked(
+    out_dir: Path, store_url: str | None
+) -> None:
+    with open_store(out_dir, store_url) as store:
         add_user(store, "anna", "reviewer", PASSWORD)
         user = get_user(store, "anna")
         assert user is not None and user.role == "reviewer" and user.can_decide
@@ -45,12 +48,15 @@ def test_password_is_stored_as_an_argon2_hash_and_checked(out_dir: Path) -> None
         assert authenticate(store, "anna", PASSWORD.upper()) is None
         assert authenticate(store, "nobody", PASSWORD) is None
         assert authenticate(store, "../etc", PASSWORD) is None
-    raw = (out_dir / "review.sqlite").read_bytes()
-    assert PASSWORD.encode() not in raw
+        stored = store.query("SELECT * FROM users")
+        assert [row["name"] for row in stored] == ["anna"]
+        assert PASSWORD not in "".join(str(value) for row in stored for value in row)
+    if store_url is None:
+        assert PASSWORD.encode() not in (out_dir / "review.sqlite").read_bytes()
 
 
-def test_roles_names_and_passwords_are_checked(out_dir: Path) -> None:
-    with open_store(out_dir) as store:
+def test_roles_names_and_passwords_are_checked(out_dir: Path, store_url: str | None) -> None:
+    with open_store(out_dir, store_url) as store:
         with pytest.raises(UserError, match="role 'admin'"):
             add_user(store, "anna", "admin", PASSWORD)
         with pytest.raises(UserError, match="at least 10"):
@@ -64,8 +70,10 @@ def test_roles_names_and_passwords_are_checked(out_dir: Path) -> None:
         assert [u.name for u in list_users(store)] == ["Анна.К"]
 
 
-def test_add_again_needs_replace_and_ends_old_sessions(out_dir: Path) -> None:
-    with open_store(out_dir) as store:
+def test_add_again_needs_replace_and_ends_old_sessions(
+    out_dir: Path, store_url: str | None
+) -> None:
+    with open_store(out_dir, store_url) as store:
         first = add_user(store, "anna", "viewer", PASSWORD)
         login = open_session(store, first, hours=1)
         assert session_user(store, login) == first
@@ -84,8 +92,10 @@ def test_add_again_needs_replace_and_ends_old_sessions(out_dir: Path) -> None:
             remove_user(store, "anna")
 
 
-def test_sessions_end_on_logout_and_expiry_and_keep_only_a_digest(out_dir: Path) -> None:
-    with open_store(out_dir) as store:
+def test_sessions_end_on_logout_and_expiry_and_keep_only_a_digest(
+    out_dir: Path, store_url: str | None
+) -> None:
+    with open_store(out_dir, store_url) as store:
         anna = add_user(store, "anna", "reviewer", PASSWORD)
         kept = open_session(store, anna, hours=1)
         closed = open_session(store, anna, hours=1)
@@ -101,14 +111,13 @@ def test_sessions_end_on_logout_and_expiry_and_keep_only_a_digest(out_dir: Path)
         assert len(stored) == 2 and kept not in stored and closed not in stored
 
 
-def test_users_table_is_in_the_schema_with_a_role_check(out_dir: Path) -> None:
-    open_store(out_dir).close()
-    conn = sqlite3.connect(out_dir / "review.sqlite")
-    with pytest.raises(sqlite3.IntegrityError):
-        conn.execute(
+def test_users_table_is_in_the_schema_with_a_role_check(
+    out_dir: Path, store_url: str | None
+) -> None:
+    with open_store(out_dir, store_url) as store, pytest.raises(StoreIntegrityError):
+        store._conn.execute(
             "INSERT INTO users (name, role, password_hash, created) VALUES ('x', 'root', 'h', 't')"
         )
-    conn.close()
 
 
 def test_users_commands_read_the_password_from_stdin_never_argv(out_dir: Path) -> None:

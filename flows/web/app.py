@@ -47,20 +47,22 @@ def create_app(
     port: int,
     sync: bool = True,
     options: ReviewOptions | None = None,
+    store_url: str | None = None,
 ) -> FastAPI:
-    """The review app over ``out_dir`` (its store is ``out_dir/review.sqlite``).
+    """The review app over ``out_dir`` (its store is ``out_dir/review.sqlite``, or the
+    PostgreSQL database at ``store_url``).
 
     A login is required when ``bind_host`` is not loopback or ``options.require_login``.
     """
     out_dir = Path(out_dir)
     options = options or ReviewOptions()
     if sync:
-        with open_store(out_dir) as initial:
+        with open_store(out_dir, store_url) as initial:
             sync_output(initial, out_dir)
     app = FastAPI(title="osintdesk review", docs_url=None, redoc_url=None, openapi_url=None)
-    app.state.desk = Desk(out_dir=out_dir, env=environment())
+    app.state.desk = Desk(out_dir=out_dir, env=environment(), store_url=store_url)
     # middleware added last runs first: the Host guard, then the session, then the login gate
-    add_login_gate(app, out_dir, required=login_required(bind_host, options))
+    add_login_gate(app, required=login_required(bind_host, options))
     add_sessions(app, out_dir, options)
     add_guard(app, allowed_hosts(bind_host, port, options.public_hosts))
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")

@@ -37,11 +37,10 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.sessions import SessionMiddleware
 
-from flows.web.render import error
+from flows.web.render import Desk, desk_of, error
 from flows.web.security import CSRF_KEY, LOOPBACK
 from pipeline.config import ReviewOptions
 from pipeline.errors import ReviewError
-from pipeline.review import open_store
 from pipeline.review.users import User, close_session, session_user
 
 log = logging.getLogger(__name__)
@@ -182,13 +181,13 @@ def end_session(request: Request) -> None:
     request.session.clear()
 
 
-def _session_user(out_dir: Path, session_id: str) -> User | None:
-    with open_store(out_dir) as store:
+def _session_user(desk: Desk, session_id: str) -> User | None:
+    with desk.store() as store:
         return session_user(store, session_id)
 
 
-def close_login(out_dir: Path, session_id: str) -> None:
-    with open_store(out_dir) as store:
+def close_login(desk: Desk, session_id: str) -> None:
+    with desk.store() as store:
         close_session(store, session_id)
 
 
@@ -205,7 +204,7 @@ def add_sessions(app: FastAPI, out_dir: Path, options: ReviewOptions) -> None:
     )
 
 
-def add_login_gate(app: FastAPI, out_dir: Path, *, required: bool) -> None:
+def add_login_gate(app: FastAPI, *, required: bool) -> None:
     """Who is logged in (``request.state.user``), and the refusals that follow from it."""
     app.state.login_required = required
     app.state.limiter = LoginLimiter()
@@ -216,7 +215,7 @@ def add_login_gate(app: FastAPI, out_dir: Path, *, required: bool) -> None:
         user = None
         session_id = session_id_of(request)
         if session_id is not None:
-            user = await run_in_threadpool(_session_user, out_dir, session_id)
+            user = await run_in_threadpool(_session_user, desk_of(request), session_id)
             if user is None:  # logged out, expired, a new password, removed: it is over
                 end_session(request)
         request.state.user = user

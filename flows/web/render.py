@@ -48,13 +48,14 @@ def environment() -> Environment:
 
 @dataclass(frozen=True)
 class Desk:
-    """One output dir served: its folder and the page templates."""
+    """One output dir served: its folder, the page templates and where its store is."""
 
     out_dir: Path
     env: Environment
+    store_url: str | None = None  # None: OUT/review.sqlite
 
     def store(self) -> Store:
-        return open_store(self.out_dir)
+        return open_store(self.out_dir, self.store_url)
 
 
 def desk_of(request: Request) -> Desk:

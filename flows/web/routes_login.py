@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import math
-from pathlib import Path
 
 import anyio
 from fastapi import APIRouter, Request
@@ -19,9 +18,8 @@ from flows.web.auth import (
     session_id_of,
     start_session,
 )
-from flows.web.render import desk_of, refused, render
+from flows.web.render import Desk, desk_of, refused, render
 from flows.web.security import checked_form, safe_next
-from pipeline.review import open_store
 from pipeline.review.users import MAX_PASSWORD, User, authenticate, open_session
 
 log = logging.getLogger(__name__)
@@ -29,9 +27,9 @@ log = logging.getLogger(__name__)
 router = APIRouter()
 
 
-def _check(out_dir: Path, name: str, password: str, hours: float) -> tuple[User, str] | None:
+def _check(desk: Desk, name: str, password: str, hours: float) -> tuple[User, str] | None:
     """The user and a new login's id when the password is theirs, else None."""
-    with open_store(out_dir) as store:
+    with desk.store() as store:
         user = authenticate(store, name, password)
         return (user, open_session(store, user, hours)) if user is not None else None
 
@@ -72,9 +70,9 @@ async def login(request: Request) -> Response:
             )
             response.headers["Retry-After"] = str(math.ceil(wait))
             return response
-        out_dir = desk_of(request).out_dir
+        desk = desk_of(request)
         hours = request.app.state.session_hours
-        login = await anyio.to_thread.run_sync(_check, out_dir, name, password, hours)
+        login = await anyio.to_thread.run_sync(_check, desk, name, password, hours)
         if login is None:
             limiter.failed(name, address)
     if login is None:
@@ -96,7 +94,7 @@ async def logout(request: Request) -> Response:
     user = current_user(request)
     session_id = session_id_of(request)
     if session_id is not None:
-        await anyio.to_thread.run_sync(close_login, desk_of(request).out_dir, session_id)
+        await anyio.to_thread.run_sync(close_login, desk_of(request), session_id)
     end_session(request)
     if user is not None:
         log.info("%s logged out", user.name)

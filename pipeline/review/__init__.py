@@ -4,13 +4,14 @@
 module          job
 ==============  ======================================================================
 ``layout``      where things live in an output dir (raw files, ``reviewed/``, the store)
-``store``       SQLite store: runs, raw records, mentions, the append-only decision log
+``store``       the store: runs, raw records, mentions, the append-only decision log
+``dialect``     SQLite (default) or PostgreSQL (``store.url``) under the store's one SQL
 ``edits``       editable fields and how a reviewer's value is checked (dates via Edtf)
 ``state``       decisions applied to the raw records of the latest run (pure)
 ``decisions``   making a decision: payload checks, then the log
 ``publish``     ``OUT/reviewed/*.jsonl`` and ``OUT/reference_overrides.yaml``
 ``runs``        opening an output dir's store, loading new runs, re-applying decisions
-``search``      the queue index: full-text search (FTS5 trigrams over every script),
+``search``      the queue index: full-text search (trigrams over every script),
                 filters and pages of 50 in a stable order
 ``diff``        word-level differences between two versions of evidence
 ``migrate``     moving an output dir of the old layout to the current one

@@ -2,11 +2,12 @@
 
 Every record of the latest run has one row in the store's ``queue`` table
 (status, type, languages, sources, date bounds: what the filters read and the
-order of pages) and one in ``queue_text``, an FTS5 table with the trigram
-tokenizer over the record's searchable text: evidence sentence, names and
-aliases in every script (an event also carries the names and aliases of its
-people and weapons systems, so ``Shoigu`` finds the Russian sentence that
-says ``Шойгу``), mentions as written, trigger and countries.
+order of pages) and one in ``queue_text``, a trigram index (FTS5 on SQLite,
+``pg_trgm`` on PostgreSQL: :mod:`pipeline.review.dialect`) over the record's
+searchable text: evidence sentence, names and aliases in every script (an
+event also carries the names and aliases of its people and weapons systems,
+so ``Shoigu`` finds the Russian sentence that says ``Шойгу``), mentions as
+written, trigger and countries.
 
 Index text and queries are both folded by :func:`fold`: NFKC, case folded,
 every registry language's normalisation (Arabic harakat, tatweel and letter

@@ -1,10 +1,13 @@
-"""SQLite store for the review desk: runs, raw records, mentions and decisions.
+"""The review desk's store: runs, raw records, mentions and decisions.
 
 The store keeps the *raw* extraction of every run (so decisions can be
-re-applied idempotently) and an append-only log of review decisions. It uses
-the standard library ``sqlite3`` in WAL mode with foreign keys on; every write
-is one transaction (``BEGIN IMMEDIATE`` … ``COMMIT``), so a process killed in
-the middle of a write leaves the database as it was before that write.
+re-applied idempotently) and an append-only log of review decisions. By default
+it is one SQLite file per output dir (WAL mode, foreign keys on); given a
+``postgresql://`` URL the same schema lives on a PostgreSQL server that several
+reviewers and extraction machines share. Every query is written once; what the
+engines do differently is in :mod:`pipeline.review.dialect`. Every write is one
+transaction that takes the store's write lock, so a process killed in the middle
+of a write leaves the database as it was before that write.
 
 Record ids come from the pipeline and are stable across runs; a record seen
 again in a later run keeps its row and only its ``last_seen_run`` moves on.
@@ -17,7 +20,6 @@ import hashlib
 import json
 import logging
 import sqlite3
-import unicodedata
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -28,6 +30,15 @@ from typing import Any, Literal
 from pydantic import ValidationError
 
 from pipeline.errors import ConflictError, ReviewError
+from pipeline.review.dialect import (
+    ROWID_MARK,
+    Database,
+    PostgresDatabase,
+    Row,
+    SqliteDatabase,
+    connect,
+    like_pattern,
+)
 from pipeline.review.layout import DOCUMENTS_DIR, RECORD_FILES, raw_file
 from schemas.records import RECORD_MODELS
 
@@ -39,9 +50,10 @@ Role = Literal["reviewer", "viewer"]
 ROLES: tuple[str, ...] = ("reviewer", "viewer")
 """Roles of the desk's users (:mod:`pipeline.review.users`): viewers read, reviewers decide."""
 SCHEMA_VERSION = 3
-"""``PRAGMA user_version`` of the current schema: 2 added ``undo``, stable keys, evidence
-versions and the queue index; 3 the cluster index, and queue rows for event clusters (the
-queue index is rebuilt on first use). A store of an older version is migrated on open."""
+"""The schema's version (SQLite's ``PRAGMA user_version``; a ``store_meta`` row on
+PostgreSQL): 2 added ``undo``, stable keys, evidence versions and the queue index; 3 the
+cluster index, and queue rows for event clusters (the queue index is rebuilt on first
+use). A store of an older version is migrated on open."""
 
 _RECORD_TYPES_CHECK = "CHECK (type IN ({}))".format(", ".join(f"'{t}'" for t in RECORD_FILES))
 _RECORDS_TABLE = f"""
@@ -93,6 +105,7 @@ CREATE TABLE IF NOT EXISTS record_versions (
     PRIMARY KEY (record_id, evidence_hash)
 );
 CREATE TABLE IF NOT EXISTS queue (
+    {ROWID_MARK}
     record_id TEXT PRIMARY KEY,
     type TEXT NOT NULL,
     status TEXT NOT NULL,
@@ -108,17 +121,6 @@ CREATE INDEX IF NOT EXISTS queue_order ON queue(status_rank, type, date_sort, re
 CREATE INDEX IF NOT EXISTS queue_status ON queue(status, type);
 CREATE INDEX IF NOT EXISTS queue_type ON queue(type, status_rank, date_sort, record_id);
 CREATE INDEX IF NOT EXISTS queue_dates ON queue(date_earliest);
--- one row per queue row, same rowid: trigrams for terms of three characters or more;
--- words (wide-script characters one word each) for shorter terms
-CREATE VIRTUAL TABLE IF NOT EXISTS queue_text USING fts5(text, tokenize = 'trigram');
-CREATE VIRTUAL TABLE IF NOT EXISTS queue_words USING fts5(
-    text, tokenize = "unicode61 remove_diacritics 0"
-);
-CREATE TABLE IF NOT EXISTS queue_lang (
-    language TEXT NOT NULL,
-    row INTEGER NOT NULL,
-    PRIMARY KEY (language, row)
-) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS queue_state (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     run_id TEXT NOT NULL,
@@ -174,11 +176,18 @@ CREATE TABLE IF NOT EXISTS decisions (
     base_version INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS decisions_record ON decisions(record_id);
-CREATE TRIGGER IF NOT EXISTS decisions_no_update BEFORE UPDATE ON decisions
-BEGIN SELECT RAISE(ABORT, 'decisions are append-only'); END;
-CREATE TRIGGER IF NOT EXISTS decisions_no_delete BEFORE DELETE ON decisions
-BEGIN SELECT RAISE(ABORT, 'decisions are append-only'); END;
 """
+# the queue's search tables (queue_text, queue_words, queue_lang) and the triggers that
+# keep the decision log append-only are each engine's own: pipeline.review.dialect
+
+
+_QUEUE_TABLES = ("queue", "queue_text", "queue_words", "queue_lang")
+_CHUNK = 500  # ids per IN (…) list: well under every engine's limit of parameters
+
+
+def _marks(values: list[Any]) -> str:
+    """``?, ?, …``: one placeholder per value of an IN list."""
+    return ", ".join("?" * len(values))
 
 
 def _canonical_json(value: object) -> str:
@@ -303,64 +312,42 @@ class QueueQuery:
     terms: tuple[str, ...] = ()
 
 
-MIN_TRIGRAM = 3  # FTS5's trigram tokenizer matches substrings of at least three characters
+MIN_TRIGRAM = 3  # substring search (FTS5 trigrams, pg_trgm) needs three characters
 COUNT_CACHE = 256
 _COUNTS: OrderedDict[tuple[str, tuple[object, ...], QueueQuery], int] = OrderedDict()
 """How many rows match a queue query, by store, index version (run, last decision) and
 query: paging through a filter counts once; any decision or run makes a new version."""
 
 
-def _like(term: str) -> str:
-    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-def _is_wide(char: str) -> bool:
-    return unicodedata.east_asian_width(char) in ("W", "F")
-
-
-def words_text(text: str) -> str:
-    """``text`` for the word index: every wide-script character a word of its own."""
-    return "".join(f" {c} " if _is_wide(c) else c for c in text)
-
-
-def _word_query(term: str) -> str:
-    if any(_is_wide(c) for c in term):
-        return '"' + " ".join(words_text(term).split()).replace('"', '""') + '"'
-    return '"' + term.replace('"', '""') + '"*'
-
-
-def _queue_where(query: QueueQuery) -> tuple[str, list[object]]:
+def _queue_where(db: Database, query: QueueQuery) -> tuple[str, list[object]]:
     """The FROM and WHERE clauses of a queue query (after ``SELECT … FROM``) and their
     arguments.
 
     The smallest set drives the query: the search index's rows when there are search
     words (most filters match thousands of rows, a name a few hundred), else the date
     range (an index on the earliest day, bounded on both sides); the other filters are
-    checked row by row. SQLite's planner cannot see how few rows a full-text match
-    gives, so the join order is fixed with CROSS JOIN.
+    checked row by row. A planner cannot see how few rows a text match gives, so the
+    join order is fixed with CROSS JOIN (the search tables are the dialect's).
     """
-    searches: list[tuple[str, str]] = []
+    searches: list[tuple[str, list[object]]] = []
     long_terms = [t for t in query.terms if len(t) >= MIN_TRIGRAM]
     if long_terms:
-        expr = " AND ".join('"' + t.replace('"', '""') + '"' for t in long_terms)
-        searches.append(("SELECT rowid AS r FROM queue_text WHERE queue_text MATCH ?", expr))
+        searches.append(db.substring_rows(long_terms))
     short = [t for t in query.terms if len(t) < MIN_TRIGRAM]
     if short:
         # too short for trigrams: as a run of wide characters (a two-character Chinese
         # name, one word per character) or as the start of a word
-        expr = " AND ".join(_word_query(t) for t in short)
-        searches.append(("SELECT rowid AS r FROM queue_words WHERE queue_words MATCH ?", expr))
+        searches.append(db.word_rows(short))
     dates = "date_earliest >= ? AND date_earliest <= ? AND date_latest <= ?"
     bounds: list[object] = [query.date_earliest, query.date_latest, query.date_latest]
     drive: tuple[str, list[object]] | None = None
     where: list[str] = []
     args: list[object] = []
     if searches:
-        drive = (searches[0][0], [searches[0][1]])
-        for sql, expr in searches[1:]:
+        drive = searches[0]
+        for sql, values in searches[1:]:
             where.append(f"q.rowid IN ({sql})")
-            args.append(expr)
+            args.extend(values)
     elif query.date_earliest:
         # earliest <= latest: both bounds on the earliest day make an index range
         drive = (f"SELECT rowid AS r FROM queue WHERE {dates}", bounds)
@@ -381,7 +368,7 @@ def _queue_where(query: QueueQuery) -> tuple[str, list[object]]:
         args.append(query.language)
     if query.source:
         where.append("q.sources LIKE ? ESCAPE '\\'")
-        args.append(_like(query.source.lower()))
+        args.append(like_pattern(query.source.lower()))
     source = "queue AS q"
     if drive is not None:
         source = f"({drive[0]}) AS d CROSS JOIN queue AS q"
@@ -522,38 +509,72 @@ def _read_records(out_dir: Path) -> list[tuple[str, dict[str, Any]]]:
 
 
 class Store:
-    """The review database of one output dir (``OUT/review.sqlite``)."""
+    """The review database: ``OUT/review.sqlite``, or a shared PostgreSQL database."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # isolation_level=None: transactions are explicit (BEGIN IMMEDIATE … COMMIT)
-        self._conn = sqlite3.connect(str(path), isolation_level=None, timeout=10.0)
-        self._conn.row_factory = sqlite3.Row
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA foreign_keys=ON")
-        self._conn.execute("PRAGMA synchronous=NORMAL")
-        upgraded = self._upgrade_record_types()
-        self._conn.executescript(_SCHEMA)
-        self._migrate()
-        if upgraded:
-            self._backfill_keys()
+    def __init__(self, target: Path | str) -> None:
+        """Open (and create or migrate) the store at ``target``: a SQLite file path, or a
+        ``postgresql://`` URL (see :func:`pipeline.review.dialect.connect`)."""
+        self._conn: Database = connect(target)
+        self.location = self._conn.location
+        self.path: Path | None = self._conn.path if isinstance(self._conn, SqliteDatabase) else None
+        """The SQLite file; None for a store on a database server."""
+        try:
+            self._open()
+        except BaseException:
+            self._conn.close()
+            raise
 
-    def _migrate(self) -> None:
-        """Bring a store of an older schema to :data:`SCHEMA_VERSION`, in one transaction.
+    def _open(self) -> None:
+        db = self._conn
+        if isinstance(db, SqliteDatabase):
+            upgraded = self._upgrade_record_types(db)
+            db.create(_SCHEMA + _DECISIONS, db.search_ddl + db.append_only_ddl)
+            self._migrate(db)
+            if upgraded:
+                self._backfill_keys()
+        elif isinstance(db, PostgresDatabase):
+            self._create_postgres(db)
+
+    @staticmethod
+    def _create_postgres(db: PostgresDatabase) -> None:
+        """Create what a PostgreSQL store lacks; nothing at all when its DDL is current."""
+        extra = db.search_ddl + db.append_only_ddl
+        digest = _sha256(db.ddl(_SCHEMA + _DECISIONS) + extra)
+        if db.meta("ddl") == digest:
+            return  # every desk page opens the store: no DDL (and no catalog lock) then
+        # a new database, or one made before a table was added: every statement is
+        # IF NOT EXISTS or OR REPLACE, so running them all again adds what is missing
+        db.create(_SCHEMA + _DECISIONS, extra)
+        db.set_user_version(SCHEMA_VERSION)
+        db.set_meta("ddl", digest)
+
+    @property
+    def kind(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self._conn.kind
+
+    @property
+    def shared(self) -> bool:
+        """Whether several machines may feed this store (a server, not a file of OUT)."""
+        return not isinstance(self._conn, SqliteDatabase)
+
+    def _migrate(self, db: SqliteDatabase) -> None:
+        """Bring a SQLite store of an older schema to :data:`SCHEMA_VERSION`, in one
+        transaction (PostgreSQL stores were always made at version 2 or later).
 
         Version 2: ``undo`` joins the actions of the decision log (the table is copied
         row for row into one with the new CHECK; no decision changes), records get
         their stable key, the queue index is built on first use. Version 3: the queue
         index, whose event clusters became one row each, is built again on first use.
         """
-        version = int(self._conn.execute("PRAGMA user_version").fetchone()[0])
+        conn = db.raw
+        version = db.user_version()
         if version >= SCHEMA_VERSION:
             return
-        row = self._conn.execute(
+        row = conn.execute(
             "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'decisions'"
         ).fetchone()
-        columns = {r["name"] for r in self._conn.execute("PRAGMA table_info(records)")}
+        columns = {r["name"] for r in conn.execute("PRAGMA table_info(records)")}
         script = ["BEGIN IMMEDIATE;"]
         if "stable_key" not in columns:
             script.append("ALTER TABLE records ADD COLUMN stable_key TEXT;")
@@ -566,16 +587,21 @@ class Store:
                 "ALTER TABLE decisions_v2 RENAME TO decisions;",
             ]
         # the queue index is a cache of an older shape (one row per event): built again
-        script += ["DELETE FROM queue_state;"]
-        script += [_DECISIONS, f"PRAGMA user_version = {SCHEMA_VERSION};", "COMMIT;"]
+        script += [
+            "DELETE FROM queue_state;",
+            _DECISIONS,
+            db.append_only_ddl,
+            f"PRAGMA user_version = {SCHEMA_VERSION};",
+            "COMMIT;",
+        ]
         try:
-            self._conn.executescript("\n".join(script))
+            conn.executescript("\n".join(script))
         except sqlite3.Error:
-            if self._conn.in_transaction:
-                self._conn.execute("ROLLBACK")
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             raise
         self._backfill_keys()
-        log.info("%s: review store migrated to schema %s", self.path, SCHEMA_VERSION)
+        log.info("%s: review store migrated to schema %s", self.location, SCHEMA_VERSION)
 
     def _backfill_keys(self) -> None:
         """Stable keys for records stored before keys existed."""
@@ -597,41 +623,44 @@ class Store:
                 [(key, rid) for rid, key in keys.items()],
             )
 
-    def _upgrade_record_types(self) -> bool:
-        """A store made before a record type existed (organisations, deals) takes it: SQLite
-        cannot change a CHECK constraint, so the records table is rebuilt, rows and ids
-        unchanged. True when it was rebuilt."""
-        row = self._conn.execute(
+    def _upgrade_record_types(self, db: SqliteDatabase) -> bool:
+        """A SQLite store made before a record type existed (organisations, deals) takes it:
+        SQLite cannot change a CHECK constraint, so the records table is rebuilt, rows and
+        ids unchanged. True when it was rebuilt."""
+        conn = db.raw
+        row = conn.execute(
             "SELECT sql FROM sqlite_master WHERE type='table' AND name='records'"
         ).fetchone()
         if row is None or _RECORD_TYPES_CHECK in row["sql"]:
             return False
-        log.info("%s: records table takes the record types %s", self.path, list(RECORD_FILES))
+        log.info("%s: records table takes the record types %s", self.location, list(RECORD_FILES))
         # foreign keys off while the table is swapped: mentions must not cascade away
-        self._conn.execute("PRAGMA foreign_keys=OFF")
+        conn.execute("PRAGMA foreign_keys=OFF")
         try:
-            self._conn.execute("BEGIN IMMEDIATE")
+            conn.execute("BEGIN IMMEDIATE")
             try:
                 # SQLite's recipe: a new table, copied, the old dropped, the new renamed
-                self._conn.execute(_RECORDS_TABLE.format(name="records_new"))
+                conn.execute(_RECORDS_TABLE.format(name="records_new"))
                 # by name: the old table may lack columns added since (stable_key)
-                old = [r["name"] for r in self._conn.execute("PRAGMA table_info(records)")]
-                new = {r["name"] for r in self._conn.execute("PRAGMA table_info(records_new)")}
+                old = [r["name"] for r in conn.execute("PRAGMA table_info(records)")]
+                new = {r["name"] for r in conn.execute("PRAGMA table_info(records_new)")}
                 columns = ", ".join(f'"{c}"' for c in old if c in new)
-                self._conn.execute(
-                    f"INSERT INTO records_new ({columns}) SELECT {columns} FROM records"
-                )
-                self._conn.execute("DROP TABLE records")
-                self._conn.execute("ALTER TABLE records_new RENAME TO records")
-                self._conn.execute("COMMIT")
+                conn.execute(f"INSERT INTO records_new ({columns}) SELECT {columns} FROM records")
+                conn.execute("DROP TABLE records")
+                conn.execute("ALTER TABLE records_new RENAME TO records")
+                conn.execute("COMMIT")
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                conn.execute("ROLLBACK")
                 raise
         finally:
-            self._conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("PRAGMA foreign_keys=ON")
         return True
 
     # -- plumbing -----------------------------------------------------------------
+    def size_bytes(self) -> int:
+        """The store's size on disk (the SQLite file, or the PostgreSQL database)."""
+        return self._conn.size_bytes()
+
     def close(self) -> None:
         self._conn.close()
 
@@ -641,20 +670,16 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def query(self, sql: str, params: Iterable[object] = ()) -> list[sqlite3.Row]:
+    def query(self, sql: str, params: Iterable[object] = ()) -> list[Row]:
         """The rows of one read statement, for modules beside the store (users)."""
         return self._conn.execute(sql, tuple(params)).fetchall()
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction: committed on success, rolled back on any error."""
-        self._conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._conn
-        except BaseException:
-            self._conn.execute("ROLLBACK")
-            raise
-        self._conn.execute("COMMIT")
+    def transaction(self) -> Iterator[Database]:
+        """One write transaction: committed on success, rolled back on any error; it holds
+        the store's write lock, so writers take turns."""
+        with self._conn.transaction() as conn:
+            yield conn
 
     # -- runs -----------------------------------------------------------------------
     def runs(self) -> list[Run]:
@@ -697,15 +722,13 @@ class Store:
                 "INSERT INTO runs (id, seq, started, fingerprint) VALUES (?, ?, ?, ?)",
                 (run_id, (previous["seq"] + 1) if previous else 1, started, fingerprint),
             )
-            for doc in documents:
-                self._upsert_document(conn, doc, run_id)
+            self._upsert_documents(conn, documents, run_id)
             locations = {
                 r["id"]: r["location"] or r["id"]
                 for r in conn.execute("SELECT id, location FROM documents")
             }
             keys = stable_keys(records, locations)
-            for rtype, data in records:
-                self._upsert_record(conn, rtype, data, run_id, keys[str(data["id"])])
+            self._upsert_records(conn, records, run_id, keys)
             counts = self._counts(conn, run_id, len(documents))
             conn.execute(
                 "UPDATE runs SET finished = ?, counts = ? WHERE id = ?",
@@ -722,7 +745,7 @@ class Store:
             conn.execute("UPDATE runs SET fingerprint = ? WHERE id = ?", (fingerprint, run_id))
 
     @staticmethod
-    def _counts(conn: sqlite3.Connection, run_id: str, documents: int) -> dict[str, int]:
+    def _counts(conn: Database, run_id: str, documents: int) -> dict[str, int]:
         counts = {"documents": documents}
         for rtype in RECORD_FILES:
             row = conn.execute(
@@ -733,51 +756,64 @@ class Store:
         return counts
 
     @staticmethod
-    def _upsert_document(conn: sqlite3.Connection, doc: dict[str, Any], run_id: str) -> None:
-        source = doc["source"]
-        conn.execute(
+    def _upsert_documents(conn: Database, documents: list[dict[str, Any]], run_id: str) -> None:
+        conn.executemany(
             "INSERT INTO documents (id, json, language, location, site, published,"
             " first_seen_run, last_seen_run) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT(id) DO UPDATE SET json=excluded.json,"
             " language=excluded.language, location=excluded.location,"
             " site=excluded.site, published=excluded.published,"
             " last_seen_run=excluded.last_seen_run",
-            (
-                doc["id"],
-                _canonical_json(doc),
-                doc["language"],
-                source.get("final_url") or source["location"],
-                doc.get("site"),
-                doc.get("published"),
-                run_id,
-                run_id,
-            ),
+            [
+                (
+                    doc["id"],
+                    _canonical_json(doc),
+                    doc["language"],
+                    doc["source"].get("final_url") or doc["source"]["location"],
+                    doc.get("site"),
+                    doc.get("published"),
+                    run_id,
+                    run_id,
+                )
+                for doc in documents
+            ],
         )
 
     @staticmethod
-    def _upsert_record(
-        conn: sqlite3.Connection, rtype: str, data: dict[str, Any], run_id: str, key: str
+    def _upsert_records(
+        conn: Database,
+        records: list[tuple[str, dict[str, Any]]],
+        run_id: str,
+        keys: dict[str, str],
     ) -> None:
-        rid = str(data["id"])
-        digest = evidence_hash(rtype, data)
+        """Each statement once for all records (one round trip per batch on a server)."""
+        rows = [
+            (str(data["id"]), rtype, data, evidence_hash(rtype, data)) for rtype, data in records
+        ]
         # the evidence a decision was made on stays readable after the record changes
-        conn.execute(
-            "INSERT OR IGNORE INTO record_versions (record_id, evidence_hash, json)"
-            " SELECT id, evidence_hash, json FROM records WHERE id = ? AND evidence_hash != ?",
-            (rid, digest),
+        conn.executemany(
+            "INSERT INTO record_versions (record_id, evidence_hash, json)"
+            " SELECT id, evidence_hash, json FROM records WHERE id = ? AND evidence_hash != ?"
+            " ON CONFLICT DO NOTHING",
+            [(rid, digest) for rid, _, _, digest in rows],
         )
-        conn.execute(
+        conn.executemany(
             "INSERT INTO records (id, type, json, evidence_hash, first_seen_run, last_seen_run,"
             " stable_key) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET"
             " json=excluded.json, evidence_hash=excluded.evidence_hash,"
             " last_seen_run=excluded.last_seen_run, stable_key=excluded.stable_key",
-            (rid, rtype, _canonical_json(data), digest, run_id, run_id, key),
+            [
+                (rid, rtype, _canonical_json(data), digest, run_id, run_id, keys[rid])
+                for rid, rtype, data, digest in rows
+            ],
         )
-        conn.execute("DELETE FROM mentions WHERE record_id = ?", (rid,))
-        for m in data.get("mentions", []):
-            conn.execute(
-                'INSERT OR IGNORE INTO mentions (record_id, document_id, start, "end", text,'
-                " language, quantity) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        conn.executemany(
+            "DELETE FROM mentions WHERE record_id = ?", [(rid,) for rid, _, _, _ in rows]
+        )
+        conn.executemany(
+            'INSERT INTO mentions (record_id, document_id, start, "end", text,'
+            " language, quantity) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            [
                 (
                     rid,
                     m["document_id"],
@@ -786,12 +822,15 @@ class Store:
                     m["text"],
                     m["language"],
                     m.get("quantity"),
-                ),
-            )
+                )
+                for rid, _, data, _ in rows
+                for m in data.get("mentions", [])
+            ],
+        )
 
     # -- reads --------------------------------------------------------------------------
     @staticmethod
-    def _record(row: sqlite3.Row) -> StoredRecord:
+    def _record(row: Row) -> StoredRecord:
         return StoredRecord(
             id=row["id"],
             type=row["type"],
@@ -1004,7 +1043,7 @@ class Store:
         """Write index rows (all of them, or an update of some), in one transaction."""
         with self.transaction() as conn:
             if replace_all:
-                for table in ("queue", "queue_text", "queue_words", "queue_lang"):
+                for table in _QUEUE_TABLES:
                     conn.execute(f"DELETE FROM {table}")
             if not replace_all:
                 for rid in {*remove, *(r.record_id for r in rows)}:
@@ -1017,11 +1056,11 @@ class Store:
                         conn.execute(f"DELETE FROM {table} WHERE rowid = ?", (found[0],))
                     conn.execute("DELETE FROM queue_lang WHERE row = ?", (found[0],))
                     conn.execute("DELETE FROM queue WHERE rowid = ?", (found[0],))
-            for r in rows:
-                cursor = conn.execute(
-                    "INSERT INTO queue (record_id, type, status, status_rank, name, languages,"
-                    " sources, date_sort, date_earliest, date_latest)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            conn.executemany(
+                "INSERT INTO queue (record_id, type, status, status_rank, name, languages,"
+                " sources, date_sort, date_earliest, date_latest)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
                     (
                         r.record_id,
                         r.type,
@@ -1033,17 +1072,23 @@ class Store:
                         r.date_sort,
                         r.date_earliest,
                         r.date_latest,
-                    ),
-                )
-                row = cursor.lastrowid
-                conn.execute("INSERT INTO queue_text (rowid, text) VALUES (?, ?)", (row, r.text))
-                conn.execute(
-                    "INSERT INTO queue_words (rowid, text) VALUES (?, ?)", (row, words_text(r.text))
-                )
-                conn.executemany(
-                    "INSERT OR IGNORE INTO queue_lang (language, row) VALUES (?, ?)",
-                    [(code, row) for code in r.languages],
-                )
+                    )
+                    for r in rows
+                ],
+            )
+            numbers = self._queue_rowids(conn, None if replace_all else [r.record_id for r in rows])
+            conn.executemany(
+                "INSERT INTO queue_text (rowid, text) VALUES (?, ?)",
+                [(numbers[r.record_id], r.text) for r in rows],
+            )
+            conn.executemany(
+                "INSERT INTO queue_words (rowid, text) VALUES (?, ?)",
+                [(numbers[r.record_id], conn.words_text(r.text)) for r in rows],
+            )
+            conn.executemany(
+                "INSERT INTO queue_lang (language, row) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                [(code, numbers[r.record_id]) for r in rows for code in dict.fromkeys(r.languages)],
+            )
             previous = conn.execute(
                 "SELECT orphaned, languages FROM queue_state WHERE id = 1"
             ).fetchone()
@@ -1065,6 +1110,22 @@ class Store:
                 " languages = excluded.languages",
                 (run_id, last_seq, _canonical_json(kept), _canonical_json(languages)),
             )
+        if replace_all:  # every row is new: the planner's statistics are stale
+            self._conn.refresh_statistics(_QUEUE_TABLES)
+
+    @staticmethod
+    def _queue_rowids(conn: Database, record_ids: list[str] | None) -> dict[str, int]:
+        """The queue's row numbers of these records (of all, with None), by record id."""
+        if record_ids is None:
+            return {r[0]: int(r[1]) for r in conn.execute("SELECT record_id, rowid FROM queue")}
+        found: dict[str, int] = {}
+        for start in range(0, len(record_ids), _CHUNK):
+            chunk = record_ids[start : start + _CHUNK]
+            rows = conn.execute(
+                f"SELECT record_id, rowid FROM queue WHERE record_id IN ({_marks(chunk)})", chunk
+            )
+            found.update({r[0]: int(r[1]) for r in rows})
+        return found
 
     def queue_page(self, query: QueueQuery, *, limit: int, offset: int) -> tuple[list[str], int]:
         """One page of record ids in queue order, and how many match in all.
@@ -1072,9 +1133,9 @@ class Store:
         Order: changed, pending, accepted, rejected; then type, date (undated first),
         id — a total order, so pages never overlap or skip.
         """
-        source, args = _queue_where(query)
+        source, args = _queue_where(self._conn, query)
         built = self._conn.execute("SELECT run_id, last_seq FROM queue_state WHERE id = 1")
-        key = (str(self.path), tuple(built.fetchone() or ()), query)
+        key = (self.location, tuple(built.fetchone() or ()), query)
         total = _COUNTS.get(key)
         if total is None:
             total = int(self._conn.execute(f"SELECT COUNT(*) FROM {source}", args).fetchone()[0])
@@ -1085,7 +1146,7 @@ class Store:
             _COUNTS.move_to_end(key)
         rows = self._conn.execute(
             f"SELECT q.record_id FROM {source} ORDER BY q.status_rank, q.type,"
-            " q.date_sort, q.record_id LIMIT ? OFFSET ?",  # NULL (undated) sorts first
+            " q.date_sort NULLS FIRST, q.record_id LIMIT ? OFFSET ?",  # undated first
             [*args, limit, offset],
         ).fetchall()
         return [r[0] for r in rows], total
@@ -1101,7 +1162,9 @@ class Store:
             args.append(rtype)
         if ids is not None:
             wanted = sorted(set(ids))
-            where.append(f"record_id IN ({','.join('?' * len(wanted))})")
+            if not wanted:
+                return {}
+            where.append(f"record_id IN ({_marks(wanted)})")
             args.extend(wanted)
         sql = "SELECT record_id, name FROM queue" + (
             " WHERE " + " AND ".join(where) if where else ""
@@ -1115,7 +1178,7 @@ class Store:
         return list(json.loads(row[0])) if row else []
 
     @staticmethod
-    def _decision(row: sqlite3.Row) -> Decision:
+    def _decision(row: Row) -> Decision:
         return Decision(
             seq=row["seq"],
             record_id=row["record_id"],
@@ -1144,6 +1207,46 @@ class Store:
         return len(self.decisions(record_id))
 
     # -- writes -------------------------------------------------------------------------
+    def _checked_insert(
+        self,
+        conn: Database,
+        record_id: str,
+        action: str,
+        payload: dict[str, Any],
+        *,
+        reviewer: str,
+        note: str,
+        evidence_hash: str,
+        base_version: int,
+    ) -> Decision:
+        """Inside a write transaction: refuse a stale ``base_version``, else append."""
+        if action not in ACTIONS:
+            raise ReviewError(f"{record_id}: unknown action {action!r} (one of {ACTIONS})")
+        rows = conn.execute(
+            "SELECT * FROM decisions WHERE record_id = ? OR action = 'merge'", (record_id,)
+        ).fetchall()
+        current = sum(1 for row in rows if record_id in self._decision(row).subjects())
+        if base_version != current:
+            raise ConflictError(
+                f"{record_id}: changed since you loaded it (version {current}, you saw"
+                f" {base_version}); reload to see the other decision"
+            )
+        row = conn.execute(
+            "INSERT INTO decisions (record_id, action, payload, reviewer, at,"
+            " evidence_hash, note, base_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+            (
+                record_id,
+                action,
+                _canonical_json(payload),
+                reviewer,
+                _utcnow(),
+                evidence_hash,
+                note,
+                base_version,
+            ),
+        ).fetchone()
+        return self._decision(row)
+
     def append_decision(
         self,
         record_id: str,
@@ -1157,38 +1260,20 @@ class Store:
     ) -> Decision:
         """Append one decision; ConflictError when ``base_version`` is stale.
 
-        The version check and the insert happen in the same IMMEDIATE
-        transaction, so two reviewers cannot both win.
+        The version check and the insert happen in the same write transaction (which
+        holds the store's write lock), so two reviewers cannot both win.
         """
-        if action not in ACTIONS:
-            raise ReviewError(f"{record_id}: unknown action {action!r} (one of {ACTIONS})")
         with self.transaction() as conn:
-            rows = conn.execute(
-                "SELECT * FROM decisions WHERE record_id = ? OR action = 'merge'", (record_id,)
-            ).fetchall()
-            current = sum(1 for row in rows if record_id in self._decision(row).subjects())
-            if base_version != current:
-                raise ConflictError(
-                    f"{record_id}: changed since you loaded it (version {current}, you saw"
-                    f" {base_version}); reload to see the other decision"
-                )
-            cursor = conn.execute(
-                "INSERT INTO decisions (record_id, action, payload, reviewer, at,"
-                " evidence_hash, note, base_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    record_id,
-                    action,
-                    _canonical_json(payload),
-                    reviewer,
-                    _utcnow(),
-                    evidence_hash,
-                    note,
-                    base_version,
-                ),
+            decision = self._checked_insert(
+                conn,
+                record_id,
+                action,
+                payload,
+                reviewer=reviewer,
+                note=note,
+                evidence_hash=evidence_hash,
+                base_version=base_version,
             )
-            seq = cursor.lastrowid
-            row = conn.execute("SELECT * FROM decisions WHERE seq = ?", (seq,)).fetchone()
-        decision = self._decision(row)
         log.info("decision %s: %s %s by %s", decision.seq, action, record_id, reviewer)
         return decision
 
@@ -1198,39 +1283,20 @@ class Store:
         Each entry has ``record_id``, ``action``, ``payload``, ``note``, ``evidence_hash``
         and ``base_version``; a stale version of any record refuses the whole batch.
         """
-        seqs: list[int] = []
         with self.transaction() as conn:
-            for e in entries:
-                rid = str(e["record_id"])
-                if e["action"] not in ACTIONS:
-                    raise ReviewError(f"{rid}: unknown action {e['action']!r}")
-                rows = conn.execute(
-                    "SELECT * FROM decisions WHERE record_id = ? OR action = 'merge'", (rid,)
-                ).fetchall()
-                current = sum(1 for row in rows if rid in self._decision(row).subjects())
-                if int(e["base_version"]) != current:
-                    raise ConflictError(
-                        f"{rid}: changed since you loaded it (version {current}, you saw"
-                        f" {e['base_version']}); reload to see the other decision"
-                    )
-                cursor = conn.execute(
-                    "INSERT INTO decisions (record_id, action, payload, reviewer, at,"
-                    " evidence_hash, note, base_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        rid,
-                        e["action"],
-                        _canonical_json(e.get("payload") or {}),
-                        reviewer,
-                        _utcnow(),
-                        e["evidence_hash"],
-                        e.get("note", ""),
-                        int(e["base_version"]),
-                    ),
+            decisions = [
+                self._checked_insert(
+                    conn,
+                    str(e["record_id"]),
+                    str(e["action"]),
+                    e.get("payload") or {},
+                    reviewer=reviewer,
+                    note=e.get("note", ""),
+                    evidence_hash=e["evidence_hash"],
+                    base_version=int(e["base_version"]),
                 )
-                seqs.append(int(cursor.lastrowid or 0))
+                for e in entries
+            ]
+        seqs = [d.seq for d in decisions]
         log.info("%s decisions #%s-#%s by %s", len(seqs), seqs[:1], seqs[-1:], reviewer)
-        marks = ",".join("?" * len(seqs))
-        rows = self._conn.execute(
-            f"SELECT * FROM decisions WHERE seq IN ({marks}) ORDER BY seq", seqs
-        ).fetchall()
-        return [self._decision(r) for r in rows]
+        return decisions

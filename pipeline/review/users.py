@@ -11,8 +11,9 @@ the store its SHA-256, the user and when it expires. Logging out deletes the row
 a new password or removing the user deletes all of theirs, so a copied cookie is
 worth nothing after that.
 
-Queries are plain SQL that any SQL database takes; the tables themselves are part
-of the store's schema (:mod:`pipeline.review.store`).
+Queries are plain SQL that both of the store's engines take (SQLite, PostgreSQL:
+:mod:`pipeline.review.dialect`); the tables themselves are part of the store's
+schema (:mod:`pipeline.review.store`).
 """
 
 from __future__ import annotations
@@ -22,17 +23,16 @@ import hashlib
 import logging
 import re
 import secrets
-import sqlite3
 import stat
 from dataclasses import dataclass, field
 from functools import cache
-from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from pipeline.errors import UserError
+from pipeline.review.dialect import Row
 from pipeline.review.store import ROLES, Role
 
 if TYPE_CHECKING:
@@ -90,7 +90,7 @@ def _role(value: str) -> Role:
     return cast(Role, value)
 
 
-def _user(row: sqlite3.Row) -> User:
+def _user(row: Row) -> User:
     return User(
         name=str(row["name"]),
         role=_role(str(row["role"])),
@@ -102,8 +102,8 @@ def _user(row: sqlite3.Row) -> User:
 def keep_private(store: Store) -> None:
     """The store holds password hashes: only its owner may read it (and its WAL files),
     whatever the umask gave it. A store that is no file (a database server) is left alone."""
-    path = getattr(store, "path", None)
-    if not isinstance(path, Path):
+    path = store.path
+    if path is None:
         return
     for file in (path, path.with_name(f"{path.name}-wal"), path.with_name(f"{path.name}-shm")):
         try:
