@@ -211,3 +211,59 @@ def test_regression_chinese_single_character_geo_word_never_unmakes_a_person() -
     doc = nlp.get_pipe("osintdesk_people")(doc)
     labels = {e.text: e.label_ for e in doc.ents}
     assert labels == {"江泽民": "PERSON", "张海丽": "PERSON", "郑海霞": "PERSON", "辽东半岛": "LOC"}
+
+
+@pytest.mark.parametrize(
+    ("form", "pid"),
+    [
+        ("Lee Hsien Loong", "person:lee-hsien-loong"), ("李显龙", "person:lee-hsien-loong"),
+        ("Lý Hiển Long", "person:lee-hsien-loong"), ("Ли Сянь Лун", "person:lee-hsien-loong"),
+        ("Hun Xen", "person:hun-sen"), ("洪森", "person:hun-sen"),
+        ("Thái Anh Văn", "person:tsai-ing-wen"), ("賴清德", "person:lai-ching-te"),
+        ("نوري المالكي", "person:nouri-al-maliki"), ("أحمدي نجاد", "person:mahmoud-ahmadinejad"),
+        ("Ахмадинежад", "person:mahmoud-ahmadinejad"), ("Мірзійоєв", "person:shavkat-mirziyoyev"),
+        ("Сирил Рамафоса", "person:cyril-ramaphosa"), ("阿卜杜拉二世", "person:abdullah-ii"),
+        ("Nông Đức Mạnh", "person:nong-duc-manh"), ("Choe Son-hui", "person:choe-son-hui"),
+    ],
+)  # fmt: skip
+def test_office_holders_of_asia_the_middle_east_and_africa_link_in_their_scripts(
+    form: str, pid: str
+) -> None:
+    assert person_index().lookup(form) == pid
+
+
+@pytest.mark.parametrize(
+    ("pid", "when", "role"),
+    [
+        ("person:hun-sen", "2010", "Prime Minister of Cambodia"),
+        ("person:hun-sen", "2024-06", "President of the Senate of Cambodia"),
+        ("person:joseph-aoun", "2020", "Commander of the Lebanese Armed Forces"),
+        ("person:joseph-aoun", "2025-03", "President of Lebanon"),
+        ("person:ng-eng-hen", "2025-06", None),
+        ("person:pranab-mukherjee", "2008", "Minister of External Affairs of India"),
+    ],
+)
+def test_office_holders_roles_at_a_date(pid: str, when: str, role: str | None) -> None:
+    assert role_at(pid, when) == role
+
+
+def test_regression_a_family_name_never_links_a_relative_to_the_office_holder() -> None:
+    """The linker links a PERSON span through any known form inside it, so a
+    surname-only "Gaddafi" made Saif al-Islam Gaddafi into Muammar, and "Saddam"
+    made Saddam Haftar into Saddam Hussein: such family names are full names only."""
+    from pipeline.nlp import get_nlp
+
+    nlp = get_nlp("en")
+    text = "Muammar Gaddafi's son Saif al-Islam Gaddafi met Saddam Haftar and Khalifa Haftar."
+    doc = nlp.make_doc(text)
+    names = ["Muammar Gaddafi", "Saif al-Islam Gaddafi", "Saddam Haftar", "Khalifa Haftar"]
+    spans = [doc.char_span(text.index(n), text.index(n) + len(n), label="PERSON") for n in names]
+    doc.ents = [s for s in spans if s is not None]
+    doc = nlp.get_pipe("osintdesk_people")(doc)
+    linked = {e.text: e._.canonical for e in doc.ents if e.label_ == "PERSON"}
+    assert linked == {
+        "Muammar Gaddafi": "person:muammar-gaddafi",
+        "Saif al-Islam Gaddafi": None,
+        "Saddam Haftar": None,
+        "Khalifa Haftar": "person:khalifa-haftar",
+    }
