@@ -12,6 +12,7 @@ import typer
 
 from flows.cli_errors import fail, one_line_errors
 from flows.review_cli import export_command, review_app
+from flows.users_cli import users_app
 
 app = typer.Typer(
     name="osintdesk",
@@ -351,11 +352,22 @@ def serve(
     ] = None,
     manifest: Annotated[Path, typer.Option(help="Sources manifest.")] = DEFAULT_MANIFEST,
     out: Annotated[Path, typer.Option("--out", help="Output folder.")] = DEFAULT_OUT,
+    config: ConfigOpt = None,
+    workers: WorkersOpt = None,
+    dask_address: DaskAddressOpt = None,
 ) -> None:
-    """Serve the ingest flow as a Prefect deployment on a cron schedule."""
+    """Serve the ingest flow as a Prefect deployment on a cron schedule.
+
+    Each run uses the engine of the options file (read at run time) unless ``--workers`` or
+    ``--dask-address`` fix one here."""
     from flows.schedule import serve_ingest
 
-    serve_ingest(cron=cron, with_server=with_server, port=port, manifest=manifest, out=out)
+    engine = None
+    if workers is not None or dask_address is not None:
+        engine = _with_engine(_options(config, manifest), workers, dask_address).engine.model_dump()
+    serve_ingest(
+        cron=cron, with_server=with_server, port=port, manifest=manifest, out=out, engine=engine
+    )
 
 
 @app.command()
@@ -461,6 +473,7 @@ app.add_typer(
     review_app, name="review", help="Review extracted records: queue, decisions, web page."
 )
 app.command("export")(one_line_errors(export_command))
+app.add_typer(users_app, name="users", help="Users of the review web desk: add, list, remove.")
 
 
 # Prefect settings for the local ephemeral mode, set before Prefect is imported: no telemetry

@@ -22,6 +22,7 @@ from pipeline.config import EngineOptions, Options, config_path, load_options
 from pipeline.errors import SourceError
 from pipeline.fetch import TransientFetchError
 from pipeline.ingest import Failure, Item, Processed, RunResult
+from pipeline.refdata import validate
 from pipeline.revisit import FetchMemory
 from pipeline.sources import Source, load_manifest, project_root
 
@@ -158,6 +159,23 @@ def run_ingest(
             engine_options=engine_options.model_dump(),
             refresh=refresh,
         )
+
+
+@flow(name="osintdesk-scheduled", log_prints=False)
+def scheduled_flow(
+    manifest: str = "raw/sources.yaml",
+    out_dir: str = "output",
+    config: str | None = None,
+    engine_options: dict[str, Any] | None = None,
+) -> RunResult:
+    """A scheduled run (``osintdesk serve``): the ingest flow, as a subflow, on the engine
+    that ``engine_options`` (``serve --workers``/``--dask-address``) or, read at each run,
+    the options file chooses. A deployment runs its flow from the entrypoint in a fresh
+    process, so the engine cannot be fixed on the flow object when it is registered."""
+    chosen = None
+    if engine_options is not None:
+        chosen = validate(EngineOptions, engine_options, "serve options")
+    return run_ingest(manifest, out_dir, config, engine_options=chosen)
 
 
 @flow(name="osintdesk-ingest", log_prints=False)

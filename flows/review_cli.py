@@ -250,23 +250,47 @@ def publish(out_dir: OutDir = DEFAULT_OUT) -> None:
 def serve(
     port: Annotated[int, typer.Option("--port", help="TCP port.")] = 8765,
     host: Annotated[
-        str, typer.Option("--host", help="Address to bind; keep 127.0.0.1 unless you must.")
+        str,
+        typer.Option(
+            "--host", help="Address to bind; any but loopback needs users (osintdesk users add)."
+        ),
     ] = "127.0.0.1",
     out_dir: OutDir = DEFAULT_OUT,
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", help="Options file (default: osintdesk.yaml here, if any)."),
+    ] = None,
 ) -> None:
-    """Serve the review web desk (queue, records, timeline) on HOST:PORT."""
+    """Serve the review web desk (queue, records, timeline) on HOST:PORT.
+
+    A login is asked for when HOST is not loopback, or when review.require_login is set.
+    """
     import uvicorn
 
-    from flows.web import LOOPBACK, create_app
+    from flows.web import create_app
+    from flows.web.auth import login_required
+    from pipeline.config import config_path, load_options
+    from pipeline.review import open_store
+    from pipeline.review.users import list_users
 
-    if host not in LOOPBACK:
+    options = load_options(config_path(config, Path.cwd())).review
+    if login_required(host, options):
+        with open_store(out_dir) as store:
+            reviewers = [u for u in list_users(store) if u.can_decide]
+        if not reviewers:
+            raise ReviewError(
+                f"the desk on {host} asks for a login but {out_dir} has no reviewer yet:"
+                " add one with `osintdesk users add NAME --role reviewer`"
+            )
+    if host in ("0.0.0.0", "::") and not options.public_hosts:
         typer.echo(
-            f"warning: binding to {host}: the review desk has no login; anyone who can reach"
-            f" {host}:{port} can change decisions",
+            f"warning: bound to every address, but the Host guard only accepts {host}:{port};"
+            " list the names users type in review.public_hosts (osintdesk.yaml)",
             err=True,
         )
-    app = create_app(out_dir, bind_host=host, port=port)
-    typer.echo(f"review desk on http://{host}:{port}/", err=True)
+    app = create_app(out_dir, bind_host=host, port=port, options=options)
+    login = "login required" if login_required(host, options) else "no login"
+    typer.echo(f"review desk on http://{host}:{port}/ ({login})", err=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 

@@ -54,11 +54,22 @@ def configured_api_url() -> str | None:
 
 
 def serve_ingest(
-    *, cron: str, with_server: bool, port: int | None, manifest: Path, out: Path
+    *,
+    cron: str,
+    with_server: bool,
+    port: int | None,
+    manifest: Path,
+    out: Path,
+    engine: dict[str, Any] | None = None,
 ) -> None:
-    """Serve the ingest flow on ``cron``; refuses in one line when no server is reachable."""
+    """Serve the ingest flow on ``cron``; refuses in one line when no server is reachable.
+
+    ``engine`` (the command line's ``--workers``/``--dask-address``) is fixed in the
+    deployment's parameters; without it each run reads the options file's ``engine``."""
     check_cron(cron)
-    params = {"manifest": str(manifest.resolve()), "out_dir": str(out.resolve())}
+    params: dict[str, Any] = {"manifest": str(manifest.resolve()), "out_dir": str(out.resolve())}
+    if engine is not None:
+        params["engine_options"] = engine
     if with_server:
         with local_server(project_root(manifest), port=port or DEFAULT_PORT, ui=True) as server:
             _say(f"Prefect server and UI at {server.ui_url} (API {server.api_url})")
@@ -81,7 +92,7 @@ def _say(message: str) -> None:
     print(f"osintdesk serve: {message}", file=sys.stderr, flush=True)
 
 
-def serve_on(api_url: str, cron: str, params: dict[str, str]) -> None:
+def serve_on(api_url: str, cron: str, params: dict[str, Any]) -> None:
     """Register the deployment on ``api_url`` and run its scheduled runs until SIGTERM/SIGINT."""
     stop = threading.Event()
     state: dict[str, Any] = {}
@@ -111,7 +122,7 @@ def serve_on(api_url: str, cron: str, params: dict[str, str]) -> None:
 
 
 def _runner_thread(
-    api_url: str, cron: str, params: dict[str, str], stop: threading.Event, state: dict[str, Any]
+    api_url: str, cron: str, params: dict[str, Any], stop: threading.Event, state: dict[str, Any]
 ) -> None:
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
@@ -123,17 +134,17 @@ def _runner_thread(
         state["error"] = exc
 
 
-async def _serve_until_stopped(cron: str, params: dict[str, str], stop: threading.Event) -> None:
+async def _serve_until_stopped(cron: str, params: dict[str, Any], stop: threading.Event) -> None:
     from prefect.runner import Runner
 
-    from flows.ingest import ingest_flow
+    from flows.ingest import scheduled_flow
 
     # Outside the main thread the Runner installs no signal handler of its own.
     runner = Runner(name=RUNNER_NAME, pause_on_shutdown=True)
     deployment_id = await runner.aadd_flow(
-        ingest_flow, name=DEPLOYMENT_NAME, cron=cron, parameters=params
+        scheduled_flow, name=DEPLOYMENT_NAME, cron=cron, parameters=params
     )
-    _say(f"deployment {ingest_flow.name}/{DEPLOYMENT_NAME} ({deployment_id}) on cron {cron!r}")
+    _say(f"deployment {scheduled_flow.name}/{DEPLOYMENT_NAME} ({deployment_id}) on cron {cron!r}")
     task = asyncio.create_task(runner.start())
     while not stop.is_set() and not task.done():
         await asyncio.sleep(0.5)

@@ -226,6 +226,47 @@ class EngineOptions(_Section):
     )
 
 
+class ReviewOptions(_Section):
+    """The review web desk (``osintdesk review serve``)."""
+
+    require_login: bool = Field(
+        False,
+        description="Ask for a login on 127.0.0.1 too (it is always asked on other addresses).",
+    )
+    public_hosts: list[str] = Field(
+        default_factory=list,
+        description="Host names users reach the desk by (a DNS name, a reverse proxy): the "
+        "Host guard accepts them, bare and with the bound port, or 'name:port' exactly.",
+    )
+    secure_cookie: bool = Field(
+        False, description="Mark the session cookie Secure (when users reach the desk by HTTPS)."
+    )
+    session_hours: float = Field(12.0, gt=0, le=24 * 30, description="A login lasts this long.")
+
+    @field_validator("public_hosts")
+    @classmethod
+    def _hosts(cls, value: list[str]) -> list[str]:
+        hosts = []
+        for entry in value:
+            text = entry.strip()
+            if text.startswith("["):  # [IPv6] or [IPv6]:port
+                name, _, rest = text[1:].partition("]")
+                port = rest.removeprefix(":")
+            elif text.count(":") == 1:  # name:port
+                name, _, port = text.partition(":")
+            else:  # a name, or a bare IPv6 address
+                name, port = text, ""
+            if port and (not port.isdigit() or not 0 < int(port) < 65536):
+                raise ValueError(f"{entry!r}: the port after ':' must be 1-65535")
+            name = normalize_host(name)
+            problem = host_problem(name)
+            if problem:
+                raise ValueError(f"{entry!r}: {problem}")
+            shown = f"[{name}]" if ":" in name else name
+            hosts.append(f"{shown}:{port}" if port else shown)
+        return hosts
+
+
 class Options(_Section):
     # factories: the language defaults read the registry when an Options is made
     fetch: FetchOptions = Field(default_factory=FetchOptions)
@@ -233,6 +274,7 @@ class Options(_Section):
     language: LanguageOptions = Field(default_factory=LanguageOptions)
     extract: ExtractOptions = Field(default_factory=ExtractOptions)
     engine: EngineOptions = Field(default_factory=EngineOptions)
+    review: ReviewOptions = Field(default_factory=ReviewOptions)
 
 
 CONFIG_FILE = "osintdesk.yaml"

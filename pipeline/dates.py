@@ -61,13 +61,14 @@ import logging
 import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
+from pipeline import calendars
 from pipeline import lang as lang_registry
 from pipeline.errors import ConfigError
 from pipeline.extensions import register_extensions
@@ -98,6 +99,19 @@ class _Pattern(BaseModel):
     model_config = ConfigDict(extra="forbid")
     re: str
     weak: bool = False
+
+
+Calendar = Literal["hijri", "solar_hijri"]
+
+
+class _CalendarData(BaseModel):
+    """Dates of another calendar: the markers after the year ("هـ", "هـ.ش"), the month
+    names (Hijri), and the years taken as that calendar's (a bare 2018 never is)."""
+
+    model_config = ConfigDict(extra="forbid")
+    markers: list[str] = Field(min_length=1)
+    months: dict[int, list[str]] = {}
+    years: tuple[int, int]
 
 
 class _LangData(BaseModel):
@@ -134,6 +148,8 @@ class _LangData(BaseModel):
     clitics: str = ""
     # words and marks that make a date opening a paragraph its dateline (pipeline.published)
     dateline_cues: list[str] = []
+    # other calendars written in this language (pipeline/calendars.py)
+    calendars: dict[Calendar, _CalendarData] = {}
     patterns: list[_Pattern] = Field(min_length=1)
 
 
@@ -340,9 +356,17 @@ class DateValue:
     value: str | None
     precision: DatePrecision
     anchored: bool = False
+    calendar: Calendar | None = None  # converted from this calendar (None: Gregorian)
 
     def as_dict(self) -> dict[str, object]:
-        return {"value": self.value, "precision": self.precision, "anchored": self.anchored}
+        out: dict[str, object] = {
+            "value": self.value,
+            "precision": self.precision,
+            "anchored": self.anchored,
+        }
+        if self.calendar is not None:
+            out["calendar"] = self.calendar
+        return out
 
 
 UNRESOLVED = DateValue(None, "unknown", False)
@@ -358,10 +382,11 @@ class DateMention:
     value: str | None
     precision: DatePrecision
     anchored: bool
+    calendar: Calendar | None = None
 
     @property
     def date(self) -> DateValue:
-        return DateValue(self.value, self.precision, self.anchored)
+        return DateValue(self.value, self.precision, self.anchored, self.calendar)
 
 
 @dataclass(frozen=True)
@@ -884,7 +909,89 @@ def find_dates(text: str, lang: str, anchor: dt.date | None) -> list[DateMention
                 cand.value.anchored,
             )
         )  # fmt: skip
-    return mentions
+    other = _calendar_mentions(text, norm, grammar.lang)
+    if not other:
+        return mentions
+    # "1445 هـ" is no year 1445: the other calendar's reading replaces what it overlaps
+    mentions = [m for m in mentions if not any(m.start < o.end and o.start < m.end for o in other)]
+    return sorted([*mentions, *other], key=lambda m: m.start)
+
+
+@lru_cache(maxsize=32)
+def _calendar_patterns(lang: str) -> tuple[tuple[Calendar, re.Pattern[str]], ...]:
+    """One pattern per calendar of ``lang``: [day] [month] year marker."""
+    ld = _data().languages.get(lang)
+    if ld is None:
+        return ()
+    out: list[tuple[Calendar, re.Pattern[str]]] = []
+    # the longest markers first across calendars: "هـ.ش" (solar) before "هـ" (lunar)
+    ordered = sorted(ld.calendars.items(), key=lambda item: -max(len(m) for m in item[1].markers))
+    for name, cal in ordered:
+        months = [form for forms in cal.months.values() for form in forms]
+        month = rf"(?:(?P<month>{_alternation(months)})\s+)?" if months else ""
+        out.append(
+            (
+                name,
+                re.compile(
+                    rf"(?<!\w)(?:(?P<day>\d{{1,2}})\s+)?{month}(?P<year>\d{{3,4}})\s*"
+                    rf"(?P<marker>{_alternation(cal.markers)})(?!\w)"
+                ),
+            )
+        )
+    return tuple(out)
+
+
+def _calendar_mentions(text: str, norm: str, lang: str) -> list[DateMention]:
+    """Dates of the language's other calendars, with Gregorian values (see
+    :mod:`pipeline.calendars`); digits are read in ``norm`` (ASCII digits, same offsets)."""
+    ld = _data().languages.get(lang)
+    found: list[DateMention] = []
+    taken: list[tuple[int, int]] = []
+    for name, pattern in _calendar_patterns(lang):
+        assert ld is not None
+        cal = ld.calendars[name]
+        for match in pattern.finditer(norm):
+            start, end = match.span()
+            year = int(match["year"])
+            if any(start < e and s < end for s, e in taken):
+                continue
+            if not cal.years[0] <= year <= cal.years[1]:
+                continue
+            value = _calendar_value(name, cal, year, match)
+            if value is None:
+                continue
+            taken.append((start, end))
+            found.append(
+                DateMention(start, end, text[start:end], value.value, value.precision, False, name)
+            )
+    return found
+
+
+def _calendar_value(
+    name: Calendar, cal: _CalendarData, year: int, match: re.Match[str]
+) -> DateValue | None:
+    month_text = match.groupdict().get("month")
+    month = None
+    if month_text:
+        key = _key(month_text)
+        month = next(
+            (n for n, forms in cal.months.items() if key in {_key(f) for f in forms}), None
+        )
+    day = int(match["day"]) if match["day"] and month else None
+    try:
+        if name == "solar_hijri":
+            first, last = calendars.solar_hijri_year_months(year)
+            return DateValue(f"{first}/{last}", "range", calendar=name)
+        if day is not None and month is not None:
+            when = calendars.hijri_to_gregorian(year, month, day)
+            return DateValue(when.isoformat(), "day", calendar=name)
+        if month is not None:
+            start, stop = calendars.hijri_month_days(year, month)
+        else:
+            start, stop = calendars.hijri_year_days(year)
+    except ValueError:
+        return None
+    return DateValue(f"{start.isoformat()}/{stop.isoformat()}", "range", calendar=name)
 
 
 # --------------------------------------------------------------------------- normalising
@@ -1052,4 +1159,5 @@ def make_dates_component(nlp: Language, name: str, lang: str | None) -> DatesCom
 
 lang_registry.on_change(_data.cache_clear)
 lang_registry.on_change(_grammar.cache_clear)
+lang_registry.on_change(_calendar_patterns.cache_clear)
 lang_registry.on_change(dateline_cues.cache_clear)

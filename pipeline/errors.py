@@ -66,3 +66,7 @@ class ReviewError(OsintdeskError):
 
 class ConflictError(ReviewError):
     """The record changed since the reviewer loaded it."""
+
+
+class UserError(ReviewError):
+    """A desk user cannot be added or removed (bad name, short password, unknown user)."""

@@ -127,6 +127,8 @@ class Fetched:
     sha256: str
     via: str | None = None
     """For a feed entry: the location of the feed it was listed in."""
+    listed: dt.date | None = None
+    """For a feed entry: the publication date the feed gives it (UTC day), when it gives one."""
 
 
 @dataclass(frozen=True)
@@ -828,13 +830,28 @@ def fetch_url(location: str, options: FetchOptions, *, known: KnownLookup | None
 # --------------------------------------------------------------------------- feeds
 
 
+@dataclass(frozen=True)
+class FeedEntry:
+    """One entry of a feed: its page and the date the feed publishes it under."""
+
+    link: str
+    published: dt.date | None = None
+
+
 def feed_links(data: bytes, source: str, base_url: str | None = None) -> list[str]:
-    """Entry links of an RSS 0.9x/1.0/2.0 or Atom feed, in feed order, without duplicates.
+    """Entry links of an RSS 0.9x/1.0/2.0 or Atom feed, in feed order, without duplicates."""
+    return [entry.link for entry in feed_entries(data, source, base_url)]
+
+
+def feed_entries(data: bytes, source: str, base_url: str | None = None) -> list[FeedEntry]:
+    """Entries of an RSS 0.9x/1.0/2.0 or Atom feed, in feed order, one per link.
 
     Parsed by feedparser. Feeds that declare a DOCTYPE or entities are refused first (no
     entity expansion, no external resources), and feedparser only ever sees the bytes
     (never a string it could take for a URL or a path). Relative links are resolved against
-    ``base_url`` (a malformed link is kept as written).
+    ``base_url`` (a malformed link is kept as written). An entry's date is its published
+    date, else its updated date, as feedparser normalises them to UTC; none when the feed
+    gives neither or gives one it cannot read.
     """
     import feedparser  # a second or so of imports, only for feeds
 
@@ -849,7 +866,7 @@ def feed_links(data: bytes, source: str, base_url: str | None = None) -> list[st
         raise FetchError(source, f"feed is not well-formed XML: {problem}")
     if not parsed.get("version"):
         raise FetchError(source, "not an RSS or Atom feed")
-    links: list[str] = []
+    entries: dict[str, FeedEntry] = {}
     for entry in parsed.entries:
         link = _entry_link(entry)
         if link is None:
@@ -857,9 +874,22 @@ def feed_links(data: bytes, source: str, base_url: str | None = None) -> list[st
             continue
         if base_url:
             link = _join(base_url, link)
-        if link not in links:
-            links.append(link)
-    return links
+        if link not in entries:
+            entries[link] = FeedEntry(link, _entry_date(entry))
+    return list(entries.values())
+
+
+def _entry_date(entry: Mapping[str, Any]) -> dt.date | None:
+    """The entry's published (else updated) day, from feedparser's UTC struct_time."""
+    for key in ("published_parsed", "updated_parsed"):
+        stamp = entry.get(key)
+        if stamp is None:
+            continue
+        try:
+            return dt.date(stamp.tm_year, stamp.tm_mon, stamp.tm_mday)
+        except (AttributeError, ValueError):
+            continue
+    return None
 
 
 def _join(base_url: str, link: str) -> str:
@@ -901,20 +931,26 @@ def _fetch_feed(
         else:
             local = fetch_file(location, options, base_dir=base_dir)
             feed = dataclasses.replace(local, kind="feed")
-        links = feed_links(feed.data, location, feed.final_url)
-        if len(links) > options.max_feed_items:
+        entries = feed_entries(feed.data, location, feed.final_url)
+        if len(entries) > options.max_feed_items:
             log.info(
                 "feed truncated",
-                extra={"source": location, "entries": len(links), "kept": options.max_feed_items},
+                extra={"source": location, "entries": len(entries), "kept": options.max_feed_items},
             )
         items: list[Fetched] = []
         failures: list[FetchError] = []
-        for link in links[: options.max_feed_items]:
+        for entry in entries[: options.max_feed_items]:
             try:
                 call = functools.partial(
-                    _fetch_url_once, session, link, options, kind="url", via=location, known=known
+                    _fetch_url_once,
+                    session,
+                    entry.link,
+                    options,
+                    kind="url",
+                    via=location,
+                    known=known,
                 )
-                items.append(attempt(call))
+                items.append(dataclasses.replace(attempt(call), listed=entry.published))
             except FetchError as exc:
                 log.warning("feed entry failed: %s", exc, extra={"source": location})
                 failures.append(exc)

@@ -224,7 +224,9 @@ def process_fetched(
     if not body:
         raise CleanError(label, "no text left after cleaning")
     language, sizes = document_language(paragraphs)
-    published, basis, dateline = publication(cleaned.published, paragraphs, language)
+    published, basis, dateline = publication(
+        cleaned.published, paragraphs, language, listed=fetched.listed
+    )
     doc_id = hash_id("document", fetched.location, fetched.sha256)
     extractor = extractor_info()
     prepared = time.perf_counter()
@@ -326,11 +328,16 @@ def reuse_unchanged(
 
 
 def publication(
-    from_metadata: dt.date | None, paragraphs: Sequence[Paragraph], language: str | None = None
+    from_metadata: dt.date | None,
+    paragraphs: Sequence[Paragraph],
+    language: str | None = None,
+    *,
+    listed: dt.date | None = None,
 ) -> tuple[dt.date | None, PublishedBasis | None, tuple[int, int] | None]:
     """The publication date, where it was read, and the dateline's span in the text.
 
-    The page's metadata wins; else the header line or dateline the text states
+    The page's metadata wins; then the date the feed listed the entry under; else the
+    header line or dateline the text states
     (:func:`pipeline.published.stated_publication_date`); else None, never the run date.
     The dateline's span (document offsets) is returned even when the metadata gave the
     date, so that it dates no event.
@@ -342,6 +349,8 @@ def publication(
         span = (offset + stated.start, offset + stated.end)
     if from_metadata is not None:
         return from_metadata, "metadata", span
+    if listed is not None:
+        return listed, "feed", span
     if stated is not None:
         return stated.date, "dateline", span
     return None, None, None

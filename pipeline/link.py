@@ -36,11 +36,12 @@ from pipeline.extract import (
 from pipeline.people import REFERENCE_LANGUAGE, person_index, person_key
 from pipeline.people.fuzzy import comparable, same_person
 from pipeline.people.latin import latin_name
-from pipeline.people.organisations import organisations_by_id, producer_values
+from pipeline.people.organisations import kind_from_name, organisations_by_id, producer_values
 from schemas.records import (
     EventRecord,
     Mention,
     NameBasis,
+    OrganisationKind,
     OrganisationRecord,
     PersonRecord,
     WeaponRecord,
@@ -209,6 +210,12 @@ def _roles(pid: str) -> list[str]:
     return list(dict.fromkeys(role.title for role in person.roles))
 
 
+def _unknown_kind(name: str, group: Sequence[OrganisationMention]) -> OrganisationKind:
+    """An unknown organisation's kind as its most frequent form's words state it."""
+    language = _most_frequent(o.mention.language for o in group if o.mention.text == name)
+    return kind_from_name(name, language or group[0].mention.language)
+
+
 def _organisation_record(oid: str, group: Sequence[OrganisationMention]) -> OrganisationRecord:
     """One organisation: the reference entry's name, kind and country when known; the
     weapons catalogue's producer values it stands for."""
@@ -219,7 +226,7 @@ def _organisation_record(oid: str, group: Sequence[OrganisationMention]) -> Orga
         id=oid,
         name=name,
         aliases=sorted({f for f in forms if f != name}),
-        kind=reference.kind if reference else "other",
+        kind=reference.kind if reference else _unknown_kind(name, group),
         country=reference.country if reference else None,
         known=reference is not None,
         producers=producer_values().get(oid, []),

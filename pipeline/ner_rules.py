@@ -17,6 +17,7 @@ off, and a full stop glued to a number or word is split.
 from __future__ import annotations
 
 import logging
+import re
 from functools import cache
 from pathlib import Path
 
@@ -137,11 +138,11 @@ class RuleNER:
         # word of any title, except words that are also name syllables ("Đồng" of
         # "Đồng chí", "Trung" of "Trung tướng"), which stop a run only where the whole
         # title matches: "Phạm Văn Đồng" is a name
-        in_names = {token_key(w) for w in patterns.title_words_in_names}
-        self.stop = (
-            {token_key(w) for w in patterns.name_stop}
-            | ({token_key(t.split()[0]) for t in patterns.titles if titles} - in_names)
-            | {token_key(c.split()[0]) for c in patterns.place_cues}
+        self.marks_matter = patterns.marks_distinguish_words
+        in_names = {self._stop_key(w) for w in patterns.title_words_in_names}
+        # (a place cue word stops a run only where a name follows it: see __call__)
+        self.stop = {self._stop_key(w) for w in patterns.name_stop} | (
+            {self._stop_key(t.split()[0]) for t in patterns.titles if titles} - in_names
         )
         # runs starting with one of these words (as written) are names
         self.name_starts = set(patterns.surnames) | given_names(self.lang)
@@ -158,6 +159,12 @@ class RuleNER:
         self.capitalised = patterns.names_capitalised
         self.article = token_key(patterns.article) if patterns.article else ""
         self.adjective_endings = tuple(token_key(e) for e in patterns.adjective_endings)
+        self.surnames = set(patterns.surnames)
+        self.native = re.compile(patterns.native_syllable) if patterns.native_syllable else None
+        self.foreign_not_after = set(patterns.foreign_name_not_after)
+
+    def _stop_key(self, text: str) -> str:
+        return text.casefold() if self.marks_matter else token_key(text)
 
     # -- names after titles
 
@@ -203,7 +210,7 @@ class RuleNER:
                     j = place_ends[j]
                     continue
                 key = token_key(doc[j].text)
-                if key in self.stop or not self._in_script(doc[j].text):
+                if self._stop_key(doc[j].text) in self.stop or not self._in_script(doc[j].text):
                     break
                 if j > end and self.article and not key.startswith(self.article):
                     break
@@ -217,7 +224,7 @@ class RuleNER:
         if token.is_punct or token.like_num or token.is_space or token.i in place_starts:
             return False
         key = token_key(text)
-        if key in self.stop or key in self.adjectives:
+        if self._stop_key(text) in self.stop or key in self.adjectives:
             return False
         if position > 0 and text.startswith(self.stop_prefixes):
             return False
@@ -233,11 +240,12 @@ class RuleNER:
         doc: Doc,
         places_at: dict[int, tuple[int, PlaceInfo]],
         matches: list[tuple[int, int, int]],
+        cue_starts: set[int],
     ) -> list[Span]:
         spans: list[Span] = []
         titles = filter_spans([doc[s:e] for _, s, e in matches])
-        # a name stops at a listed place or at the next title
-        place_starts = set(places_at) | {start for _, start, _ in matches}
+        # a name stops at a listed place, at the next title or at a cued place
+        place_starts = set(places_at) | {start for _, start, _ in matches} | cue_starts
         limit = self.patterns.max_name_tokens
         for title in titles:
             i = title.end
@@ -296,15 +304,66 @@ class RuleNER:
                 i += 1
         return spans
 
+    def _cue_starts(self, doc: Doc) -> set[int]:
+        """Where a place cue word is followed by a name: there a name run stops ("Nguyễn
+        Chí Vịnh," ends no run at Vịnh; "... Thành phố Hồ Chí Minh" does at Thành)."""
+        return {
+            start
+            for _, start, end in self.cues(doc)
+            if end < len(doc) and self._name_token(doc[end], 1, set())
+        }
+
+    # -- foreign names in Latin letters in a language whose own names are native syllables
+
+    def _foreign(self, text: str) -> bool:
+        return self.native is not None and not self.native.fullmatch(text.casefold())
+
+    def _foreign_runs(self, doc: Doc, place_starts: set[int]) -> list[Span]:
+        """Runs of two or more capitalised words, one of which no native syllable can be
+        ("Carl Thayer", "Yoon Suk Yeol"). Acronyms (NATO) break a run; a capitalised
+        first word of the sentence that is a native syllable ("Theo Carl Thayer") is left
+        out; a run after ``foreign_name_not_after`` names a body, not a person."""
+        spans: list[Span] = []
+        limit = self.patterns.max_name_tokens
+        i = 0
+        while i < len(doc):
+            j = i
+            while (
+                j < len(doc)
+                and j - i < limit
+                and self._name_token(doc[j], j - i, place_starts)
+                and not (doc[j].text.isupper() and len(doc[j]) > 1)
+            ):
+                j += 1
+            start = i
+            if start < j and doc[start].is_sent_start and not self._foreign(doc[start].text):
+                start += 1
+            words = doc[start:j]
+            before = {doc[start - 1].text} if start > 0 else set()
+            if start > 1:
+                before.add(doc[start - 2 : start].text)
+            if (
+                len(words) >= 2
+                and any(self._foreign(t.text) for t in words)
+                and not before & self.foreign_not_after
+            ):
+                spans.append(Span(doc, start, j, label="PERSON"))
+            i = max(j, i + 1)
+        return spans
+
     def __call__(self, doc: Doc) -> Doc:
+        # a listed place right after a family name is the person's given name ("Nguyễn
+        # Tân Cương" is a general; Tân Cương alone is Xinjiang)
         places_at = {
             start: (end, place_info(value, self.countries_path))
             for start, end, value in self.places.scan(doc)
+            if not (start > 0 and doc[start - 1].text in self.surnames)
         }
         title_matches = list(self.matcher(doc)) if self.use_titles else []
         title_starts = {start for _, start, _ in title_matches}
+        cue_starts = self._cue_starts(doc) if self.use_titles else set()
         if self.use_titles:
-            merge_ents(doc, self._title_names(doc, places_at, title_matches))
+            merge_ents(doc, self._title_names(doc, places_at, title_matches, cue_starts))
         # a listed place overrides a model's entity inside it ("Cam Ranh Bay" PERSON)
         merge_ents(
             doc,
@@ -316,7 +375,9 @@ class RuleNER:
             ends = {start: end for start, (end, _) in places_at.items()}
             merge_ents(doc, self._cued_orgs(doc, ends), replace=True)
         if self.use_titles and self.name_starts:
-            merge_ents(doc, self._name_runs(doc, set(places_at) | title_starts))
+            merge_ents(doc, self._name_runs(doc, set(places_at) | title_starts | cue_starts))
+        if self.use_titles and self.native is not None:
+            merge_ents(doc, self._foreign_runs(doc, set(places_at) | title_starts | cue_starts))
         note_coverage(doc, self.name)
         return doc
 

@@ -66,7 +66,8 @@ def sidecar_path(out_dir: Path, sha256: str) -> Path:
 
 
 def _event(fetched: Fetched) -> dict[str, Any]:
-    return {
+    listed = {"listed": fetched.listed.isoformat()} if fetched.listed else {}
+    return listed | {
         "location": fetched.location,
         "kind": fetched.kind,
         "final_url": fetched.final_url,
@@ -188,4 +189,5 @@ def replay(out_dir: Path, sha256: str, location: str | None = None) -> Fetched:
         fetched_at=dt.datetime.fromisoformat(event["fetched_at"]),
         sha256=sha256,
         via=event.get("via"),
+        listed=dt.date.fromisoformat(event["listed"]) if event.get("listed") else None,
     )

@@ -39,7 +39,7 @@ DateBasis = Literal[
 
 # Where a document's publication date was read: the page's metadata, or the text's own
 # header line or dateline.
-PublishedBasis = Literal["metadata", "dateline"]
+PublishedBasis = Literal["metadata", "feed", "dateline"]
 
 # how a person's Latin name was obtained: the people reference data, a transliteration
 # from another script (pipeline/people/latin.py), or the text's own Latin spelling
@@ -152,7 +152,8 @@ class DocumentRecord(_Record):
     published_basis: PublishedBasis | None = Field(
         None,
         description="Where the publication date was read: the page's metadata (HTML, through "
-        "trafilatura/htmldate) or a header line or dateline of the text. Never the run date.",
+        "trafilatura/htmldate), the date its feed listed it under, or a header line or "
+        "dateline of the text. Never the run date.",
     )
     language: str = Field(description="Main language of the document (ISO 639-1).")
     languages: dict[str, int] = Field(
@@ -284,6 +285,11 @@ class DateInfo(_Model):
     end: int = Field(ge=0)
     precision: DatePrecision = "unknown"
     anchored: bool = Field(False, description="Relative date resolved against publication date.")
+    calendar: Literal["hijri", "solar_hijri"] | None = Field(
+        None,
+        description="The calendar the text wrote the date in, when not the Gregorian one; "
+        "the value is its Gregorian reading (a Hijri month or year is a range of days).",
+    )
     basis: DateBasis | None = Field(
         None,
         description="For an event's date, where it was read: 'clause' or 'sentence' (the "

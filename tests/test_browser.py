@@ -50,7 +50,8 @@ class Served:
         self.out_dir, self.ids, self.url = out_dir, ids, url
 
 
-def _serve(out_dir: Path) -> Iterator[str]:
+def _serve(out_dir: Path, options: Any = None) -> Iterator[str]:
+    """The desk over ``out_dir`` on an ephemeral port; ``options``: its ReviewOptions."""
     import uvicorn
 
     from flows.web import create_app
@@ -59,7 +60,7 @@ def _serve(out_dir: Path) -> Iterator[str]:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    app = create_app(out_dir, bind_host="127.0.0.1", port=port)
+    app = create_app(out_dir, bind_host="127.0.0.1", port=port, options=options)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()

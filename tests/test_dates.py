@@ -159,6 +159,7 @@ ABSOLUTE = [
     ("ar", "انضمت الفرقاطتان إلى الأسطول في 2017-2018.", "2017-2018", "2017/2018", "range"),
     # issue 10: Maghreb month names, Levant pairs, newspaper Vietnamese
     ("ar", "وفي 26 نونبر 2018 وقع الطرفان.", "26 نونبر 2018", "2018-11-26", "day"),
+    ("ar", "وفي 3 نونبر الثاني 2020 تسلمت الدفعة.", "3 نونبر الثاني 2020", "2020-11-03", "day"),
     ("ar", "وصلت في 3 غشت 2020.", "3 غشت 2020", "2020-08-03", "day"),
     ("ar", "وقعت في 5 يونيو/حزيران 2018.", "5 يونيو/حزيران 2018", "2018-06-05", "day"),
     ("vi", "Từ tháng 10.2018, tàu hoạt động.", "tháng 10.2018", "2018-10", "month"),
@@ -390,3 +391,41 @@ def test_tempeval_value_accuracy_floor() -> None:
     ours = rows[0]
     assert ours["system"] == "osintdesk"
     assert float(ours["accuracy"]) >= 0.85  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("text", "span", "value", "precision", "calendar"),
+    [
+        # a Hijri year is the range of Gregorian days it covers (tabular calendar)
+        ("أعلنت الوزارة الصفقة عام 1444 هـ.", "1444 هـ", "2022-07-30/2023-07-18", "range", "hijri"),
+        ("وصلت الدفعة في 1 محرم 1446 هـ", "1 محرم 1446 هـ", "2024-07-08", "day", "hijri"),
+        ("في ذي الحجة 1445 هجري", "ذي الحجة 1445 هجري", "2024-06-08/2024-07-07", "range", "hijri"),
+        # Arabic-Indic digits are read the same (the tabular calendar puts 1 Shawwal 1443
+        # on 3 May 2022, a day after most countries' sighting: hence ranges for months)
+        ("في ١٠ شوال ١٤٤٣ هـ", "١٠ شوال ١٤٤٣ هـ", "2022-05-12", "day", "hijri"),
+        # a Solar Hijri year runs from Nowruz to Nowruz
+        ("في عام 1401 هـ.ش", "1401 هـ.ش", "2022-03/2023-03", "range", "solar_hijri"),
+    ],
+)
+def test_hijri_and_solar_hijri_dates_get_gregorian_values(
+    text: str, span: str, value: str, precision: str, calendar: str
+) -> None:
+    (mention,) = find_dates(text, "ar", None)
+    assert (mention.text, mention.value, mention.precision, mention.calendar) == (
+        span, value, precision, calendar,
+    )  # fmt: skip
+
+
+def test_no_hijri_reading_without_its_marker_or_outside_its_years() -> None:
+    assert [m.calendar for m in find_dates("في عام 2018 هذا القرار", "ar", None)] == [None]
+    assert find_dates("سلمت 1445 هاونا", "ar", None) == []  # a number before a word
+
+
+def test_hijri_calendar_reaches_the_date_record() -> None:
+    from pipeline.nlp import get_nlp
+
+    doc = get_nlp("ar")("وقعت مصر العقد في 5 رجب 1443 هـ في القاهرة.")
+    (date,) = [e for e in doc.ents if e.label_ == "DATE"]
+    assert date._.date == {
+        "value": "2022-02-07", "precision": "day", "anchored": False, "calendar": "hijri",
+    }  # fmt: skip

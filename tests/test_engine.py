@@ -147,3 +147,21 @@ def test_bad_dask_address_is_refused_in_one_line(tmp_path: Path) -> None:
     )
     assert result.exit_code != 0
     assert "dask_address" in result.output and "Traceback" not in result.output
+
+
+def test_scheduled_runs_take_the_engine_from_serve_or_the_options_file(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import flows.ingest as flow_module
+    from pipeline.errors import ConfigError
+
+    seen: list[EngineOptions | None] = []
+    monkeypatch.setattr(
+        flow_module, "run_ingest", lambda *args, **kwargs: seen.append(kwargs["engine_options"])
+    )
+    scheduled = flow_module.scheduled_flow.fn
+    scheduled("raw/sources.yaml", str(tmp_path), None, {"workers": 2, "batch_size": 1})
+    scheduled("raw/sources.yaml", str(tmp_path), None, None)  # the options file decides
+    assert seen == [EngineOptions(workers=2, batch_size=1), None]
+    with pytest.raises(ConfigError, match="serve options"):
+        scheduled("raw/sources.yaml", str(tmp_path), None, {"workers": 0})

@@ -3,6 +3,7 @@ no body), per-feed item limits, per-host concurrency and Retry-After."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import threading
 import time
@@ -16,7 +17,7 @@ import pytest
 
 from pipeline.config import Options
 from pipeline.fetch import fetch_with_retries
-from pipeline.ingest import fetch_source
+from pipeline.ingest import fetch_source, process_items
 from pipeline.revisit import FetchMemory
 from pipeline.sources import Source
 
@@ -33,10 +34,12 @@ class Site:
         self.most_in_flight = 0
         self.busy_hits: list[float] = []
         self.lock = threading.Lock()
+        self.dated: dict[str, str] = {}  # item path -> the feed's <pubDate> element
 
     def feed(self, n: int) -> bytes:
         entries = "".join(
-            f"<item><title>{path}</title><link>{path}</link></item>" for path in self.items[n]
+            f"<item><title>{path}</title><link>{path}</link>{self.dated.get(path, '')}</item>"
+            for path in self.items[n]
         )
         return (
             f'<?xml version="1.0"?><rss version="2.0"><channel>{entries}</channel></rss>'.encode()
@@ -168,3 +171,29 @@ def test_retry_after_is_honoured(site: tuple[Site, str]) -> None:
     assert fetched.status == 200
     first, second = state.busy_hits
     assert second - first >= 0.95, "the retry waited for Retry-After: 1"
+
+
+def test_feed_item_date_is_the_publication_date(site: tuple[Site, str], tmp_path: Path) -> None:
+    state, base = site
+    # an evening GMT date stays that day; an entry without a date gets none
+    state.dated["/item/5/0"] = "<pubDate>Tue, 12 Mar 2024 21:30:00 GMT</pubDate>"
+    source = Source(id="feed-5", kind="feed", location=f"{base}/feed/5.xml")
+    out = tmp_path / "out"
+    items, _ = fetch_source(source, root=out, options=_options(), memory=FetchMemory(out))
+    assert [i.fetched.listed for i in items] == [dt.date(2024, 3, 12), None]
+    done, failures = process_items(items, options=_options(), out_dir=out)
+    assert not failures
+    dated, undated = (p.record for p in done)
+    assert (dated.published, dated.published_basis) == (dt.date(2024, 3, 12), "feed")
+    assert (undated.published, undated.published_basis) == (None, None)
+
+
+def test_feed_item_date_survives_a_304_replay(site: tuple[Site, str], tmp_path: Path) -> None:
+    state, base = site
+    state.dated["/item/6/0"] = "<pubDate>Wed, 13 Mar 2024 08:00:00 GMT</pubDate>"
+    source = Source(id="feed-6", kind="feed", location=f"{base}/feed/6.xml")
+    out = tmp_path / "out"
+    for _ in range(2):  # the second fetch is answered 304 and replayed from the snapshot
+        items, _ = fetch_source(source, root=out, options=_options(), memory=FetchMemory(out))
+    assert state.sent[("item", 304)] == 2
+    assert items[0].fetched.listed == dt.date(2024, 3, 13)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import pickle
 import threading
 import time
@@ -18,6 +19,7 @@ from pipeline.fetch import (
     HTTPStatusFetchError,
     TransientFetchError,
     check_address,
+    feed_entries,
     feed_links,
     fetch,
     fetch_with_retries,
@@ -353,6 +355,24 @@ def test_feed_links_atom_and_rdf() -> None:
         feed_links(b"<html><body/></html>", "page")
     with pytest.raises(FetchError, match="not well-formed"):
         feed_links(b"<rss><channel>", "broken")
+
+
+def test_feed_entry_dates_published_then_updated() -> None:
+    atom = (
+        b'<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom">'
+        b'<entry><link href="https://a.example/1"/><updated>2023-01-05T10:00:00+07:00</updated>'
+        b"<published>2023-01-04T23:30:00-02:00</published></entry>"
+        b'<entry><link href="https://a.example/2"/><updated>2023-01-06T01:00:00+07:00</updated>'
+        b"</entry>"
+        b'<entry><link href="https://a.example/3"/><published>someday</published></entry>'
+        b"</feed>"
+    )
+    # published wins over updated; both are read in UTC (23:30 at -02:00 is the next day)
+    assert [(e.link, e.published) for e in feed_entries(atom, "atom")] == [
+        ("https://a.example/1", dt.date(2023, 1, 5)),
+        ("https://a.example/2", dt.date(2023, 1, 5)),
+        ("https://a.example/3", None),
+    ]
 
 
 def test_file_is_read(tmp_path: Path) -> None:

@@ -344,3 +344,40 @@ def test_arabic_nisba_after_a_title_is_skipped_by_its_shape() -> None:
     article and the nisba ending of lang/ar/names.yaml; the name follows it."""
     doc = get_nlp("ar")("قال وزير الدفاع الإكوادوري خوان زاباتا إن الصفقة تمت.")
     assert ents(doc, "PERSON") == ["خوان زاباتا"]
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        # a foreign name in Latin letters needs no title: one of its words is no
+        # Vietnamese syllable
+        ("Nhà phân tích Derek Grossman cho rằng Hà Nội rất thận trọng.", ["Derek Grossman"]),
+        # the capital of the sentence's first word is not part of the name
+        ("Theo Gregory Poling, Việt Nam đã mở rộng các đảo ở Trường Sa.", ["Gregory Poling"]),
+        # after a company, a school or a ship word, such a run is not a person
+        ("Tập đoàn Lockheed Martin chào bán F-16 cho Việt Nam.", []),
+        ("Ông Nguyễn Mạnh Hùng giảng dạy tại Đại học George Mason.", ["Nguyễn Mạnh Hùng"]),
+        # a listed place right after a family name is a given name (Tân Cương: Xinjiang)
+        ("Tổng Tham mưu trưởng Nguyễn Tân Cương tiếp Tư lệnh Lục quân Mỹ.", ["Nguyễn Tân Cương"]),
+        # words that differ only by their marks are different words: Thanh is no Thành
+        ("Chủ tịch Quốc hội Trần Thanh Mẫn tiếp đoàn Lào.", ["Trần Thanh Mẫn"]),
+    ],
+)
+def test_vietnamese_names_without_reference_data(text: str, names: list[str]) -> None:
+    doc = get_nlp("vi")(text)
+    assert person_texts(doc) == names, [(e.text, e.label_) for e in doc.ents]
+
+
+def test_vietnamese_places_after_a_feature_word_stay_places() -> None:
+    doc = get_nlp("vi")("Tàu Mỹ đi qua Biển Đông rồi vào Vịnh Cam Ranh.")
+    assert person_texts(doc) == []
+    assert "Biển Đông" in {e.text for e in doc.ents if e.label_ == "LOC"}
+
+
+def test_marks_must_agree_where_both_words_carry_them() -> None:
+    from pipeline.people.normalise import marks_agree
+
+    assert not marks_agree("Tần", "Tân")  # Qin Gang's family name is not Xinjiang's
+    assert marks_agree("Tần", "Tan")  # a text written without marks still finds him
+    assert marks_agree("Nguyễn", "nguyễn")
+    assert marks_agree("Путин", "Путина")  # other scripts: the key decides

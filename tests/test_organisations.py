@@ -12,6 +12,7 @@ from pipeline.errors import ConfigError
 from pipeline.extract import extract_document
 from pipeline.link import link_all
 from pipeline.people.organisations import (
+    kind_from_name,
     load_organisations,
     lookup_organisation,
     producer_values,
@@ -189,3 +190,37 @@ def test_a_store_made_before_organisations_takes_them(tmp_path: Path) -> None:
         rows = store._conn.execute("SELECT id FROM records ORDER BY id").fetchall()
         assert [r["id"] for r in rows] == ["organisation:b", "person:a"]
         assert store._conn.execute("SELECT COUNT(*) FROM mentions").fetchone()[0] == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "lang", "kind"),
+    [
+        ("Indian Navy's Western Fleet", "en", "armed_forces"),
+        ("Polish Ministry of National Defence", "en", "ministry"),
+        ("Hindustan Aeronautics Limited Aircraft Division", "en", "armed_forces"),
+        ("Mazagon Dock Shipyards", "en", "arms_maker"),
+        ("Red Cross", "en", "other"),
+        ("Министерства обороны Польши", "ru", "ministry"),
+        ("Черноморского флота", "ru", "armed_forces"),
+        ("Міністерства оборони України", "uk", "ministry"),
+        ("القوات البحرية المصرية", "ar", "armed_forces"),
+        ("وزارة الدفاع الهندية", "ar", "ministry"),
+        ("Bộ Quốc phòng Ấn Độ", "vi", "ministry"),
+        ("Quân chủng Hải quân", "vi", "armed_forces"),
+        ("巴基斯坦空军", "zh", "armed_forces"),
+        ("中国船舶工业集团", "zh", "arms_maker"),
+    ],
+)
+def test_an_unknown_organisation_gets_the_kind_its_name_states(
+    name: str, lang: str, kind: str
+) -> None:
+    # the first listed kind whose word the name holds: "Aircraft Division" is a unit
+    assert kind_from_name(name, lang) == kind
+
+
+def test_a_models_article_is_no_part_of_an_organisation() -> None:
+    ex = _extract("en", "In 2019 the Russian Navy received two corvettes, the Kremlin said.")
+    assert "organisation:russian-navy" in {o.id for o in ex.organisations}
+    assert not [o for o in ex.organisations if o.mention.text.lower().startswith("the ")]
+    linked = link_all([_extract("en", "The Indian Navy's Western Fleet sailed in 2021.")])
+    assert {r.kind for r in linked.organisations if not r.known} <= {"armed_forces"}

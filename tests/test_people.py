@@ -92,6 +92,24 @@ def test_role_at_a_date(pid: str, when: str | dt.date, role: str | None) -> None
     assert role_at(pid, when) == role
 
 
+def test_role_dated_by_month_covers_the_whole_month(tmp_path: Path) -> None:
+    """A role whose day the sources leave open is given by its month: ``from`` is
+    the month's first day, ``to`` its last."""
+    data = tmp_path / "people.yaml"
+    data.write_text(
+        "people:\n  - id: person:a-minister\n    name: A Minister\n    roles:\n"
+        '      - {title: Minister, from: "2004-03", to: "2008-02"}\n'
+        '      - {title: Envoy, from: "2008-03-01"}\n',
+        "utf-8",
+    )
+    role = load_people(data).people[0].roles[0]
+    assert (role.start, role.end) == (dt.date(2004, 3, 1), dt.date(2008, 2, 29))
+    assert role_at("person:a-minister", "2004-03-01", data) == "Minister"
+    assert role_at("person:a-minister", "2008-02-29", data) == "Minister"
+    assert role_at("person:a-minister", "2008-03-02", data) == "Envoy"
+    assert role_at("person:a-minister", "2004-02-28", data) is None
+
+
 def test_role_at_refuses_a_non_date() -> None:
     with pytest.raises(ValueError, match="not a date"):
         role_at("person:vladimir-putin", "last year")
@@ -211,6 +229,21 @@ def test_regression_chinese_single_character_geo_word_never_unmakes_a_person() -
     doc = nlp.get_pipe("osintdesk_people")(doc)
     labels = {e.text: e.label_ for e in doc.ents}
     assert labels == {"江泽民": "PERSON", "张海丽": "PERSON", "郑海霞": "PERSON", "辽东半岛": "LOC"}
+
+
+@pytest.mark.parametrize(
+    "word",
+    ["بيان", "كيان", "لدينا", "لديك", "لدي", "كان", "بان", "لان", "فدان", "بحجة", "بدو", "فارنا"],
+)
+def test_regression_reference_first_names_split_no_common_arabic_word(word: str) -> None:
+    """The clitic splitter cuts و/ب/ل/ف/ك off a word whose rest starts a known name:
+    the forms يان (Jan), دينا (Dina), دي (De), دان (Dan), ديك (Dick), آن (Ann), إرنا
+    (Erna) made بيان "statement", لدينا "we have", لدي, فدان, لديك, كان "was" and فارنا
+    (Varna) into clitic + name. Reference forms must not start with such a word."""
+    from pipeline.nlp import get_nlp
+
+    doc = get_nlp("ar")(f"قال المتحدث في {word} نقلته الوكالة.")
+    assert word in [t.text for t in doc]
 
 
 @pytest.mark.parametrize(

@@ -23,12 +23,19 @@ def site(tmp_path: Path) -> Iterator[tuple[TestClient, Path, dict[str, str]]]:
     ids = build(out_dir, xss=True)
     app = create_app(out_dir, bind_host="127.0.0.1", port=8765)
     with TestClient(app, base_url=BASE) as client:
-        client.get("/")  # receives the CSRF cookie
+        client.get("/")  # starts the session (its cookie holds the CSRF token)
         yield client, out_dir, ids
 
 
+def _csrf(client: TestClient) -> str:
+    """The session's CSRF token, as a page's forms carry it."""
+    found = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text)
+    assert found, "no CSRF token on the page"
+    return found.group(1)
+
+
 def _post(client: TestClient, url: str, **form: str) -> httpx.Response:
-    data = {"csrf": client.cookies.get("osintdesk_csrf") or "", **form}
+    data = {"csrf": _csrf(client), **form}
     return client.post(url, data=data, follow_redirects=False)
 
 
@@ -126,7 +133,7 @@ def test_post_without_or_with_wrong_csrf_token_is_refused(
     assert wrong.status_code == 403
     hostile_origin = client.post(
         url,
-        data={"action": "accept", "base_version": "0", "csrf": client.cookies["osintdesk_csrf"]},
+        data={"action": "accept", "base_version": "0", "csrf": _csrf(client)},
         headers={"Origin": "http://evil.example"},
     )
     assert hostile_origin.status_code == 403
@@ -338,7 +345,7 @@ def test_bulk_accept_then_undo_through_the_web(
     client, out_dir, ids = site
     chosen = [ids["en_order"], ids["ar_order"]]
     data = {
-        "csrf": client.cookies["osintdesk_csrf"],
+        "csrf": _csrf(client),
         "action": "accept",
         "next": "/?type=event",
         "focus": ids["ru_visit"],
@@ -364,7 +371,7 @@ def test_bulk_accept_then_undo_through_the_web(
     assert 'id="undo"' not in client.get("/").text
     # a stale selection is refused as a whole
     stale = {
-        "csrf": client.cookies["osintdesk_csrf"],
+        "csrf": _csrf(client),
         "action": "reject",
         "pick": [f"{ids['en_order']}@0"],
     }
@@ -399,7 +406,7 @@ def test_history_reads_as_sentences(site: tuple[TestClient, Path, dict[str, str]
     client, _, ids = site
     client.post(
         "/reviewer",
-        data={"csrf": client.cookies["osintdesk_csrf"], "reviewer": "Anna", "next": "/"},
+        data={"csrf": _csrf(client), "reviewer": "Anna", "next": "/"},
     )
     rid = ids["en_order"]
     _post(

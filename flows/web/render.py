@@ -10,7 +10,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader
 
-from flows.web.security import CSRF_COOKIE, REVIEWER_COOKIE, csrf_token
+from flows.web.security import REVIEWER_COOKIE, csrf_token
 from pipeline import lang as lang_registry
 from pipeline.review import STATUSES, Store, open_store
 from schemas.records import EventType, WeaponCategory
@@ -62,19 +62,34 @@ def desk_of(request: Request) -> Desk:
     return desk
 
 
+def can_decide(request: Request) -> bool:
+    """Whether this request's user may decide: a reviewer, or anyone where no login is
+    needed and nobody logged in (the gate in :mod:`flows.web.auth` enforces it)."""
+    user = getattr(request.state, "user", None)
+    if user is not None:
+        return bool(user.can_decide)
+    return not getattr(request.app.state, "login_required", False)
+
+
 def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-    """A page from template ``name``, with the session's CSRF token and reviewer name."""
-    token, fresh = csrf_token(request)
-    reviewer = request.cookies.get(REVIEWER_COOKIE, "") or "reviewer"
+    """A page from template ``name``, with the session's CSRF token, who is deciding, and
+    whether they may (viewers get no decision buttons)."""
+    user = getattr(request.state, "user", None)
+    reviewer = user.name if user else (request.cookies.get(REVIEWER_COOKIE, "") or "reviewer")
     html = (
         desk_of(request)
         .env.get_template(name)
-        .render(csrf=token, reviewer=reviewer, path=request.url.path, **context)
+        .render(
+            csrf=csrf_token(request),
+            reviewer=reviewer,
+            user=user,
+            can_decide=can_decide(request),
+            login_required=getattr(request.app.state, "login_required", False),
+            path=request.url.path,
+            **context,
+        )
     )
-    response = HTMLResponse(html, status_code=status_code)
-    if fresh:
-        response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="strict")
-    return response
+    return HTMLResponse(html, status_code=status_code)
 
 
 def error(request: Request, status_code: int, title: str, message: str, back: str) -> Response:

@@ -4,10 +4,12 @@
   for http(s) URLs (:func:`safe_url`), everything else as text.
 * A strict Content-Security-Policy: no inline script or style; the only script
   is ``/static/review.js``.
-* State changes are POST only, with a per-session CSRF token (cookie + form
-  field, compared with ``hmac.compare_digest``) and an Origin check.
+* State changes are POST only, with a CSRF token kept in the signed session
+  cookie and sent in a form field (compared with ``hmac.compare_digest``), and an
+  Origin check. Logging in starts a new session with a new token.
 * The Host header must be the bound address (or localhost/127.0.0.1 when bound
-  to loopback): a DNS-rebinding guard.
+  to loopback) or a configured public host name: a DNS-rebinding guard.
+* Logins, roles and failed-login limits: :mod:`flows.web.auth`.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from __future__ import annotations
 import hmac
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request
@@ -23,8 +25,8 @@ from fastapi.responses import Response
 
 log = logging.getLogger(__name__)
 
-CSRF_COOKIE = "osintdesk_csrf"
 REVIEWER_COOKIE = "osintdesk_reviewer"
+CSRF_KEY = "csrf"  # the CSRF token's key in the signed session
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
     "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
@@ -32,8 +34,9 @@ CSP = (
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
-def allowed_hosts(bind_host: str, port: int) -> frozenset[str]:
-    """Host header values accepted for an app bound to ``bind_host:port``."""
+def allowed_hosts(bind_host: str, port: int, public_hosts: Iterable[str] = ()) -> frozenset[str]:
+    """Host header values accepted for an app bound to ``bind_host:port``, and for the
+    configured ``public_hosts`` (``name`` bare and with ``port``, ``name:port`` exactly)."""
     names = {bind_host.lower()}
     if bind_host.lower() in LOOPBACK:
         names |= LOOPBACK
@@ -43,6 +46,10 @@ def allowed_hosts(bind_host: str, port: int) -> frozenset[str]:
         hosts.add(f"{shown}:{port}")
         if port == 80:
             hosts.add(shown)
+    for entry in public_hosts:
+        hosts.add(entry)
+        if not entry.rsplit("]", 1)[-1].count(":"):
+            hosts.add(f"{entry}:{port}")
     return frozenset(hosts)
 
 
@@ -89,27 +96,35 @@ def add_guard(app: FastAPI, hosts: frozenset[str]) -> None:
         return response
 
 
-def csrf_token(request: Request) -> tuple[str, bool]:
-    """The session's CSRF token, and whether it is new (then it must be set as a cookie)."""
-    token = request.cookies.get(CSRF_COOKIE, "")
-    if len(token) >= 32 and token.replace("-", "").replace("_", "").isalnum():
-        return token, False
-    return secrets.token_urlsafe(32), True
+def csrf_token(request: Request) -> str:
+    """The session's CSRF token, made (and so sent in the session cookie) on first use."""
+    token = request.session.get(CSRF_KEY)
+    if isinstance(token, str) and len(token) >= 32:
+        return token
+    token = secrets.token_urlsafe(32)
+    request.session[CSRF_KEY] = token
+    return token
 
 
 async def checked_form(request: Request) -> dict[str, str] | None:
-    """The POSTed form when its CSRF token and Origin are good, else None."""
+    """The POSTed form when its CSRF token (the session's) and Origin are good, else None."""
     form = await request.form()
     sent = str(form.get("csrf", ""))
-    cookie = request.cookies.get(CSRF_COOKIE, "")
+    expected = request.session.get(CSRF_KEY)
     origin = request.headers.get("origin")
     hosts: frozenset[str] = request.app.state.hosts
     if origin is not None and urlsplit(origin).netloc.lower() not in hosts:
         return None
-    if not sent or not cookie or not hmac.compare_digest(sent.encode(), cookie.encode()):
+    if not sent or not isinstance(expected, str) or not expected:
+        return None
+    if not hmac.compare_digest(sent.encode(), expected.encode()):
         return None
     return {k: str(v) for k, v in form.items()}
 
 
 def reviewer_of(request: Request, form: dict[str, str]) -> str:
+    """Who decides: the logged-in user; without a login, the name the reviewer typed."""
+    user = getattr(request.state, "user", None)
+    if user is not None:
+        return str(user.name)
     return form.get("reviewer") or request.cookies.get(REVIEWER_COOKIE) or "reviewer"

@@ -18,6 +18,7 @@ EVALUATORS = {
     "heldout": "heldout",
     "clusters": "clusters",
     "names": "names",
+    "sentences": "sentences",
 }
 
 

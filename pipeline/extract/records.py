@@ -140,6 +140,7 @@ def date_info(span: Span, offset: int) -> DateInfo | None:
         end=offset + span.end_char,
         precision=precision,
         anchored=bool(data.get("anchored", False)),
+        calendar=data.get("calendar"),
     )
 
 

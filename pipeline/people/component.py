@@ -63,6 +63,9 @@ class PeopleLinker:
         self.dictionary_names = patterns.dictionary_names
         self.named_after = {w.casefold() for w in patterns.named_after}
         self.geo_words = {token_key(w) for w in patterns.geo_features if " " not in w}
+        self.geo_first = patterns.geo_feature_first
+        self.articles = set(patterns.span_articles)
+        self.possessives = set(patterns.span_possessives)
         # joined scripts (Chinese): only a feature of two or more characters, as the
         # name's last part, may turn a PERSON into a place; one character (江, 海, 山)
         # is too common inside given names (江泽民, 张海丽, 郑海霞)
@@ -112,6 +115,22 @@ class PeopleLinker:
         org._.canonical = oid
         org._.canonical_name = organisations_by_id()[oid].name
         return org
+
+    def _without_article(self, span: Span) -> Span:
+        """An ORG, GPE or LOC span without the article or possessive a model took in
+        ("the Russian Navy", "Indian Navy's"), so that it links and keys like the name."""
+        if span.label_ not in ("ORG", "GPE", "LOC"):
+            return span
+        start, end = span.start, span.end
+        if end - start > 1 and span[0].text in self.articles:
+            start += 1
+        if end - start > 1 and span[-1].text in self.possessives:
+            end -= 1
+        return (
+            span
+            if (start, end) == (span.start, span.end)
+            else Span(span.doc, start, end, label=span.label_)
+        )
 
     @staticmethod
     def _is_weapon(span: Span) -> bool:
@@ -168,6 +187,8 @@ class PeopleLinker:
         if self.parts_joined:
             text = span.text.strip()
             return any(text.endswith(w) and len(text) > len(w) for w in self.geo_suffixes)
+        if self.geo_first:
+            return words[0] in self.geo_words
         return bool(set(words) & self.geo_words)
 
     def _dictionary_names(self, doc: Doc) -> list[Span]:
@@ -280,6 +301,7 @@ class PeopleLinker:
         ents: list[Span] = []
         ship_end = -1  # end char of the last ship name, for lists of ships
         for ent in doc.ents:
+            ent = self._without_article(ent)
             if ent.label_ in ("PERSON", "GPE", "LOC"):
                 # a place after a ship word or hull number is a ship ("HQ-186 Da Nang",
                 # "tàu ngầm Hải Phòng"); a country is not ("tàu Nga": a Russian ship)

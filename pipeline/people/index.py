@@ -14,7 +14,13 @@ from spacy.tokens import Doc
 from pipeline import lang as lang_registry
 from pipeline.ids import slug
 from pipeline.people.models import Person, load_countries, load_people, name_patterns
-from pipeline.people.normalise import joined_key, parts_joined, person_key, token_key
+from pipeline.people.normalise import (
+    joined_key,
+    marks_agree,
+    parts_joined,
+    person_key,
+    token_key,
+)
 
 
 def case_rule(text: str) -> int:
@@ -104,9 +110,10 @@ class FormIndex:
                 n = len(form.keys)
                 if i + n > len(keys) or tuple(keys[i : i + n]) != form.keys:
                     continue
-                if not all(
-                    _case_ok(form.case[k], form.words[k], doc[start + i + k].text) for k in range(n)
-                ):
+                words = [doc[start + i + k].text for k in range(n)]
+                if not all(_case_ok(form.case[k], form.words[k], words[k]) for k in range(n)):
+                    continue
+                if not all(marks_agree(form.words[k], words[k]) for k in range(n)):
                     continue
                 if best is None or n > best[0]:
                     value = self.unique(form.keys)

@@ -9,16 +9,19 @@ roles), ``pipeline/data/countries.yaml`` (countries and recurring places) and
 from __future__ import annotations
 
 import datetime as dt
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
 from babel import Locale, UnknownLocaleError
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from pipeline import lang as lang_registry
 from pipeline.errors import ConfigError
 from pipeline.refdata import check_patterns, load_yaml_model
+from schemas.edtf import Edtf
+from schemas.records import OrganisationKind
 
 
 class _Data(BaseModel):
@@ -26,9 +29,20 @@ class _Data(BaseModel):
 
 
 class Role(_Data):
+    """A title held between two days; a month stands for a day the sources leave open
+    (``from: 2004-03`` is its first day, ``to: 2004-03`` its last)."""
+
     title: str
     start: dt.date | None = Field(None, alias="from")
     end: dt.date | None = Field(None, alias="to")
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _month(cls, value: object, info: ValidationInfo) -> object:
+        if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}", value):
+            period = Edtf.parse(value)
+            return period.earliest if info.field_name == "start" else period.latest
+        return value
 
 
 class Person(_Data):
@@ -92,6 +106,16 @@ class LanguagePatterns(_Data):
     org_cues: list[str] = Field(default_factory=list)
     not_name_starts: list[str] = Field(default_factory=list)
     title_words_in_names: list[str] = Field(default_factory=list)
+    # diacritics tell words apart (Vietnamese Thanh / Thành, Vinh / Vịnh): stop words are
+    # compared as written, case aside, not with the marks folded away
+    marks_distinguish_words: bool = False
+    # the shape of one native syllable (Vietnamese: onset, vowels, final), matched on the
+    # lower-cased word: a run of two or more capitalised words of which one cannot be a
+    # native syllable is a foreign name written in Latin letters ("Carl Thayer"), unless
+    # it follows one of ``foreign_name_not_after`` (a company, school or centre named
+    # after a person: "Đại học George Mason")
+    native_syllable: str | None = None
+    foreign_name_not_after: list[str] = Field(default_factory=list)
     name_start_stop_prefixes: list[str] = Field(default_factory=list)
     ship_cues_before: list[str] = Field(default_factory=list)
     ship_cues_after: list[str] = Field(default_factory=list)
@@ -101,6 +125,18 @@ class LanguagePatterns(_Data):
     country_abbreviations: list[str] = Field(default_factory=list)
     abbreviation_suffixes: list[str] = Field(default_factory=list)
     geo_features: list[str] = Field(default_factory=list)
+    # the feature word comes before the name (Vietnamese "Vịnh Bắc Bộ", "đảo Phú Quốc"):
+    # only a span's first word makes it a feature, so "Nguyễn Chí Vịnh" stays a person
+    geo_feature_first: bool = False
+    # words a model's ORG/GPE/LOC span may open with that are not part of the name
+    # ("the Russian Navy" is the Russian Navy)
+    span_articles: list[str] = Field(default_factory=list)
+    # and tokens it may close with ("Indian Navy's" is the Indian Navy)
+    span_possessives: list[str] = Field(default_factory=list)
+    # words that tell the kind of an organisation the reference data does not know
+    # ("... Ministry of Defence", "Hải quân ...", "...海军"); the first kind listed whose
+    # word the name contains wins (whole words; substrings where name parts are joined)
+    org_kind_words: dict[OrganisationKind, list[str]] = Field(default_factory=dict)
     stem_endings: list[str] = Field(default_factory=list)
     transliteration: dict[str, str] = Field(default_factory=dict)
     # the parts of a name are written without spaces (Chinese 习近平, 胡志明市): names are
@@ -141,6 +177,11 @@ class LanguagePatterns(_Data):
     byline_words: list[str] = Field(default_factory=list)
 
     _regex_fragments = field_validator("ship_cues_before", "ship_cues_after")(check_patterns)
+
+    @field_validator("native_syllable")
+    @classmethod
+    def _syllable_regex(cls, value: str | None) -> str | None:
+        return None if value is None else check_patterns([value])[0]
 
 
 class NamePatterns(_Data):

@@ -84,6 +84,17 @@ def normalize_text(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
+def marks_agree(form: str, text: str) -> bool:
+    """Whether a word of the text may be this written form as far as diacritics go.
+
+    Keys fold diacritics so that "Nguyen" finds "Nguyễn"; but where both carry marks,
+    the marks must be the same: "Tân Cương" (Xinjiang) is not "Tần Cương" (Qin Gang).
+    Words outside the Latin script always agree (their keys decide)."""
+    a = unicodedata.normalize("NFC", form).casefold()
+    b = unicodedata.normalize("NFC", text).casefold()
+    return a == b or fold_latin(a) == a or fold_latin(b) == b
+
+
 @lru_cache(maxsize=65536)
 def token_key(token: str) -> str:
     """Comparison key of one token: normalised, Russian words stemmed."""

@@ -23,6 +23,7 @@ from pipeline import lang as lang_registry
 from pipeline.errors import ConfigError
 from pipeline.ids import slug
 from pipeline.people.index import FormIndex, _tokenised, case_rule
+from pipeline.people.models import name_patterns
 from pipeline.people.normalise import joined_key, parts_joined, token_key
 from pipeline.people.places import REFERENCE_LANGUAGE
 from pipeline.refdata import load_yaml_model
@@ -157,6 +158,30 @@ def producer_values() -> dict[str, list[str]]:
         if values:
             out[org.id] = values
     return out
+
+
+def kind_from_name(name: str, lang: str) -> OrganisationKind:
+    """The kind an unknown organisation's name states by its words (``org_kind_words``
+    of the language's names.yaml): a ministry, an armed force, an agency...; else "other"."""
+    patterns = name_patterns().for_lang(lang)
+    if parts_joined(lang):
+        return next(
+            (
+                kind
+                for kind, words in patterns.org_kind_words.items()
+                if any(w in name for w in words)
+            ),
+            "other",
+        )
+    words = {token_key(w) for w in name.replace("-", " ").split()}
+    for kind, cues in patterns.org_kind_words.items():
+        for cue in cues:
+            keys = [token_key(w) for w in cue.split()]
+            if len(keys) == 1 and keys[0] in words:
+                return kind
+            if len(keys) > 1 and " ".join(keys) in " ".join(token_key(w) for w in name.split()):
+                return kind
+    return "other"
 
 
 def organisation_key(text: str, lang: str) -> str:

@@ -34,6 +34,9 @@ log = logging.getLogger(__name__)
 
 Action = Literal["accept", "reject", "edit", "merge", "split", "alias", "undo"]
 ACTIONS: tuple[str, ...] = ("accept", "reject", "edit", "merge", "split", "alias", "undo")
+Role = Literal["reviewer", "viewer"]
+ROLES: tuple[str, ...] = ("reviewer", "viewer")
+"""Roles of the desk's users (:mod:`pipeline.review.users`): viewers read, reviewers decide."""
 SCHEMA_VERSION = 2
 """``PRAGMA user_version`` of the current schema: 2 added ``undo``, stable keys, evidence
 versions and the queue index (a store of version 0/1 is migrated on open)."""
@@ -118,6 +121,20 @@ CREATE TABLE IF NOT EXISTS queue_state (
     last_seq INTEGER NOT NULL,
     orphaned TEXT NOT NULL DEFAULT '[]',
     languages TEXT NOT NULL DEFAULT '[]'
+);
+-- the desk's users (pipeline/review/users.py): an argon2 hash, never the password
+CREATE TABLE IF NOT EXISTS users (
+    name TEXT PRIMARY KEY,
+    role TEXT NOT NULL CHECK (role IN ({", ".join(repr(r) for r in ROLES)})),
+    password_hash TEXT NOT NULL,
+    created TEXT NOT NULL
+);
+-- open logins of the web desk: a digest of the session id (the cookie holds the id)
+CREATE TABLE IF NOT EXISTS sessions (
+    id TEXT PRIMARY KEY,
+    user_name TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+    created TEXT NOT NULL,
+    expires TEXT NOT NULL
 );
 """
 
@@ -551,6 +568,10 @@ class Store:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def query(self, sql: str, params: Iterable[object] = ()) -> list[sqlite3.Row]:
+        """The rows of one read statement, for modules beside the store (users)."""
+        return self._conn.execute(sql, tuple(params)).fetchall()
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:

@@ -104,7 +104,7 @@
       else if (key === "k") { select(index - 1); }
       else if (key === "a" && current()) { submit(current().querySelector("form.accept")); }
       else if (key === "r" && current()) { submit(current().querySelector("form.reject")); }
-      else if (key === "x" && current()) {
+      else if (key === "x" && current() && current().querySelector("input.pick")) {
         var box = current().querySelector("input.pick");
         box.checked = !box.checked;
         anchor = index;
