@@ -233,13 +233,18 @@ def test_regression_chinese_single_character_geo_word_never_unmakes_a_person() -
 
 @pytest.mark.parametrize(
     "word",
-    ["بيان", "كيان", "لدينا", "لديك", "لدي", "كان", "بان", "لان", "فدان", "بحجة", "بدو", "فارنا"],
-)
+    [
+        "بيان", "كيان", "لدينا", "لديك", "لدي", "كان", "بان", "لان", "فدان", "بحجة", "بدو", "فارنا",
+        "لبن", "كمين", "واصف", "بلاي",
+    ],
+)  # fmt: skip
 def test_regression_reference_first_names_split_no_common_arabic_word(word: str) -> None:
     """The clitic splitter cuts و/ب/ل/ف/ك off a word whose rest starts a known name:
     the forms يان (Jan), دينا (Dina), دي (De), دان (Dan), ديك (Dick), آن (Ann), إرنا
     (Erna) made بيان "statement", لدينا "we have", لدي, فدان, لديك, كان "was" and فارنا
-    (Varna) into clitic + name. Reference forms must not start with such a word."""
+    (Varna) into clitic + name; بن (Binali Yıldırım), مين (Min Aung Hlaing), آصف and لاي
+    did the same to لبن "milk", كمين "ambush", واصف and بلاي. Reference forms must not
+    start with such a word."""
     from pipeline.nlp import get_nlp
 
     doc = get_nlp("ar")(f"قال المتحدث في {word} نقلته الوكالة.")
