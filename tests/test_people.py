@@ -233,14 +233,75 @@ def test_regression_chinese_single_character_geo_word_never_unmakes_a_person() -
 
 @pytest.mark.parametrize(
     "word",
-    ["بيان", "كيان", "لدينا", "لديك", "لدي", "كان", "بان", "لان", "فدان", "بحجة", "بدو", "فارنا"],
-)
+    [
+        "بيان", "كيان", "لدينا", "لديك", "لدي", "كان", "بان", "لان", "فدان", "بحجة", "بدو", "فارنا",
+        "لبن", "كمين", "واصف", "بلاي",
+    ],
+)  # fmt: skip
 def test_regression_reference_first_names_split_no_common_arabic_word(word: str) -> None:
     """The clitic splitter cuts و/ب/ل/ف/ك off a word whose rest starts a known name:
     the forms يان (Jan), دينا (Dina), دي (De), دان (Dan), ديك (Dick), آن (Ann), إرنا
     (Erna) made بيان "statement", لدينا "we have", لدي, فدان, لديك, كان "was" and فارنا
-    (Varna) into clitic + name. Reference forms must not start with such a word."""
+    (Varna) into clitic + name; بن (Binali Yıldırım), مين (Min Aung Hlaing), آصف and لاي
+    did the same to لبن "milk", كمين "ambush", واصف and بلاي. Reference forms must not
+    start with such a word."""
     from pipeline.nlp import get_nlp
 
     doc = get_nlp("ar")(f"قال المتحدث في {word} نقلته الوكالة.")
     assert word in [t.text for t in doc]
+
+
+@pytest.mark.parametrize(
+    ("form", "pid"),
+    [
+        ("Lee Hsien Loong", "person:lee-hsien-loong"), ("李显龙", "person:lee-hsien-loong"),
+        ("Lý Hiển Long", "person:lee-hsien-loong"), ("Ли Сянь Лун", "person:lee-hsien-loong"),
+        ("Hun Xen", "person:hun-sen"), ("洪森", "person:hun-sen"),
+        ("Thái Anh Văn", "person:tsai-ing-wen"), ("賴清德", "person:lai-ching-te"),
+        ("نوري المالكي", "person:nouri-al-maliki"), ("أحمدي نجاد", "person:mahmoud-ahmadinejad"),
+        ("Ахмадинежад", "person:mahmoud-ahmadinejad"), ("Мірзійоєв", "person:shavkat-mirziyoyev"),
+        ("Сирил Рамафоса", "person:cyril-ramaphosa"), ("阿卜杜拉二世", "person:abdullah-ii"),
+        ("Nông Đức Mạnh", "person:nong-duc-manh"), ("Choe Son-hui", "person:choe-son-hui"),
+    ],
+)  # fmt: skip
+def test_office_holders_of_asia_the_middle_east_and_africa_link_in_their_scripts(
+    form: str, pid: str
+) -> None:
+    assert person_index().lookup(form) == pid
+
+
+@pytest.mark.parametrize(
+    ("pid", "when", "role"),
+    [
+        ("person:hun-sen", "2010", "Prime Minister of Cambodia"),
+        ("person:hun-sen", "2024-06", "President of the Senate of Cambodia"),
+        ("person:joseph-aoun", "2020", "Commander of the Lebanese Armed Forces"),
+        ("person:joseph-aoun", "2025-03", "President of Lebanon"),
+        ("person:ng-eng-hen", "2025-06", None),
+        ("person:pranab-mukherjee", "2008", "Minister of External Affairs of India"),
+    ],
+)
+def test_office_holders_roles_at_a_date(pid: str, when: str, role: str | None) -> None:
+    assert role_at(pid, when) == role
+
+
+def test_regression_a_family_name_never_links_a_relative_to_the_office_holder() -> None:
+    """The linker links a PERSON span through any known form inside it, so a
+    surname-only "Gaddafi" made Saif al-Islam Gaddafi into Muammar, and "Saddam"
+    made Saddam Haftar into Saddam Hussein: such family names are full names only."""
+    from pipeline.nlp import get_nlp
+
+    nlp = get_nlp("en")
+    text = "Muammar Gaddafi's son Saif al-Islam Gaddafi met Saddam Haftar and Khalifa Haftar."
+    doc = nlp.make_doc(text)
+    names = ["Muammar Gaddafi", "Saif al-Islam Gaddafi", "Saddam Haftar", "Khalifa Haftar"]
+    spans = [doc.char_span(text.index(n), text.index(n) + len(n), label="PERSON") for n in names]
+    doc.ents = [s for s in spans if s is not None]
+    doc = nlp.get_pipe("osintdesk_people")(doc)
+    linked = {e.text: e._.canonical for e in doc.ents if e.label_ == "PERSON"}
+    assert linked == {
+        "Muammar Gaddafi": "person:muammar-gaddafi",
+        "Saif al-Islam Gaddafi": None,
+        "Saddam Haftar": None,
+        "Khalifa Haftar": "person:khalifa-haftar",
+    }
