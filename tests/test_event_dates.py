@@ -8,33 +8,12 @@ import json
 from pathlib import Path
 
 import pytest
+from fixtures.extracting import arms_events, extract_text
 
-from pipeline.config import ExtractOptions, load_options
-from pipeline.extract import DocumentExtraction, extract_document
+from pipeline.config import load_options
 from pipeline.ingest import ingest_paths
 from pipeline.published import stated_publication_date
-from schemas.records import EventRecord, Extractor, Paragraph
-
-EXTRACTOR = Extractor(name="osintdesk", version="test")
-
-
-def _extract(text: str, lang: str, published: dt.date | None = None) -> DocumentExtraction:
-    paras, start = [], 0
-    for chunk in text.split("\n\n"):
-        paras.append(Paragraph(text=chunk, language=lang, start=start, end=start + len(chunk)))
-        start += len(chunk) + 2
-    return extract_document(
-        "document:test",
-        text,
-        paras,
-        published=published,
-        options=ExtractOptions(),
-        extractor=EXTRACTOR,
-    )
-
-
-def _arms(result: DocumentExtraction) -> list[EventRecord]:
-    return [e for e in result.events if e.type in ("arms_order", "arms_delivery")]
+from schemas.records import EventRecord
 
 
 def _weapons(event: EventRecord) -> set[tuple[str, int | None]]:
@@ -49,7 +28,7 @@ def test_undated_sale_is_an_arms_event_with_weapons_and_quantities() -> None:
         "Russia recently signed several contracts with Vietnam involving the sale of six "
         "Varshavyanka-class submarines and twelve Sukhoi Su-30MK2 fighters."
     )
-    (event,) = _arms(_extract(text, "en"))
+    (event,) = arms_events(extract_text(text, "en"))
     assert event.type == "arms_order"
     assert _weapons(event) == {("weapon:project-636", 6), ("weapon:su-30mk2", 12)}
     assert set(event.countries) == {"RU", "VN"}
@@ -59,7 +38,7 @@ def test_undated_sale_is_an_arms_event_with_weapons_and_quantities() -> None:
 
 def test_arabic_undated_sale_is_an_arms_event() -> None:
     text = "وقعت الحكومة الروسية عدة عقود عسكرية مع فيتنام تتضمن بيع ست غواصات من طراز فارشافيانكا."
-    (event,) = _arms(_extract(text, "ar"))
+    (event,) = arms_events(extract_text(text, "ar"))
     assert event.type == "arms_order"
     assert ("weapon:project-636", 6) in _weapons(event)
 
@@ -69,7 +48,7 @@ def test_date_of_the_previous_sentence_governs() -> None:
         "In March 2016 Russia and Vietnam signed a military cooperation agreement. "
         "Vietnam ordered twelve Su-30MK2 fighters."
     )
-    (event,) = _arms(_extract(text, "en", published=dt.date(2021, 5, 4)))
+    (event,) = arms_events(extract_text(text, "en", published=dt.date(2021, 5, 4)))
     assert event.date is not None
     assert (event.date.value, event.date.basis) == ("2016-03", "previous_sentence")
     assert text[event.date.start : event.date.end] == "March 2016"
@@ -80,21 +59,21 @@ def test_date_of_an_earlier_sentence_of_the_paragraph_governs() -> None:
         "In March 2016 Russia and Vietnam signed a military cooperation agreement. "
         "The talks were long. Vietnam ordered twelve Su-30MK2 fighters."
     )
-    (event,) = _arms(_extract(text, "en"))
+    (event,) = arms_events(extract_text(text, "en"))
     assert event.date is not None
     assert (event.date.value, event.date.basis) == ("2016-03", "paragraph")
 
 
 def test_headline_date_governs_the_body() -> None:
     text = "Contracts of March 2016\n\nVietnam ordered twelve Su-30MK2 fighters."
-    (event,) = _arms(_extract(text, "en", published=dt.date(2021, 5, 4)))
+    (event,) = arms_events(extract_text(text, "en", published=dt.date(2021, 5, 4)))
     assert event.date is not None
     assert (event.date.value, event.date.basis) == ("2016-03", "headline")
 
 
 def test_publication_date_as_reported_by_when_the_text_gives_none() -> None:
     text = "Egypt is buying thirty Rafale fighters from France."
-    (event,) = _arms(_extract(text, "en", published=dt.date(2021, 5, 4)))
+    (event,) = arms_events(extract_text(text, "en", published=dt.date(2021, 5, 4)))
     assert event.date is not None
     assert (event.date.value, event.date.basis) == ("2021-05-04", "reported_by")
     assert event.date.precision == "day"
@@ -102,19 +81,19 @@ def test_publication_date_as_reported_by_when_the_text_gives_none() -> None:
 
 def test_dates_of_another_paragraph_do_not_govern() -> None:
     text = "In March 2016 the two navies met.\n\nVietnam ordered twelve Su-30MK2 fighters."
-    (event,) = _arms(_extract(text, "en"))
+    (event,) = arms_events(extract_text(text, "en"))
     assert event.date is None
 
 
 def test_own_date_basis_is_clause_or_sentence() -> None:
     text = "Vietnam ordered twelve Su-30MK2 fighters in March 2016."
-    (event,) = _arms(_extract(text, "en"))
+    (event,) = arms_events(extract_text(text, "en"))
     assert event.date is not None
     assert (event.date.value, event.date.basis) == ("2016-03", "clause")
 
 
 def test_undated_trigger_without_weapon_gives_no_event() -> None:
-    assert _extract("Egypt is buying more from France.", "en").events == []
+    assert extract_text("Egypt is buying more from France.", "en").events == []
 
 
 @pytest.mark.parametrize(
@@ -125,13 +104,13 @@ def test_undated_trigger_without_weapon_gives_no_event() -> None:
     ],
 )
 def test_received_is_a_delivery(lang: str, text: str) -> None:
-    (event,) = _arms(_extract(text, lang))
+    (event,) = arms_events(extract_text(text, lang))
     assert event.type == "arms_delivery"
 
 
 def test_one_event_from_an_undated_sentence() -> None:
     text = "Vietnam bought and received twelve Su-30MK2 fighters."
-    assert len(_extract(text, "en").events) == 1
+    assert len(extract_text(text, "en").events) == 1
 
 
 # --- publication dates stated by a plain text ------------------------------------------
@@ -188,7 +167,7 @@ def test_plain_text_document_gets_its_stated_date_and_the_dateline_dates_no_even
     assert record.published_basis == "dateline"
     # the dateline is no deployment date
     assert not [e for e in extraction.events if e.type == "deployment_or_basing"]
-    (order,) = _arms(extraction)
+    (order,) = arms_events(extraction)
     assert order.date is not None and order.date.basis == "reported_by"
     assert order.date.value == "2025-04-24"
     assert json.loads(record.model_dump_json())["published_basis"] == "dateline"
@@ -210,7 +189,7 @@ def test_header_line_given_another_language_is_read_in_the_documents() -> None:
     ],
 )
 def test_a_point_of_comparison_dates_no_event(lang: str, text: str) -> None:
-    dates = [e.date.value for e in _extract(text, lang).events if e.date is not None]
+    dates = [e.date.value for e in extract_text(text, lang).events if e.date is not None]
     assert "1989" not in dates
 
 
@@ -234,5 +213,5 @@ def test_undetermined_or_unknown_language_lines_are_skipped_not_fatal() -> None:
     ],
 )
 def test_the_trigger_in_the_weapons_clause_types_the_event(lang: str, text: str) -> None:
-    (event,) = _extract(text, lang).events
+    (event,) = extract_text(text, lang).events
     assert event.type == "arms_delivery"

@@ -6,33 +6,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from fixtures.extracting import arms_events, extract_text
 
-from pipeline.config import ExtractOptions
 from pipeline.dates import find_dates, in_year
-from pipeline.extract import DocumentExtraction, extract_document, find_triggers
+from pipeline.extract import find_triggers
 from pipeline.extract.matcher import modality
-from schemas.records import EventRecord, Extractor, Paragraph
-
-EXTRACTOR = Extractor(name="osintdesk", version="test")
-
-
-def _extract(text: str, lang: str, published: dt.date | None = None) -> DocumentExtraction:
-    paras, start = [], 0
-    for chunk in text.split("\n\n"):
-        paras.append(Paragraph(text=chunk, language=lang, start=start, end=start + len(chunk)))
-        start += len(chunk) + 2
-    return extract_document(
-        "document:test",
-        text,
-        paras,
-        published=published,
-        options=ExtractOptions(),
-        extractor=EXTRACTOR,
-    )
-
-
-def _arms(result: DocumentExtraction) -> list[EventRecord]:
-    return [e for e in result.events if e.type in ("arms_order", "arms_delivery")]
 
 
 def _modality_of(text: str, lang: str, trigger: str) -> str:
@@ -85,13 +63,13 @@ def test_a_cue_behind_a_clause_mark_does_not_count() -> None:
 
 def test_planned_order_is_kept_and_marked() -> None:
     text = "Indonesia will order 42 Rafale fighter jets from France in 2022."
-    (event,) = _arms(_extract(text, "en"))
+    (event,) = arms_events(extract_text(text, "en"))
     assert event.type == "arms_order"
     assert event.modality == "planned"
 
 
 def test_an_asserted_event_is_marked_asserted() -> None:
-    (event,) = _arms(_extract("Egypt ordered 30 Rafale fighter jets in 2021.", "en"))
+    (event,) = arms_events(extract_text("Egypt ordered 30 Rafale fighter jets in 2021.", "en"))
     assert event.modality == "asserted"
 
 
@@ -103,7 +81,7 @@ def test_a_date_governed_by_a_verb_of_reporting_dates_the_report() -> None:
         "The Indonesian Navy signed a contract to buy two Scorpene submarines, "
         "the company said on April 2, 2024."
     )
-    (event,) = _arms(_extract(text, "en"))
+    (event,) = arms_events(extract_text(text, "en"))
     assert event.date is not None
     assert event.date.value == "2024-04-02"
     assert event.date.basis == "reported_by"
@@ -111,7 +89,7 @@ def test_a_date_governed_by_a_verb_of_reporting_dates_the_report() -> None:
 
 def test_a_date_next_to_the_trigger_is_the_events_own() -> None:
     text = "The navy signed a contract on April 2, 2024 for two Scorpene submarines, it said."
-    (event,) = _arms(_extract(text, "en"))
+    (event,) = arms_events(extract_text(text, "en"))
     assert event.date is not None
     assert (event.date.value, event.date.basis) == ("2024-04-02", "clause")
 
@@ -122,7 +100,7 @@ def test_a_date_nearer_another_trigger_than_the_report_verb_is_not_the_reports()
         "Egypt ordered 30 Rafale jets. Disclose said the deal had been signed on "
         "April 26, 2021 as part of defence contracts worth four billion euros."
     )
-    events = [e for e in _extract(text, "en").events if "Disclose" in e.evidence.sentence]
+    events = [e for e in extract_text(text, "en").events if "Disclose" in e.evidence.sentence]
     assert events
     assert all(e.date is not None and e.date.basis != "reported_by" for e in events)
     assert {e.date.value for e in events if e.date} == {"2021-04-26"}
@@ -133,7 +111,7 @@ def test_russian_report_date_is_the_reports() -> None:
         "Очередную партию Bayraktar TB2 в количестве 24 единиц передал Польше производитель "
         "Baykar, 17 мая 2024 года сообщает пресс-служба компании."
     )
-    (event,) = _arms(_extract(text, "ru"))
+    (event,) = arms_events(extract_text(text, "ru"))
     assert event.date is not None
     assert event.date.basis == "reported_by"
 
@@ -146,7 +124,7 @@ def test_a_batch_refers_back_to_the_system_of_an_earlier_sentence() -> None:
         "Russia delivered two Su-30MKA fighters to Algeria.\n\n"
         "The first batch was shipped in December 2007."
     )
-    events = _arms(_extract(text, "en"))
+    events = arms_events(extract_text(text, "en"))
     dated = [e for e in events if e.date is not None and e.date.value == "2007-12"]
     assert len(dated) == 1
     assert dated[0].type == "arms_delivery"
@@ -159,7 +137,7 @@ def test_russian_contract_for_aircraft_is_an_arms_order_of_the_earlier_system() 
         "Стали известны подробности контракта на поставку Египту истребителей Су-35. "
         "Контракт на поставку 26 самолетов был заключен 19 марта 2018 года."
     )
-    events = [e for e in _extract(text, "ru").events if e.date and e.date.value == "2018-03-19"]
+    events = [e for e in extract_text(text, "ru").events if e.date and e.date.value == "2018-03-19"]
     assert [e.type for e in events] == ["arms_order"]
     assert [w.id for w in events[0].weapons] == ["weapon:su-35"]
     assert events[0].weapons_basis == "earlier_sentence"
@@ -170,13 +148,13 @@ def test_no_system_is_borrowed_without_a_word_that_refers_back() -> None:
         "Egypt ordered 30 Rafale fighter jets in 2021.\n\n"
         "Two contracts were also given to MBDA in 2021."
     )
-    events = _extract(text, "en").events
+    events = extract_text(text, "en").events
     second = [e for e in events if "MBDA" in e.evidence.sentence]
     assert all(e.type != "arms_order" and not e.weapons for e in second)
 
 
 def test_own_systems_are_marked_as_read_in_the_sentence() -> None:
-    (event,) = _arms(_extract("Egypt ordered 30 Rafale fighter jets in 2021.", "en"))
+    (event,) = arms_events(extract_text("Egypt ordered 30 Rafale fighter jets in 2021.", "en"))
     assert event.weapons_basis == "sentence"
 
 
@@ -216,7 +194,7 @@ def test_a_date_without_a_year_takes_the_nearest_earlier_year_of_the_text() -> N
         "Poland signed a contract for 180 K2 tanks in August 2022.\n\n"
         "The first 10 K2 tanks were delivered to Poland on December 6."
     )
-    result = _extract(text, "en")
+    result = extract_text(text, "en")
     (delivery,) = [e for e in result.events if e.type == "arms_delivery"]
     assert delivery.date is not None
     assert delivery.date.value == "2022-12-06"
@@ -229,7 +207,7 @@ def test_the_publication_date_places_it_when_there_is_one() -> None:
         "Poland signed a contract for 180 K2 tanks in August 2022.\n\n"
         "The first 10 K2 tanks were delivered to Poland on December 6."
     )
-    result = _extract(text, "en", published=dt.date(2023, 1, 10))
+    result = extract_text(text, "en", published=dt.date(2023, 1, 10))
     (delivery,) = [e for e in result.events if e.type == "arms_delivery"]
     assert delivery.date is not None
     assert delivery.date.value == "2022-12-06"
@@ -242,7 +220,7 @@ def test_no_year_before_leaves_the_year_unspecified() -> None:
         "The first F-16 jets arrived in Ukraine on July 31.\n\n"
         "Denmark had pledged the jets in 2023."
     )
-    (delivery,) = [e for e in _extract(text, "en").events if "July 31" in e.evidence.sentence]
+    (delivery,) = [e for e in extract_text(text, "en").events if "July 31" in e.evidence.sentence]
     assert delivery.date is not None
     assert delivery.date.value == "XXXX-07-31"
     assert delivery.date.precision == "day"
@@ -299,14 +277,14 @@ def test_arabic_month_with_a_levantine_ordinal_or_a_slash_before_the_year(
     ],
 )
 def test_each_date_of_a_series_is_an_event(lang: str, text: str, expected: set[str]) -> None:
-    events = [e for e in _arms(_extract(text, lang)) if e.type == "arms_delivery"]
+    events = [e for e in arms_events(extract_text(text, lang)) if e.type == "arms_delivery"]
     assert {e.date.value for e in events if e.date} == expected
     assert len({e.id for e in events}) == len(events)
 
 
 def test_a_date_without_a_series_word_is_no_second_event() -> None:
     text = "Egypt ordered 24 Rafale jets in 2015, a year after Sisi took office in 2014."
-    assert [e.date.value for e in _arms(_extract(text, "en")) if e.date] == ["2015"]
+    assert [e.date.value for e in arms_events(extract_text(text, "en")) if e.date] == ["2015"]
 
 
 # --- statements without a date; the asserted trigger types the event -------------------------
@@ -321,13 +299,13 @@ def test_a_date_without_a_series_word_is_no_second_event() -> None:
     ],
 )
 def test_an_official_warning_without_a_date_is_a_statement(lang: str, text: str) -> None:
-    events = _extract(text, lang).events
+    events = extract_text(text, lang).events
     assert [e.type for e in events] == ["vote_or_statement"]
     assert events[0].modality == "asserted"
 
 
 def test_said_without_a_date_is_no_event() -> None:
-    assert _extract("The minister said the talks went well.", "en").events == []
+    assert extract_text("The minister said the talks went well.", "en").events == []
 
 
 @pytest.mark.parametrize(
@@ -338,14 +316,14 @@ def test_said_without_a_date_is_no_event() -> None:
     ],
 )
 def test_a_refusal_to_sell_is_the_refusal_not_a_sale(lang: str, text: str) -> None:
-    events = _extract(text, lang).events
+    events = extract_text(text, lang).events
     assert [e.type for e in events] == ["vote_or_statement"]
     assert [w.id for w in events[0].weapons] == ["weapon:f-35"]
 
 
 def test_a_purchase_in_a_condition_is_not_asserted() -> None:
     text = "Washington threatened Cairo with sanctions in case of the purchase of Su-35 fighters."
-    events = _extract(text, "en").events
+    events = extract_text(text, "en").events
     assert "arms_order" not in {e.type for e in events if e.modality == "asserted"}
 
 
@@ -358,7 +336,7 @@ def test_a_purchase_in_a_condition_is_not_asserted() -> None:
     ],
 )
 def test_declining_to_comment_is_no_statement(lang: str, text: str) -> None:
-    assert _extract(text, lang).events == []
+    assert extract_text(text, lang).events == []
 
 
 def test_an_arms_trigger_outranks_a_type_it_subsumes() -> None:
@@ -368,13 +346,13 @@ def test_an_arms_trigger_outranks_a_type_it_subsumes() -> None:
         "shore-based, anti-ship BrahMos, becoming the first export customer for the joint "
         "venture missile."
     )
-    events = _extract(text, "en").events
+    events = extract_text(text, "en").events
     assert [e.type for e in events] == ["arms_order"]
 
 
 def test_a_deal_being_discussed_is_planned() -> None:
     text = "Россия также обсуждает с Алжиром новые контракты на поставку Су-30МКА."
-    events = _arms(_extract(text, "ru"))
+    events = arms_events(extract_text(text, "ru"))
     assert events
     assert all(e.modality == "planned" for e in events)
 
