@@ -215,3 +215,17 @@ def test_undetermined_or_unknown_language_lines_are_skipped_not_fatal() -> None:
 def test_the_trigger_in_the_weapons_clause_types_the_event(lang: str, text: str) -> None:
     (event,) = extract_text(text, lang).events
     assert event.type == "arms_delivery"
+
+
+def test_refuelling_is_no_arms_delivery() -> None:
+    # "to refuel its Tu-95 bombers": تزويد … بالوقود supplies fuel, not a weapons system
+    text = (
+        "قالت واشنطن إن القوات الجوية الروسية استخدمت القاعدة لإعادة تزويد قاذفاتها "
+        "الاستراتيجية من طراز توبوليف تو-95 بالوقود، في رحلات فوق المحيط الهادئ."
+    )
+    assert arms_events(extract_text(text, "ar")) == []
+    # a delivery in the same words stays one
+    (delivery,) = arms_events(
+        extract_text("أعلنت فرنسا عام 2015 تزويد مصر بـ24 طائرة رافال.", "ar")
+    )
+    assert delivery.type == "arms_delivery"
