@@ -230,21 +230,16 @@ def process_fetched(
     doc_id = hash_id("document", fetched.location, fetched.sha256)
     extractor = extractor_info()
     prepared = time.perf_counter()
-    key = processing_key(options, language_hint)
-    extraction = load_cached_extraction(out_dir, doc_id, extractor)
-    if extraction is None:
-        extraction = extract_document(
-            doc_id,
-            body,
-            paragraphs,
-            published=published,
-            options=options.extract,
-            extractor=extractor,
-            dateline=dateline,
-        )
-        save_cached_extraction(out_dir, extraction, extractor, key)
-    else:
-        mark_reusable(out_dir, extraction, extractor, key)
+    extraction = _extraction(
+        out_dir,
+        doc_id,
+        body,
+        paragraphs,
+        key=processing_key(options, language_hint),
+        options=options.extract,
+        published=published,
+        dateline=dateline,
+    )
     record = DocumentRecord(
         id=doc_id,
         source=_source_ref(fetched, snapshot.relative_to(out_dir).as_posix(), source_id, also_at),
@@ -272,6 +267,37 @@ def process_fetched(
     )
     seconds = {"prepare": prepared - began, "extract": time.perf_counter() - prepared}
     return Processed(record=record, extraction=extraction, seconds=seconds)
+
+
+def _extraction(
+    out_dir: Path,
+    doc_id: str,
+    body: str,
+    paragraphs: list[Paragraph],
+    *,
+    key: str,
+    options: ExtractOptions,
+    published: dt.date | None,
+    dateline: tuple[int, int] | None,
+) -> DocumentExtraction:
+    """The document's extraction: the cached one of the same extractor, else a new one
+    (cached for the next run)."""
+    extractor = extractor_info()
+    extraction = load_cached_extraction(out_dir, doc_id, extractor)
+    if extraction is None:
+        extraction = extract_document(
+            doc_id,
+            body,
+            paragraphs,
+            published=published,
+            options=options,
+            extractor=extractor,
+            dateline=dateline,
+        )
+        save_cached_extraction(out_dir, extraction, extractor, key)
+    else:
+        mark_reusable(out_dir, extraction, extractor, key)
+    return extraction
 
 
 def processing_key(options: Options, language_hint: str | None = None) -> str:
