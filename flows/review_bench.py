@@ -18,6 +18,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from pipeline.evaluate import Report
 
@@ -28,6 +29,29 @@ def _timed(run: Callable[[], object]) -> float:
     start = time.perf_counter()
     run()
     return time.perf_counter() - start
+
+
+def _page_row(client: Any, label: str, url: str, repeat: int) -> dict[str, object]:
+    """One page's times: its first (uncached) fetch, then ``repeat`` more."""
+    started = time.perf_counter()
+    client.get(url)  # cold: the count of matches is not cached yet
+    first = time.perf_counter() - started
+    times, size, total = [], 0, ""
+    for _ in range(repeat):
+        started = time.perf_counter()
+        response = client.get(url)
+        times.append(time.perf_counter() - started)
+        size = len(response.content)
+        marker = response.text.split(" records match")[0].rsplit("· ", 1)[-1]
+        total = marker if marker.replace(",", "").isdigit() else ""
+    return {
+        "page": f"`{url}` ({label})",
+        "first ms": round(first * 1000),
+        "median ms": round(statistics.median(times) * 1000),
+        "worst ms": round(max(times) * 1000),
+        "records matching": total,
+        "KB": round(size / 1024),
+    }
 
 
 def review_benchmark(
@@ -80,27 +104,7 @@ def review_benchmark(
         ]
         with TestClient(app, base_url=BASE) as client:
             for label, url in cases:
-                started = time.perf_counter()
-                client.get(url)  # cold: the count of matches is not cached yet
-                first = time.perf_counter() - started
-                times, size, total = [], 0, ""
-                for _ in range(repeat):
-                    started = time.perf_counter()
-                    response = client.get(url)
-                    times.append(time.perf_counter() - started)
-                    size = len(response.content)
-                    marker = response.text.split(" records match")[0].rsplit("· ", 1)[-1]
-                    total = marker if marker.replace(",", "").isdigit() else ""
-                report.rows.append(
-                    {
-                        "page": f"`{url}` ({label})",
-                        "first ms": round(first * 1000),
-                        "median ms": round(statistics.median(times) * 1000),
-                        "worst ms": round(max(times) * 1000),
-                        "records matching": total,
-                        "KB": round(size / 1024),
-                    }
-                )
+                report.rows.append(_page_row(client, label, url, repeat))
             with open_store(out_dir, store_url) as store:
                 decide(store, first_event, "accept", reviewer="bench", base_version=0)
             after = _timed(lambda: client.get("/"))
