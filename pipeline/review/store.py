@@ -1046,16 +1046,7 @@ class Store:
                 for table in _QUEUE_TABLES:
                     conn.execute(f"DELETE FROM {table}")
             if not replace_all:
-                for rid in {*remove, *(r.record_id for r in rows)}:
-                    found = conn.execute(
-                        "SELECT rowid FROM queue WHERE record_id = ?", (rid,)
-                    ).fetchone()
-                    if found is None:
-                        continue
-                    for table in ("queue_text", "queue_words"):
-                        conn.execute(f"DELETE FROM {table} WHERE rowid = ?", (found[0],))
-                    conn.execute("DELETE FROM queue_lang WHERE row = ?", (found[0],))
-                    conn.execute("DELETE FROM queue WHERE rowid = ?", (found[0],))
+                self._drop_queue_rows(conn, {*remove, *(r.record_id for r in rows)})
             conn.executemany(
                 "INSERT INTO queue (record_id, type, status, status_rank, name, languages,"
                 " sources, date_sort, date_earliest, date_latest)"
@@ -1112,6 +1103,18 @@ class Store:
             )
         if replace_all:  # every row is new: the planner's statistics are stale
             self._conn.refresh_statistics(_QUEUE_TABLES)
+
+    @staticmethod
+    def _drop_queue_rows(conn: Database, record_ids: Iterable[str]) -> None:
+        """Remove these records' rows from the queue and its search tables."""
+        for rid in record_ids:
+            found = conn.execute("SELECT rowid FROM queue WHERE record_id = ?", (rid,)).fetchone()
+            if found is None:
+                continue
+            for table in ("queue_text", "queue_words"):
+                conn.execute(f"DELETE FROM {table} WHERE rowid = ?", (found[0],))
+            conn.execute("DELETE FROM queue_lang WHERE row = ?", (found[0],))
+            conn.execute("DELETE FROM queue WHERE rowid = ?", (found[0],))
 
     @staticmethod
     def _queue_rowids(conn: Database, record_ids: list[str] | None) -> dict[str, int]:
