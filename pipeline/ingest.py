@@ -26,10 +26,10 @@ from pathlib import Path
 
 from pipeline import __version__
 from pipeline.assemble import Assembler
-from pipeline.clean import clean
+from pipeline.clean import Cleaned, clean
 from pipeline.config import ExtractOptions, Options
 from pipeline.deals import document_location
-from pipeline.decode import decode_bytes
+from pipeline.decode import Decoded, decode_bytes
 from pipeline.errors import CleanError, DecodeError, SourceError
 from pipeline.extract import DocumentExtraction, extract_document
 from pipeline.fetch import FeedResult, Fetched, fetch_with_retries
@@ -181,6 +181,25 @@ def _source_ref(
     )
 
 
+def _decoded_and_cleaned(fetched: Fetched, options: Options) -> tuple[Decoded, Cleaned]:
+    """The fetched bytes decoded to text, then cleaned (main text, metadata)."""
+    is_html = _is_html(fetched)
+    decoded = decode_bytes(
+        fetched.data,
+        source=fetched.location,
+        declared_charset=_declared_charset(fetched.content_type),
+        is_html=is_html,
+    )
+    cleaned = clean(
+        decoded.text,
+        source=fetched.location,
+        is_html=is_html,
+        options=options.clean,
+        url=fetched.final_url,
+    )
+    return decoded, cleaned
+
+
 def process_fetched(
     fetched: Fetched,
     *,
@@ -210,16 +229,7 @@ def process_fetched(
     if reused is not None:
         reused.seconds["reuse"] = time.perf_counter() - began
         return reused
-    is_html = _is_html(fetched)
-    decoded = decode_bytes(
-        fetched.data,
-        source=label,
-        declared_charset=_declared_charset(fetched.content_type),
-        is_html=is_html,
-    )
-    cleaned = clean(
-        decoded.text, source=label, is_html=is_html, options=options.clean, url=fetched.final_url
-    )
+    decoded, cleaned = _decoded_and_cleaned(fetched, options)
     body, paragraphs = layout_paragraphs(cleaned.paragraphs, detector_for(options), language_hint)
     if not body:
         raise CleanError(label, "no text left after cleaning")
