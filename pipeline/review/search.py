@@ -27,6 +27,7 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -143,19 +144,29 @@ def queue_row(
     rec: ReviewedRecord, entities: dict[str, ReviewedRecord], sources: dict[str, str]
 ) -> QueueRow:
     """The index row of one record (a survivor of merges)."""
-    date_sort, earliest, latest = date_bounds(rec.date)
+    return _row(rec, rec.type, rec.document_ids, sources, _text(rec, entities))
+
+
+def _row(
+    item: ReviewedRecord | ClusterView,
+    type_: str,
+    document_ids: Iterable[str],
+    sources: dict[str, str],
+    text: str,
+) -> QueueRow:
+    date_sort, earliest, latest = date_bounds(item.date)
     return QueueRow(
-        record_id=rec.id,
-        type=rec.type,
-        status=rec.status,
-        status_rank=STATUS_ORDER[rec.status],
-        name=rec.name,
-        languages=tuple(rec.languages),
-        sources=" ".join(sources.get(d, "") for d in rec.document_ids).lower(),
+        record_id=item.id,
+        type=type_,
+        status=item.status,
+        status_rank=STATUS_ORDER[item.status],
+        name=item.name,
+        languages=tuple(item.languages),
+        sources=" ".join(sources.get(d, "") for d in document_ids).lower(),
         date_sort=date_sort,
         date_earliest=earliest,
         date_latest=latest,
-        text=_text(rec, entities),
+        text=text,
     )
 
 
@@ -220,20 +231,8 @@ def cluster_row(
     view: ClusterView, entities: dict[str, ReviewedRecord], sources: dict[str, str]
 ) -> QueueRow:
     """The index row of a cluster of several reports: one row for all of them."""
-    date_sort, earliest, latest = date_bounds(view.date)
-    return QueueRow(
-        record_id=view.id,
-        type="event",
-        status=view.status,
-        status_rank=STATUS_ORDER[view.status],
-        name=view.name,
-        languages=tuple(view.languages),
-        sources=" ".join(sources.get(d, "") for d in view.document_ids).lower(),
-        date_sort=date_sort,
-        date_earliest=earliest,
-        date_latest=latest,
-        text=" ".join([view.id, *(_text(m, entities) for m in view.members)]),
-    )
+    text = " ".join([view.id, *(_text(m, entities) for m in view.members)])
+    return _row(view, "event", view.document_ids, sources, text)
 
 
 def _grouped(
