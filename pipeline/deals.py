@@ -196,6 +196,17 @@ def _join_delivery(deals: list[_Deal], report: _Report) -> None:
         deals.append(_Deal(report.key, deliveries=[report]))
 
 
+def _within(report: _Report, other: _Report) -> bool:
+    """Whether ``report`` states ``other``'s count at a date inside ``other``'s wider one."""
+    return (
+        report.weapon.quantity == other.weapon.quantity
+        and report.date is not None
+        and other.date is not None
+        and report.date != other.date
+        and other.date.contains(report.date)
+    )
+
+
 def _delivered(deal: _Deal) -> tuple[int | None, list[str]]:
     """Units delivered (each distinct delivery once) and the delivery dates."""
     distinct: dict[tuple[str, int | None], _Report] = {}
@@ -203,7 +214,14 @@ def _delivered(deal: _Deal) -> tuple[int | None, list[str]]:
         distinct.setdefault(
             (report.date.text if report.date else "", report.weapon.quantity), report
         )
-    numbers = [q for (_, q) in distinct if q is not None]
+    # "all six delivered" dated January 2017 is the total of the six delivered 2014-2017,
+    # not six more: the same count within a wider delivery's dates is that delivery
+    reports = list(distinct.values())
+    numbers = [
+        r.weapon.quantity
+        for r in reports
+        if r.weapon.quantity is not None and not any(_within(r, other) for other in reports)
+    ]
     dates = sorted({r.date for r in deal.deliveries if r.date is not None})
     return (sum(numbers) if numbers else None), [d.text for d in dates]
 

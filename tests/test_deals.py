@@ -122,6 +122,15 @@ def test_status_follows_the_reports() -> None:
     )
 
 
+def test_a_total_stated_within_a_delivery_period_is_not_counted_twice() -> None:
+    six = event("arms_delivery", "2014/2017", 6)
+    total = event("arms_delivery", "2017-01", 6, doc="document:b")  # "all six now delivered"
+    assert build_deals([six, total], [KILO])[0].number_delivered == 6
+    # two batches in two years stay two batches
+    batches = [event("arms_delivery", "2014", 2), event("arms_delivery", "2015", 2)]
+    assert build_deals(batches, [KILO])[0].number_delivered == 4
+
+
 def test_unstated_supplier_is_the_origin_and_says_so() -> None:
     deal = build_deals([event("arms_order", "2020", 12, supplier=None)], [KILO])[0]
     assert deal.supplier == Party(country="RU", basis="origin")
