@@ -17,7 +17,6 @@ group by id: the reference id, else ``organisation:<slug of the name key>``.
 
 from __future__ import annotations
 
-import itertools
 import logging
 import unicodedata
 from collections import Counter, defaultdict
@@ -34,7 +33,7 @@ from pipeline.extract import (
     WeaponMention,
 )
 from pipeline.people import REFERENCE_LANGUAGE, person_index, person_key
-from pipeline.people.fuzzy import comparable, same_person
+from pipeline.people.fuzzy import comparable, similar_pairs
 from pipeline.people.latin import latin_name
 from pipeline.people.organisations import kind_from_name, organisations_by_id, producer_values
 from schemas.records import (
@@ -192,16 +191,17 @@ def fuzzy_map(groups: dict[str, GroupNames]) -> dict[str, str]:
         if pid not in reference and not group.known
     }
     unknown = {pid: names for pid, names in unknown.items() if names}
+    owners = [(pid, name) for pid, names in unknown.items() for name in names]
+    refs = [(ref, name) for ref, names in reference.items() for name in names]
+    matches: dict[str, set[str]] = defaultdict(set)
+    for i, j in similar_pairs([n for _, n in owners], [n for _, n in refs]):
+        matches[owners[i][0]].add(refs[j][0])
     mapping: dict[str, str] = {}
-    for pid, names in unknown.items():
-        matches = {
-            ref
-            for ref, ref_names in reference.items()
-            if any(same_person(a, b) for a in names for b in ref_names)
-        }
-        if len(matches) == 1:
-            mapping[pid] = next(iter(matches))
-        elif len(matches) > 1:
+    for pid in unknown:
+        found = matches.get(pid, set())
+        if len(found) == 1:
+            mapping[pid] = next(iter(found))
+        elif len(found) > 1:
             log.info("%s matches several reference people by spelling; left apart", pid)
     # unknown with unknown: the smallest id of each connected set
     rest = sorted(pid for pid in unknown if pid not in mapping)
@@ -212,11 +212,11 @@ def fuzzy_map(groups: dict[str, GroupNames]) -> dict[str, str]:
             pid = parent[pid]
         return pid
 
-    for a, b in itertools.combinations(rest, 2):
-        if any(same_person(x, y) for x in unknown[a] for y in unknown[b]):
-            ra, rb = root(a), root(b)
-            if ra != rb:
-                parent[max(ra, rb)] = min(ra, rb)
+    left = [(pid, name) for pid, name in owners if pid in parent]
+    for i, j in similar_pairs([n for _, n in left]):
+        ra, rb = root(left[i][0]), root(left[j][0])
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
     for pid in rest:
         if root(pid) != pid:
             mapping[pid] = root(pid)

@@ -216,3 +216,32 @@ def test_ukrainian_given_name_from_the_dictionary_starts_a_name() -> None:
     )
     people = [e.text for e in doc.ents if e.label_ == "PERSON"]
     assert people == ["Олексій Петренко"]  # a name after імені belongs to the institute
+
+
+def test_blocked_comparison_finds_exactly_the_pairs_a_full_comparison_finds() -> None:
+    """``similar_pairs`` prefilters in C; it must neither lose nor add a pair: checked
+    against every pair scored one by one, on reference names and respellings of them
+    (letters doubled, vowels swapped, a word dropped) that do and do not match."""
+    from pipeline.people.fuzzy import same_person, similar_pairs
+    from pipeline.people.index import person_index
+
+    reference = sorted(p.name for p in person_index().people.values())[::9]
+    respelled = [
+        variant
+        for name in reference[::3]
+        for variant in (
+            name.replace("i", "y"),
+            name.replace("e", "a", 1),
+            name.replace("s", "ss"),
+            " ".join(name.split()[1:]),
+            name + " Jr",
+        )
+    ]
+    names = reference + respelled
+    expected = {(i, j) for i, j in itertools.combinations(range(len(names)), 2)
+                if same_person(names[i], names[j])}  # fmt: skip
+    assert expected  # the respellings do match their originals
+    assert set(similar_pairs(names)) == expected
+    across = {(i, j) for i in range(len(respelled)) for j in range(len(reference))
+              if same_person(respelled[i], reference[j])}  # fmt: skip
+    assert set(similar_pairs(respelled, reference)) == across

@@ -13,9 +13,11 @@ across documents by spelling.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Sequence
 from functools import lru_cache
 
-from rapidfuzz import fuzz
+import numpy as np
+from rapidfuzz import fuzz, process
 
 from pipeline import lang as lang_registry
 from pipeline.people.models import name_patterns
@@ -59,6 +61,41 @@ def name_score(a: str, b: str) -> float:
 def same_person(a: str, b: str) -> bool:
     """Whether two Latin names score at or above the measured ``fuzzy_threshold``."""
     return name_score(a, b) >= name_patterns().fuzzy_threshold
+
+
+#: rows of one ``cdist`` call: a block of ``_ROWS`` x (names) bytes at a time
+_ROWS = 2048
+
+
+def similar_pairs(
+    names: Sequence[str], others: Sequence[str] | None = None
+) -> Iterator[tuple[int, int]]:
+    """Index pairs ``(i, j)`` of names :func:`same_person` accepts: between ``names`` and
+    ``others``, or within ``names`` (``i < j``) when ``others`` is None.
+
+    Every pair's whole keys are first scored in C by rapidfuzz's ``cdist`` with the
+    threshold as cut-off: a pair under it cannot match, because :func:`name_score` is
+    never above the whole keys' ratio. Only the pairs left are scored in full, so
+    comparing thousands of names with thousands costs seconds, not the hours of a
+    pair-by-pair loop in Python.
+    """
+    threshold = name_patterns().fuzzy_threshold
+    keys = [sound_key(n) if comparable(n) else "" for n in names]
+    within = others is None
+    other_keys = keys if within else [sound_key(n) if comparable(n) else "" for n in others]
+    if not keys or not other_keys:
+        return
+    for first in range(0, len(keys), _ROWS):
+        block = keys[first : first + _ROWS]
+        scores = process.cdist(
+            block, other_keys, scorer=fuzz.ratio, score_cutoff=threshold, dtype=np.uint8
+        )
+        for row, col in zip(*np.nonzero(scores), strict=True):
+            i, j = first + int(row), int(col)
+            if within and j <= i:
+                continue
+            if keys[i] and other_keys[j] and same_person(names[i], (others or names)[j]):
+                yield i, j
 
 
 lang_registry.on_change(sound_key.cache_clear)
