@@ -80,21 +80,20 @@ def similar_pairs(
     pair-by-pair loop in Python.
     """
     threshold = name_patterns().fuzzy_threshold
-    keys = [sound_key(n) if comparable(n) else "" for n in names]
-    within = others is None
-    other_keys = keys if within else [sound_key(n) if comparable(n) else "" for n in others]
-    if not keys or not other_keys:
-        return
-    for first in range(0, len(keys), _ROWS):
-        block = keys[first : first + _ROWS]
+    rows = [i for i, n in enumerate(names) if comparable(n)]
+    targets = names if others is None else others
+    cols = rows if others is None else [j for j, n in enumerate(targets) if comparable(n)]
+    keys = [sound_key(targets[j]) for j in cols]
+    for first in range(0, len(rows), _ROWS):
+        block = [sound_key(names[i]) for i in rows[first : first + _ROWS]]
+        if not block or not keys:
+            break
         scores = process.cdist(
-            block, other_keys, scorer=fuzz.ratio, score_cutoff=threshold, dtype=np.uint8
+            block, keys, scorer=fuzz.ratio, score_cutoff=threshold, dtype=np.uint8
         )
         for row, col in zip(*np.nonzero(scores), strict=True):
-            i, j = first + int(row), int(col)
-            if within and j <= i:
-                continue
-            if keys[i] and other_keys[j] and same_person(names[i], (others or names)[j]):
+            i, j = rows[first + int(row)], cols[int(col)]
+            if (others is not None or i < j) and same_person(names[i], targets[j]):
                 yield i, j
 
 
