@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from pipeline import lang as lang_registry
+from pipeline.cache import cached_json
 from pipeline.clusters import cluster_events
 from pipeline.extract import (
     DocumentExtraction,
@@ -140,7 +141,13 @@ def _latin_name(group: Sequence[PersonMention]) -> tuple[str, NameBasis] | None:
 @lru_cache(maxsize=1)
 def _reference_latin() -> dict[str, list[str]]:
     """Every reference person's comparable Latin names: the canonical name and the
-    Latin names of its written forms (Chinese ones only when dotted, as transcriptions)."""
+    Latin names of its written forms (Chinese ones only when dotted, as transcriptions).
+    Seconds of pymorphy3 and pypinyin work, so kept in the machine's cache
+    (:mod:`pipeline.cache`) for the next process."""
+    return cached_json("reference-latin", _derive_reference_latin)
+
+
+def _derive_reference_latin() -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for pid, person in person_index().people.items():
         names = {person.name}

@@ -15,6 +15,8 @@ _PREFECT_HOME = tempfile.mkdtemp(prefix="osintdesk-prefect-")
 os.environ["PREFECT_HOME"] = _PREFECT_HOME
 os.environ.pop("PREFECT_API_URL", None)
 os.environ.pop("OSINTDESK_STORE_URL", None)  # a developer's shared store is never a test's
+# derived reference data are cached per test session, never in the developer's own cache
+os.environ["OSINTDESK_CACHE_DIR"] = tempfile.mkdtemp(prefix="osintdesk-cache-")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED", "false")

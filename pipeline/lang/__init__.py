@@ -134,14 +134,15 @@ def _package_root() -> Path:
     return Path(str(resources.files("pipeline").joinpath("lang")))
 
 
-def _roots() -> list[Path]:
+def roots() -> list[Path]:
+    """The folders of language folders: the package's, then those added by :func:`add_path`."""
     return [_package_root(), *_extra_paths]
 
 
 @cache
 def _folders() -> dict[str, Path]:
     found: dict[str, Path] = {}
-    for root in _roots():
+    for root in roots():
         for folder in sorted(p for p in root.iterdir() if (p / SPEC_FILE).is_file()):
             found[folder.name] = folder  # a later root may replace a language
     return found

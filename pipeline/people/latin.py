@@ -124,8 +124,9 @@ def _chinese(name: str, patterns: LanguagePatterns) -> str:
     parts = [p for p in re.split(f"[{dots}\\s]", name) if p]
     if not parts:
         return ""
+    # the longest family name the name starts with
     surname = next(
-        (s for s in sorted(patterns.native_surnames, key=len, reverse=True) if name.startswith(s)),
+        (name[:k] for k in range(len(name), -1, -1) if name[:k] in patterns.native_surnames),
         None,
     )
     if len(parts) == 1 and surname is not None and len(name) <= 4:
