@@ -488,13 +488,23 @@ def export_command(
         ),
     ] = References.include,
     out_dir: OutDir = DEFAULT_OUT,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress display, only the summary.")
+    ] = False,
 ) -> None:
     """Export reviewed records as JSON Lines, CSV, followthemoney or the deal register."""
+    from flows.progress import reporter_for, reporting
     from pipeline.review import export
 
-    with _store(out_dir) as store:
+    with _store(out_dir) as store, reporting(reporter_for(quiet)) as report:
         result = export(
-            store, fmt.value, out, accepted_only=accepted_only, references=references.value
+            store,
+            fmt.value,
+            out,
+            accepted_only=accepted_only,
+            references=references.value,
+            on_stage=report.stage,
+            on_step=report.advance,
         )
     for path in result.files:
         typer.echo(f"{path}\t{result.counts[path.name]}")

@@ -100,3 +100,30 @@ def test_evaluate_progress_and_quiet(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "table pipeline.evaluate.one" in loud.output
     quiet = runner.invoke(app, ["evaluate", "all", "--quiet"])
     assert "osintdesk:" not in quiet.output and "table pipeline.evaluate.two" in quiet.output
+
+
+def test_export_progress_and_quiet(tmp_path: Path) -> None:
+    """`export` shows reading the desk and each file written (plain lines off a
+    terminal); with --quiet only the files and their counts."""
+    from fixtures.review.builder import build
+
+    from pipeline.review.export import EXPORT_FILES
+
+    out_dir = tmp_path / "out"
+    build(out_dir)
+    runner = CliRunner()
+    loud = runner.invoke(
+        app, ["export", "--format", "csv", "--out", str(tmp_path / "x"), "--out-dir", str(out_dir)]
+    )
+    assert loud.exit_code == 0, loud.output
+    assert "osintdesk: export: reading the desk: 2/2 parts" in loud.output
+    assert "osintdesk: export: writing: 5/5 files" in loud.output
+    written = sorted(p.name for p in (tmp_path / "x").iterdir())
+    assert written == sorted(EXPORT_FILES["csv"])
+    quiet = runner.invoke(
+        app,
+        ["export", "--format", "register", "--out", str(tmp_path / "y"), "--out-dir",
+         str(out_dir), "--quiet"],
+    )  # fmt: skip
+    assert quiet.exit_code == 0, quiet.output
+    assert "osintdesk:" not in quiet.output and "register.csv" in quiet.output

@@ -52,6 +52,13 @@ log = logging.getLogger(__name__)
 
 Format = Literal["jsonl", "csv", "ftm", "register"]
 FORMATS: tuple[str, ...] = ("jsonl", "csv", "ftm", "register")
+#: the files each format writes, in the order it writes them
+EXPORT_FILES: dict[str, tuple[str, ...]] = {
+    "jsonl": tuple(RECORD_FILES.values()),
+    "csv": ("people.csv", "organisations.csv", "weapons.csv", "events.csv", "register.csv"),
+    "ftm": ("entities.ftm.jsonl",),
+    "register": ("register.csv",),
+}
 REFERENCES: tuple[str, ...] = ("include", "drop")
 """What an FtM export does with a person or system an exported event names but that is not
 exported itself (``--accepted-only``): include it anyway, or drop the reference and count it."""
@@ -544,9 +551,14 @@ def export(
     out: Path,
     accepted_only: bool = False,
     references: str = "include",
+    on_stage: Callable[[str, int, str], None] | None = None,
+    on_step: Callable[[], None] | None = None,
 ) -> ExportResult:
     """Write reviewed records in ``fmt`` into the directory ``out`` (files get the user's
-    umask, like any file they write; ``references``: see :data:`REFERENCES`)."""
+    umask, like any file they write; ``references``: see :data:`REFERENCES`).
+
+    ``on_stage(name, total, unit)`` and ``on_step()`` follow progress: reading the desk
+    (its records, then its documents), then writing each file."""
     if fmt not in FORMATS:
         raise ReviewError(f"export format {fmt!r}: not one of {', '.join(FORMATS)}")
     out = Path(out)
@@ -554,8 +566,14 @@ def export(
         raise ReviewError(f"{out}: export target must be a directory")
     if fmt == "ftm":
         ftm_model()  # refuse before anything is written when the optional package is missing
+    stage = on_stage or (lambda name, total, unit: None)
+    step = on_step or (lambda: None)
+    stage("export: reading the desk", 2, "parts")
     state = review_state(store)
+    step()
     docs = store.documents()
+    step()
+    stage("export: writing", len(EXPORT_FILES[fmt]), "files")
     files: list[Path] = []
     counts: dict[str, int] = {}
     dropped = 0
@@ -564,6 +582,7 @@ def export(
         atomic_write_bytes(out / name, data)
         files.append(out / name)
         counts[name] = count
+        step()
 
     if fmt == "jsonl":
         for rtype, name in RECORD_FILES.items():
