@@ -25,6 +25,7 @@ from importlib import resources
 from pathlib import Path
 
 from pipeline import __version__
+from pipeline import lang as lang_registry
 from pipeline.assemble import Assembler
 from pipeline.clean import Cleaned, clean
 from pipeline.config import ExtractOptions, Options
@@ -95,15 +96,20 @@ class RunResult:
 
 @lru_cache(maxsize=1)
 def extractor_info() -> Extractor:
-    """Extractor name and version: package version plus a hash of the reference data,
-    so that a change to any data file changes the version (and re-extracts)."""
+    """Extractor name and version: package version plus a hash of the reference data and
+    the language registry's folders (word lists, rules, trained models), so that a change
+    to any of them changes the version (and re-extracts)."""
     digest = hashlib.sha256()
-    data_dir = resources.files("pipeline").joinpath("data")
-    for entry in sorted(data_dir.iterdir(), key=lambda e: e.name):
-        if entry.is_file():
-            digest.update(entry.name.encode())
-            digest.update(entry.read_bytes())
+    data_dir = Path(str(resources.files("pipeline").joinpath("data")))
+    for root in (data_dir, *lang_registry.roots()):
+        for path in sorted(p for p in root.rglob("*") if p.is_file()):
+            if "__pycache__" not in path.parts and path.suffix != ".py":
+                digest.update(path.relative_to(root).as_posix().encode())
+                digest.update(path.read_bytes())
     return Extractor(name="osintdesk", version=f"{__version__}+{digest.hexdigest()[:8]}")
+
+
+lang_registry.on_change(extractor_info.cache_clear)
 
 
 def detector_for(options: Options) -> LanguageDetector:

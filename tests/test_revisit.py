@@ -223,3 +223,25 @@ def _sha(data: bytes) -> str:
 def _events(out: Path) -> list[EventRecord]:
     lines = (out / "events.jsonl").read_text("utf-8").splitlines()
     return [EventRecord.model_validate_json(line) for line in lines if line.strip()]
+
+
+def test_changed_language_data_re_extract(tmp_path: Path) -> None:
+    """The extractor version (which keys reused documents and cached extractions) moves
+    when a language folder's data change, not only the packaged data files."""
+    from pipeline import lang as lang_registry
+    from pipeline.ingest import extractor_info
+
+    before = extractor_info().version
+    toy = tmp_path / "langs" / "xq"
+    toy.mkdir(parents=True)
+    (toy / "language.yaml").write_text("code: xq\n", "utf-8")
+    lang_registry.add_path(tmp_path / "langs")
+    try:
+        added = extractor_info().version
+        (toy / "names.yaml").write_text("titles: [Dr]\n", "utf-8")
+        extractor_info.cache_clear()
+        edited = extractor_info().version
+    finally:
+        lang_registry.remove_path(tmp_path / "langs")
+    assert len({before, added, edited}) == 3
+    assert extractor_info().version == before
