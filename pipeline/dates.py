@@ -997,8 +997,9 @@ def _calendar_value(
 def in_year(text: str, lang: str, year: int | None) -> DateValue | None:
     """A month, or a day of a month, written without a year ("on March 17", "31 липня",
     "10月5日", "в начале апреля"), placed in ``year`` and marked anchored; None for any
-    other expression (one with a year, a relative one, a weekday, a season). A span of
-    several such dates ("March 17 and March 19") is placed by its first.
+    other expression (one with a year, a relative one, a bare weekday, a season). A span of
+    several such dates ("March 17 and March 19") is placed by its first. A weekday beside a
+    day and month ("on Wednesday, January 25", "у середу, 25 січня") adds nothing to them.
 
     For a document with no publication date, the caller gives the year the text itself
     states nearest before the expression (``pipeline.extract.years``); with ``year`` None
@@ -1011,8 +1012,10 @@ def in_year(text: str, lang: str, year: int | None) -> DateValue | None:
         return None
     for cand in cands:
         p = cand.parsed
-        relative = (p.rel, p.unit, p.weekday, p.relmod, p.decade, p.decade2, p.century)
+        relative = (p.rel, p.unit, p.relmod, p.decade, p.decade2, p.century)
         if p.month is None or p.year is not None or any(x is not None for x in relative):
+            return None
+        if p.weekday is not None and p.day is None:
             return None
     # a leap year, so that 29 February is a day of the unspecified one
     value = _resolve_written(replace(cands[0].parsed, year=year or 2000), year or 2000)
