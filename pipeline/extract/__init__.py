@@ -130,7 +130,7 @@ def _add_mentions(result: DocumentExtraction, part: DocPart) -> None:
     doc_id = result.document_id
     credits = part.doc._.credits if isinstance(part.doc._.credits, list) else []
     result.authors.extend(str(c) for c in credits if str(c) not in result.authors)
-    for ent in part.doc.ents:
+    for ent in part.ents:
         if ent.label_ == "PERSON":
             person = person_mention(ent, part, doc_id)
             if person is not None:
@@ -205,7 +205,7 @@ def extract_parts(
 def _sentence_weapons(sent: Span, part: DocPart, doc_id: str) -> tuple[WeaponMention, ...]:
     return tuple(
         w
-        for e in sent.ents
+        for e in part.ents_in(sent)
         if e.label_ == "WEAPON" and (w := weapon_mention(e, part, doc_id)) is not None
     )
 

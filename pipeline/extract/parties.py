@@ -158,7 +158,7 @@ def country_mentions(parts: Sequence[DocPart]) -> list[CountryMention]:
     found: list[CountryMention] = []
     for part in parts:
         taken: set[int] = set()
-        for ent in part.doc.ents:
+        for ent in part.ents:
             if ent.label_ != "GPE":
                 continue
             code = _country_of(ent.text, ent._.canonical, part.language)
