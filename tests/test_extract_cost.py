@@ -10,6 +10,7 @@ import pytest
 import spacy
 
 from pipeline.clean import _scripts
+from pipeline.extensions import _settled, merge_ents
 from pipeline.extract import DocPart, load_lexicon, matcher
 from pipeline.extract.events import _Gaps
 from pipeline.extract.matcher import clause_words, find_triggers
@@ -123,3 +124,21 @@ def test_scripts_count_letters_per_script_in_order_of_appearance() -> None:
     assert counts == Counter({"LATIN": 10, "CYRILLIC": 4, "CJK": 2})
     assert list(counts) == ["CYRILLIC", "LATIN", "CJK"]
     assert _scripts("123 !?") == Counter()
+
+
+def test_merging_nothing_still_marks_missing_tokens_outside() -> None:
+    """``merge_ents`` skips re-setting the entities only where that changes nothing."""
+    nlp = spacy.blank("en")
+    fresh = nlp.make_doc("Russia sold Vietnam six submarines.")
+    assert not _settled(fresh)  # no token marked yet
+    merge_ents(fresh, [])
+    assert [t.ent_iob_ for t in fresh] == ["O"] * len(fresh)
+    assert _settled(fresh)
+
+    doc = nlp.make_doc("Russia sold Vietnam six submarines.")
+    doc.ents = [doc.char_span(0, 6, label="GPE")]
+    before = [(t.ent_iob_, t.ent_type_) for t in doc]
+    merge_ents(doc, [doc.char_span(0, 6, label="PERSON")])  # overlaps: not added
+    assert [(t.ent_iob_, t.ent_type_) for t in doc] == before
+    merge_ents(doc, [doc.char_span(12, 19, label="GPE")])
+    assert [(e.text, e.label_) for e in doc.ents] == [("Russia", "GPE"), ("Vietnam", "GPE")]

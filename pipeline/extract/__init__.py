@@ -217,7 +217,7 @@ def _headline_dates(parts: Sequence[DocPart], options: ExtractOptions) -> tuple[
         return ()
     first = parts[0]
     sents = sentences(first.doc)
-    text = first.doc.text.strip()
+    text = _extensions.doc_text(first.doc).strip()
     if len(sents) != 1 or len(text) > options.headline_max_chars or _FULL_STOP.search(text):
         return ()
     return tuple(sentence_dates(sents[0], first))
@@ -342,7 +342,8 @@ def extract_document(
             coverage.setdefault(lang, [])
             continue
         for offset, doc in _process(doc_id, text, lang, group, nlp, published):
-            inside = dateline is not None and offset <= dateline[0] < offset + len(doc.text)
+            size = len(_extensions.doc_text(doc))
+            inside = dateline is not None and offset <= dateline[0] < offset + size
             skip = dateline if inside else None
             parts.append(DocPart(doc=doc, offset=offset, language=lang, skip=skip))
             # components note themselves in Doc._.coverage; none noted means no model

@@ -608,7 +608,7 @@ def sentence_events(
     ``undated`` type (an arms order or delivery with its weapons system), dated by
     the context's governing date.
     """
-    text = sent.text
+    text = part.text_of(sent)
     lead = len(text) - len(text.lstrip())
     text = text.strip()
     if not text or len(text) > options.max_sentence_chars:

@@ -15,6 +15,7 @@ from typing import get_args
 from pydantic import BaseModel, ConfigDict, Field
 from spacy.tokens import Doc, Span
 
+from pipeline.extensions import doc_text
 from pipeline.ids import slug
 from pipeline.people import person_key
 from pipeline.people.latin import latin_name
@@ -134,6 +135,11 @@ class DocPart:
     def ents_in(self, sent: Span) -> list[Span]:
         """The entity spans inside ``sent``, in order (what ``sent.ents`` gives)."""
         return [e for e in self.ents if e.start >= sent.start and e.end <= sent.end]
+
+    def text_of(self, span: Span) -> str:
+        """``span.text``, cut from the Doc's text (``Span.text`` joins a Token object per
+        token)."""
+        return doc_text(self.doc)[span.start_char : span.end_char]
 
 
 def date_info(span: Span, offset: int) -> DateInfo | None:
