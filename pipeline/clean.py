@@ -298,13 +298,24 @@ class _Info:
     heading_like: bool = False
 
 
+@lru_cache(maxsize=16384)
+def _script(ch: str) -> str | None:
+    """The script of a letter (first word of its Unicode name; CJK as one); None for
+    anything else."""
+    if not ch.isalpha():
+        return None
+    name = unicodedata.name(ch, "")
+    return "CJK" if name.startswith("CJK") else name.partition(" ")[0]
+
+
 def _scripts(text: str) -> Counter[str]:
-    """Letters of ``text`` per script (first word of the Unicode name; CJK as one)."""
+    """Letters of ``text`` per script (first word of the Unicode name; CJK as one), in the
+    order each script first appears; each distinct character looked up once."""
     counts: Counter[str] = Counter()
-    for ch in text:
-        if ch.isalpha():
-            name = unicodedata.name(ch, "")
-            counts["CJK" if name.startswith("CJK") else name.partition(" ")[0]] += 1
+    for ch, n in Counter(text).items():
+        script = _script(ch)
+        if script is not None:
+            counts[script] += n
     return counts
 
 

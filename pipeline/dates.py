@@ -71,7 +71,7 @@ from spacy.util import filter_spans
 from pipeline import calendars
 from pipeline import lang as lang_registry
 from pipeline.errors import ConfigError
-from pipeline.extensions import register_extensions
+from pipeline.extensions import doc_text, register_extensions
 from schemas.edtf import Edtf, EdtfError, parse_or_none
 from schemas.records import DatePrecision
 
@@ -1127,9 +1127,10 @@ class DatesComponent:
         anchor = doc._.published
         if isinstance(anchor, dt.datetime):
             anchor = anchor.date()
-        mentions = find_dates(doc.text, self.lang, anchor)
-        others = [e for e in doc.ents if e.label_ != "DATE"]
-        model_dates = [e for e in doc.ents if e.label_ == "DATE"]
+        mentions = find_dates(doc_text(doc), self.lang, anchor)
+        ents = doc.ents
+        others = [e for e in ents if e.label_ != "DATE"]
+        model_dates = [e for e in ents if e.label_ == "DATE"]
         infos: dict[tuple[int, int], DateValue] = {}
         dates: list[Span] = []
 

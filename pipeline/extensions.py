@@ -83,19 +83,35 @@ def note_coverage(doc: Doc, name: str) -> None:
         doc._.coverage.append(name)
 
 
+def _settled(doc: Doc) -> bool:
+    """Whether setting ``doc.ents`` to its own entities would change nothing: every token
+    is marked inside or outside an entity (none left "missing", which the setter turns
+    into "outside") and every entity has a label (the setter drops unlabelled ones)."""
+    iob = doc.to_array("ENT_IOB")
+    if not len(iob) or not iob.all():
+        return not len(iob)
+    inside = (iob == 1) | (iob == 3)
+    return not (inside & (doc.to_array("ENT_TYPE") == 0)).any()
+
+
 def merge_ents(doc: Doc, new: Iterable[Span], replace: bool = False) -> None:
     """Add ``new`` spans to ``doc.ents`` without overlaps.
 
     Existing entities win unless ``replace`` is true and every entity the new
     span overlaps lies inside it and has a replaceable label (never WEAPON/DATE).
-    Among new spans, longer ones win.
+    Among new spans, longer ones win. When nothing is added the entities are set
+    again only where that changes the Doc (see ``_settled``).
     """
+    spans = sorted(new, key=lambda s: (-(s.end - s.start), s.start))
+    if not spans and _settled(doc):
+        return
     ents = list(doc.ents)
     alive = [True] * len(ents)
     owner = [-1] * len(doc)  # token -> index of the entity holding it
     for k, ent in enumerate(ents):
         owner[ent.start : ent.end] = [k] * (ent.end - ent.start)
-    for span in sorted(new, key=lambda s: (-(s.end - s.start), s.start)):
+    added = False
+    for span in spans:
         if span.start >= span.end:
             continue
         hits = {owner[i] for i in range(span.start, span.end) if owner[i] >= 0}
@@ -112,6 +128,9 @@ def merge_ents(doc: Doc, new: Iterable[Span], replace: bool = False) -> None:
         ents.append(span)
         alive.append(True)
         owner[span.start : span.end] = [len(ents) - 1] * (span.end - span.start)
+        added = True
+    if not added and _settled(doc):
+        return
     doc.ents = sorted(
         (e for e, keep in zip(ents, alive, strict=True) if keep), key=lambda s: s.start
     )

@@ -130,7 +130,7 @@ def _add_mentions(result: DocumentExtraction, part: DocPart) -> None:
     doc_id = result.document_id
     credits = part.doc._.credits if isinstance(part.doc._.credits, list) else []
     result.authors.extend(str(c) for c in credits if str(c) not in result.authors)
-    for ent in part.doc.ents:
+    for ent in part.ents:
         if ent.label_ == "PERSON":
             person = person_mention(ent, part, doc_id)
             if person is not None:
@@ -205,7 +205,7 @@ def extract_parts(
 def _sentence_weapons(sent: Span, part: DocPart, doc_id: str) -> tuple[WeaponMention, ...]:
     return tuple(
         w
-        for e in sent.ents
+        for e in part.ents_in(sent)
         if e.label_ == "WEAPON" and (w := weapon_mention(e, part, doc_id)) is not None
     )
 
@@ -217,7 +217,7 @@ def _headline_dates(parts: Sequence[DocPart], options: ExtractOptions) -> tuple[
         return ()
     first = parts[0]
     sents = sentences(first.doc)
-    text = first.doc.text.strip()
+    text = _extensions.doc_text(first.doc).strip()
     if len(sents) != 1 or len(text) > options.headline_max_chars or _FULL_STOP.search(text):
         return ()
     return tuple(sentence_dates(sents[0], first))
@@ -342,7 +342,8 @@ def extract_document(
             coverage.setdefault(lang, [])
             continue
         for offset, doc in _process(doc_id, text, lang, group, nlp, published):
-            inside = dateline is not None and offset <= dateline[0] < offset + len(doc.text)
+            size = len(_extensions.doc_text(doc))
+            inside = dateline is not None and offset <= dateline[0] < offset + size
             skip = dateline if inside else None
             parts.append(DocPart(doc=doc, offset=offset, language=lang, skip=skip))
             # components note themselves in Doc._.coverage; none noted means no model

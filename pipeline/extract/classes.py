@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from pipeline.extensions import doc_text
 from pipeline.extract.records import ClassMention, DocPart
 from schemas.records import EventRecord, Mention
 
@@ -24,7 +25,7 @@ def class_mentions(parts: Sequence[DocPart], doc_id: str) -> list[ClassMention]:
                     class_id=class_id,
                     mention=Mention(
                         document_id=doc_id,
-                        text=part.doc.text[start:end],
+                        text=doc_text(part.doc)[start:end],
                         start=part.offset + start,
                         end=part.offset + end,
                         language=part.language,

@@ -159,6 +159,41 @@ def _distance(a_start: int, a_end: int, b_start: int, b_end: int) -> int:
     return b_start - a_end if b_start >= a_end else a_start - b_end
 
 
+class _Gaps:
+    """Distances from the words of one sentence to its dates, each measured once (every
+    trigger's nearest date compares the date with every other trigger of the sentence).
+
+    ``text`` is the sentence and ``base`` its document offset. Clause boundaries are the
+    lexicon's ``clause_marks`` and the language's ``clause_words`` ("and", "when", "и",
+    "và" ...).
+    """
+
+    def __init__(self, text: str, base: int, lang: str, lexicon: TriggerLexicon) -> None:
+        self.text = text
+        self.base = base
+        self.words = clause_words(lang)
+        self.marks = set(lexicon.clause_marks)
+        self.penalty = lexicon.clause_penalty
+        self._known: dict[tuple[int, int, int, int], tuple[int, int]] = {}
+
+    def apart(self, a_start: int, a_end: int, d: DateInfo) -> tuple[int, int]:
+        """Distance from a word to a date, with the clause penalty; clause marks between."""
+        key = (a_start, a_end, d.start, d.end)
+        known = self._known.get(key)
+        if known is None:
+            known = self._known[key] = self._measure(a_start, a_end, d.start, d.end)
+        return known
+
+    def _measure(self, a_start: int, a_end: int, d_start: int, d_end: int) -> tuple[int, int]:
+        gap = _distance(a_start, a_end, d_start, d_end)
+        lo, hi = (a_end, d_start) if d_start >= a_end else (d_end, a_start)
+        between = self.text[lo - self.base : hi - self.base] if gap else ""
+        marks = sum(between.count(mark) for mark in self.marks)
+        if self.words is not None and between:
+            marks += len(self.words.findall(between))
+        return gap + self.penalty * marks, marks
+
+
 def _nearest_date(
     trigger: TriggerMatch,
     dates: Sequence[DateInfo],
@@ -166,25 +201,15 @@ def _nearest_date(
     base: int,
     lang: str,
     lexicon: TriggerLexicon,
+    gaps: _Gaps | None = None,
 ) -> tuple[DateInfo, int]:
     """The date closest to the trigger; each clause boundary in between adds a penalty.
 
-    ``text`` is the sentence and ``base`` its document offset. Clause
-    boundaries are the lexicon's ``clause_marks`` and the language's
-    ``clause_words`` ("and", "when", "и", "và" ...).
+    ``text`` is the sentence and ``base`` its document offset (``gaps``: the sentence's
+    distances measured so far). Clause boundaries are the lexicon's ``clause_marks`` and
+    the language's ``clause_words`` ("and", "when", "и", "và" ...).
     """
-    words = clause_words(lang)
-
-    def apart(a_start: int, a_end: int, d: DateInfo) -> tuple[int, int]:
-        """Distance from a word to a date, with the clause penalty; clause marks between."""
-        gap = _distance(a_start, a_end, d.start, d.end)
-        lo, hi = (a_end, d.start) if d.start >= a_end else (d.end, a_start)
-        between = text[lo - base : hi - base] if gap else ""
-        marks = sum(ch in lexicon.clause_marks for ch in between)
-        if words is not None and between:
-            marks += len(words.findall(between))
-        return gap + lexicon.clause_penalty * marks, marks
-
+    apart = (gaps or _Gaps(text, base, lang, lexicon)).apart
     pattern = report_words(lang)
     reports = [
         (m.start() + base, m.end() + base)
@@ -317,7 +342,7 @@ def _event_weapons(weapons: Sequence[WeaponMention]) -> list[EventWeapon]:
 
 def sentence_dates(sent: Span, part: DocPart) -> list[DateInfo]:
     """The sentence's dated DATE spans, in document offsets (a later sentence's context)."""
-    return _dated([e for e in sent.doc.ents if e.start >= sent.start and e.end <= sent.end], part)
+    return _dated(part.ents_in(sent), part)
 
 
 def _dated(ents: Sequence[Span], part: DocPart) -> list[DateInfo]:
@@ -357,8 +382,9 @@ def _candidates(
         if t.requires <= labels
     ]
     candidates = []
+    gaps = _Gaps(text, start, part.language, lexicon)
     for trig in triggers:
-        date, distance = _nearest_date(trig, dates, text, start, part.language, lexicon)
+        date, distance = _nearest_date(trig, dates, text, start, part.language, lexicon, gaps)
         governs = refers_back or _governs(trig, ents, text, start, part)
         asserted = _asserted(trig, text, start, part.language)
         candidates.append(_Candidate(trig, date, distance, governs, asserted))
@@ -582,13 +608,13 @@ def sentence_events(
     ``undated`` type (an arms order or delivery with its weapons system), dated by
     the context's governing date.
     """
-    text = sent.text
+    text = part.text_of(sent)
     lead = len(text) - len(text.lstrip())
     text = text.strip()
     if not text or len(text) > options.max_sentence_chars:
         return []
     start = part.offset + sent.start_char + lead
-    ents = [e for e in sent.doc.ents if e.start >= sent.start and e.end <= sent.end]
+    ents = part.ents_in(sent)
     dates = _dated(ents, part)
     refers_back = _refers_back(text, ents, part.language, context)
     if dates:

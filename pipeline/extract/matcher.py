@@ -51,8 +51,8 @@ def _char_pattern(ch: str, spec: LanguageLexicon) -> str:
     return re.escape(ch)
 
 
-def _compile(trigger: str, spec: LanguageLexicon) -> re.Pattern[str]:
-    """The pattern of one trigger (or excluded phrase, or clause word) of a language."""
+def _core(trigger: str, spec: LanguageLexicon) -> str:
+    """The pattern of the words of one trigger (or excluded phrase, or clause word)."""
     marks = spec.marks
     words = []
     for word in trigger.split():
@@ -60,20 +60,52 @@ def _compile(trigger: str, spec: LanguageLexicon) -> re.Pattern[str]:
         letters = word.rstrip("*")
         body = "".join(_char_pattern(ch, spec) + (marks if ch.isalpha() else "") for ch in letters)
         words.append(body + (r"\w*" if stem else ""))
-    core = r"\s+".join(words)
-    if spec.match == "substring":
-        return re.compile(core, re.IGNORECASE)
+    return r"\s+".join(words)
+
+
+def _word_prefix(spec: LanguageLexicon) -> str:
+    """What a ``match: word`` pattern starts with: a word boundary, then an optional
+    proclitic."""
     proclitics = sorted(spec.proclitics, key=len, reverse=True)
     prefix = "(?:" + "|".join(re.escape(p) for p in proclitics) + ")?" if proclitics else ""
-    return re.compile(r"(?<!\w)" + prefix + core + r"(?!\w)", re.IGNORECASE)
+    return r"(?<!\w)" + prefix
+
+
+def _compile(trigger: str, spec: LanguageLexicon) -> re.Pattern[str]:
+    """The pattern of one trigger (or excluded phrase, or clause word) of a language."""
+    core = _core(trigger, spec)
+    if spec.match == "substring":
+        return re.compile(core, re.IGNORECASE)
+    return re.compile(_word_prefix(spec) + core + r"(?!\w)", re.IGNORECASE)
+
+
+def _any_of(triggers: list[str], spec: LanguageLexicon) -> re.Pattern[str] | None:
+    """One pattern that matches at a position exactly when one of the ``triggers``'
+    own patterns does there: the shared word boundary and proclitics are tried once,
+    not once per trigger, so a text is scanned once for all of them."""
+    if not triggers:
+        return None
+    if spec.match == "substring":
+        cores = "|".join(f"(?:{_core(t, spec)})" for t in triggers)
+        return re.compile(cores, re.IGNORECASE)
+    cores = "|".join(rf"(?:{_core(t, spec)}(?!\w))" for t in triggers)
+    return re.compile(_word_prefix(spec) + f"(?:{cores})", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class _LanguageTriggers:
+    triggers: tuple[_CompiledTrigger, ...]
+    excludes: tuple[re.Pattern[str], ...]
+    # matches where any trigger does (see ``_any_of``); None without triggers
+    any_trigger: re.Pattern[str] | None
 
 
 @lru_cache(maxsize=32)
-def _compiled(lang: str) -> tuple[tuple[_CompiledTrigger, ...], tuple[re.Pattern[str], ...]]:
+def _compiled(lang: str) -> _LanguageTriggers:
     lexicon = load_lexicon()
     spec = lexicon.languages.get(lang)
     if spec is None:
-        return (), ()
+        return _LanguageTriggers((), (), None)
     triggers = []
     for type_name, type_spec in lexicon.types.items():
         for text, weight in type_spec.triggers.get(lang, {}).items():
@@ -90,7 +122,8 @@ def _compiled(lang: str) -> tuple[tuple[_CompiledTrigger, ...], tuple[re.Pattern
                 )
             )
     excludes = tuple(_compile(text, spec) for text in spec.exclude)
-    return tuple(triggers), excludes
+    any_trigger = _any_of([t.text for t in triggers], spec)
+    return _LanguageTriggers(tuple(triggers), excludes, any_trigger)
 
 
 @lru_cache(maxsize=32)
@@ -209,13 +242,29 @@ def _nfc_with_offsets(text: str) -> tuple[str, list[int]]:
     return "".join(parts), offsets
 
 
-def find_triggers(text: str, lang: str) -> list[TriggerMatch]:
-    """Every trigger of ``lang`` in ``text`` outside the excluded phrases, in text order."""
-    triggers, excludes = _compiled(lang)
+def _present(normal: str, found: _LanguageTriggers) -> list[_CompiledTrigger]:
+    """The triggers that match somewhere in ``normal``: each tried only at the positions
+    where one of them matches (one scan of the text with ``any_trigger``)."""
+    if found.any_trigger is None:
+        return []
+    starts = []
+    pos = 0
+    while pos <= len(normal) and (m := found.any_trigger.search(normal, pos)) is not None:
+        starts.append(m.start())
+        pos = m.start() + 1
+    return [t for t in found.triggers if any(t.pattern.match(normal, s) for s in starts)]
+
+
+@lru_cache(maxsize=256)
+def _find_triggers(text: str, lang: str) -> tuple[TriggerMatch, ...]:
+    compiled = _compiled(lang)
     normal, offsets = _nfc_with_offsets(text)
-    masked = [m.span() for pattern in excludes for m in pattern.finditer(normal)]
+    present = _present(normal, compiled)
+    if not present:
+        return ()
+    masked = [m.span() for pattern in compiled.excludes for m in pattern.finditer(normal)]
     found = []
-    for trig in triggers:
+    for trig in present:
         for m in trig.pattern.finditer(normal):
             if any(m.start() < e and s < m.end() for s, e in masked):
                 continue
@@ -234,11 +283,21 @@ def find_triggers(text: str, lang: str) -> list[TriggerMatch]:
                 )
             )
     found.sort(key=lambda t: (t.start, t.end, t.type))
-    return found
+    return tuple(found)
+
+
+def find_triggers(text: str, lang: str) -> list[TriggerMatch]:
+    """Every trigger of ``lang`` in ``text`` outside the excluded phrases, in text order.
+
+    A sentence is asked for its triggers several times while its events are built
+    (each trigger's nearest date compares it with the others): the answer for the
+    last texts is kept."""
+    return list(_find_triggers(text, lang))
 
 
 for _cached in (
     _compiled,
+    _find_triggers,
     clause_words,
     _comparison,
     report_words,

@@ -149,7 +149,14 @@ def cues(lang: str) -> _Cues | None:
     )
 
 
+@cache
+def _adjectives(lang: str) -> dict[str, str]:
+    """The language's demonym keys → country codes, built once (each part asks)."""
+    return adjective_forms(lang)
+
+
 lang_registry.on_change(cues.cache_clear)
+lang_registry.on_change(_adjectives.cache_clear)
 
 
 def country_mentions(parts: Sequence[DocPart]) -> list[CountryMention]:
@@ -158,7 +165,7 @@ def country_mentions(parts: Sequence[DocPart]) -> list[CountryMention]:
     found: list[CountryMention] = []
     for part in parts:
         taken: set[int] = set()
-        for ent in part.doc.ents:
+        for ent in part.ents:
             if ent.label_ != "GPE":
                 continue
             code = _country_of(ent.text, ent._.canonical, part.language)
@@ -167,7 +174,7 @@ def country_mentions(parts: Sequence[DocPart]) -> list[CountryMention]:
                     CountryMention(part.offset + ent.start_char, part.offset + ent.end_char, code)
                 )
                 taken.update(range(ent.start, ent.end))
-        adjectives = adjective_forms(part.language)
+        adjectives = _adjectives(part.language)
         if not adjectives:
             continue
         for token in part.doc:
@@ -498,5 +505,5 @@ def _roles_in(
             end = part.offset + sent.end_char
             inside = [m for m in mentions if start <= m.start and m.end <= end]
             if inside:
-                roles += sentence_roles(sent.text, start, inside, part.language)
+                roles += sentence_roles(part.text_of(sent), start, inside, part.language)
     return roles

@@ -9,11 +9,13 @@ spans become :class:`PersonMention` (canonical id when linked), WEAPON spans
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 from spacy.tokens import Doc, Span
 
+from pipeline.extensions import doc_text
 from pipeline.ids import slug
 from pipeline.people import person_key
 from pipeline.people.latin import latin_name
@@ -122,6 +124,22 @@ class DocPart:
     language: str
     # document offsets of a date that dates no event (the document's dateline)
     skip: tuple[int, int] | None = None
+
+    @cached_property
+    def ents(self) -> tuple[Span, ...]:
+        """The Doc's entity spans, made once: each ``Doc.ents`` makes every Span anew (three
+        Token objects each), and extraction reads them once per sentence. The pipeline has
+        set them when the part is made; extraction never changes them."""
+        return tuple(self.doc.ents)
+
+    def ents_in(self, sent: Span) -> list[Span]:
+        """The entity spans inside ``sent``, in order (what ``sent.ents`` gives)."""
+        return [e for e in self.ents if e.start >= sent.start and e.end <= sent.end]
+
+    def text_of(self, span: Span) -> str:
+        """``span.text``, cut from the Doc's text (``Span.text`` joins a Token object per
+        token)."""
+        return doc_text(self.doc)[span.start_char : span.end_char]
 
 
 def date_info(span: Span, offset: int) -> DateInfo | None:

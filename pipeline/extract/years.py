@@ -29,7 +29,7 @@ def _stated_years(parts: Sequence[DocPart]) -> list[tuple[int, int]]:
     """(document offset, year) of every DATE span that states its year, in text order."""
     years = []
     for part in parts:
-        for ent in part.doc.ents:
+        for ent in part.ents:
             data = ent._.date
             if ent.label_ != "DATE" or not isinstance(data, dict) or data.get("anchored"):
                 continue
@@ -49,7 +49,7 @@ def infer_years(parts: Sequence[DocPart]) -> int:
     offsets = [offset for offset, _ in years]
     placed = 0
     for part in parts:
-        for ent in part.doc.ents:
+        for ent in part.ents:
             data = ent._.date
             if ent.label_ != "DATE" or not isinstance(data, dict) or data.get("value"):
                 continue

@@ -15,7 +15,7 @@ from pathlib import Path
 from spacy.language import Language
 from spacy.tokens import Doc, Span, Token
 
-from pipeline.extensions import merge_ents, note_coverage, register_extensions
+from pipeline.extensions import doc_text, merge_ents, note_coverage, register_extensions
 from pipeline.people.credits import find_credits
 from pipeline.people.index import adjective_forms, people_forms, person_index, place_forms
 from pipeline.people.inflection import is_given_name
@@ -235,12 +235,13 @@ class PeopleLinker:
             inside = name.start <= ent.start and ent.end <= name.end
             return not inside and not (ent.start <= name.start and name.end <= ent.end)
 
+        ents = doc.ents
         keep = [
             ent
-            for ent in doc.ents
+            for ent in ents
             if ent.label_ != "PERSON" or not any(partial(ent, name) for name in known)
         ]
-        if len(keep) != len(doc.ents):
+        if len(keep) != len(ents):
             doc.ents = keep
 
     def _is_country(self, span: Span) -> bool:
@@ -273,7 +274,7 @@ class PeopleLinker:
     def _drop_credited(doc: Doc, lang: str) -> list[tuple[int, int]]:
         """Bylines and credits are the document's authors: names inside them are
         neither people nor organisations of the story (``Doc._.credits`` keeps them)."""
-        credits = find_credits(doc.text, lang)
+        credits = find_credits(doc_text(doc), lang)
         doc._.credits = [c.who for c in credits]
         regions = [(c.start, c.end) for c in credits]
         if regions:

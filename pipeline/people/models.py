@@ -205,8 +205,10 @@ class NamePatterns(_Data):
         return None if value is None else check_patterns([value])[0]
 
     def for_lang(self, lang: str) -> LanguagePatterns:
-        """The patterns of ``lang``; the defaults for a language without any."""
-        return self.languages.get(lang, LanguagePatterns())
+        """The patterns of ``lang``; the defaults for a language without any (made only
+        then: building them costs more than the lookup, and names ask once per span)."""
+        found = self.languages.get(lang)
+        return found if found is not None else LanguagePatterns()
 
     def for_script(self, script: str) -> list[LanguagePatterns]:
         """The patterns of every registry language written in ``script``."""
