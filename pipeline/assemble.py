@@ -13,7 +13,8 @@ byte for byte).
 
 Memory: the indexes grow with distinct names and with events (a few hundred bytes each,
 while the events are clustered); mentions, evidence, clusters and records are never all
-held. The arms events and the weapon records' names are held while the deals are built.
+held. What the deal rule reads of the arms events (not their people, places, clusters …)
+and the weapon records' names are held while the deals are built.
 
 Nothing is replaced until every file is written: the files are staged as temporary files
 in the output folder and renamed one after the other at the end, so a crash while linking
@@ -43,14 +44,13 @@ from pipeline.clusters import (
     cluster_summary,
     event_facts,
 )
-from pipeline.deals import build_deals
+from pipeline.deals import build_deals, deal_report
 from pipeline.extract import (
     DocumentExtraction,
     OrganisationMention,
     PersonMention,
     WeaponMention,
 )
-from pipeline.extract.parties import is_arms_event
 from pipeline.link import (
     GroupNames,
     PersonKeys,
@@ -249,15 +249,16 @@ class Assembler:
         self.db.execute("COMMIT")
 
     def _events(self, mapping: dict[str, str], arms: list[EventRecord]) -> Iterator[EventRecord]:
-        """Events sorted by id, person ids linked, each with its cluster's summary; the
-        arms events (without their cluster, which deals do not read) collected in ``arms``."""
+        """Events sorted by id, person ids linked, each with its cluster's summary; what
+        the deals read of the arms events (:func:`deal_report`) collected in ``arms``."""
         for data, cluster in self._rows(
             "SELECT e.data, c.data FROM events e JOIN event_labels l ON l.event = e.rowid "
             "JOIN clusters c ON c.label = l.label ORDER BY e.id, e.doc, e.pos"
         ):
             event = remap_people(EventRecord.model_validate_json(data), mapping)
-            if is_arms_event(event):
-                arms.append(event)
+            report = deal_report(event)
+            if report is not None:
+                arms.append(report)
             yield event.model_copy(update={"cluster": EventCluster.model_validate_json(cluster)})
 
     def _clusters(self) -> Iterator[ClusterRecord]:

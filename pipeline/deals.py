@@ -133,12 +133,29 @@ def family_chain(record: WeaponRecord | None, weapon_id: str) -> list[str]:
     return chain
 
 
+def _reported(event: EventRecord) -> bool:
+    # a planned, threatened or denied transfer is no order or delivery (a reviewer may
+    # still record a deal as planned)
+    return is_arms_event(event) and event.modality == "asserted"
+
+
+def deal_report(event: EventRecord) -> EventRecord | None:
+    """What :func:`build_deals` reads of ``event``: None if nothing, else the event without
+    the fields the deals never read (people, places, organisations, its cluster …), for a
+    caller that holds many events until the deals are built."""
+    if not _reported(event):
+        return None
+    return event.model_copy(update={key: [] for key in _UNREAD_LISTS} | _UNREAD_NONE)
+
+
+_UNREAD_LISTS = ("people", "organisations", "countries", "places", "weapon_classes")
+_UNREAD_NONE = {"trigger": None, "supplier": None, "recipient": None, "cluster": None}
+
+
 def _reports(events: Sequence[EventRecord], weapons: dict[str, WeaponRecord]) -> list[_Report]:
     reports = []
     for event in events:
-        # a planned, threatened or denied transfer is no order or delivery (a reviewer may
-        # still record a deal as planned)
-        if not is_arms_event(event) or event.modality != "asserted":
+        if not _reported(event):
             continue
         # a date the text does not give (the publication date) says when it was reported,
         # not when the order or delivery took place
