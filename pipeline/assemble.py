@@ -13,8 +13,8 @@ byte for byte).
 
 Memory: the indexes grow with distinct names and with events (a few hundred bytes each,
 while the events are clustered); mentions, evidence, clusters and records are never all
-held. What the deal rule reads of the arms events (not their people, places, clusters …)
-and the weapon records' names are held while the deals are built.
+held. The weapon records' names are held while the deals are built, and the reports of one
+deal key at a time (deals join reports of one key only: :func:`pipeline.deals.deal_reports`).
 
 Nothing is replaced until every file is written: the files are staged as temporary files
 in the output folder and renamed one after the other at the end, so a crash while linking
@@ -25,6 +25,7 @@ temporary files if a killed run left it.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sqlite3
@@ -44,7 +45,7 @@ from pipeline.clusters import (
     cluster_summary,
     event_facts,
 )
-from pipeline.deals import build_deals, deal_report
+from pipeline.deals import build_deals, deal_reports
 from pipeline.extract import (
     DocumentExtraction,
     OrganisationMention,
@@ -62,11 +63,14 @@ from pipeline.link import (
     weapon_record,
 )
 from pipeline.write import staged_writer, sweep_stale_temps, temp_file, write_lines
-from schemas.records import ClusterRecord, EventCluster, EventRecord, WeaponRecord
+from schemas.records import ClusterRecord, DealRecord, EventCluster, EventRecord, WeaponRecord
 
 log = logging.getLogger(__name__)
 
 M = TypeVar("M", bound=BaseModel)
+
+#: rows written to the scratch file at a time while records are read from it
+_BATCH = 1000
 
 #: the JSONL files a run writes, in the order they are built and renamed
 OUTPUTS = ("people", "organisations", "weapons", "events", "clusters", "deals")
@@ -81,6 +85,8 @@ CREATE TABLE events (doc TEXT, pos INTEGER, start INTEGER, id TEXT, data TEXT,
 CREATE TABLE person_ids (raw TEXT PRIMARY KEY, final TEXT NOT NULL);
 CREATE TABLE event_labels (event INTEGER PRIMARY KEY, label INTEGER NOT NULL);
 CREATE TABLE clusters (label INTEGER PRIMARY KEY, id TEXT NOT NULL, data TEXT NOT NULL);
+CREATE TABLE arms (key TEXT NOT NULL, data TEXT NOT NULL);
+CREATE TABLE deals (id TEXT PRIMARY KEY, data TEXT NOT NULL);
 """
 
 
@@ -248,18 +254,42 @@ class Assembler:
         self.db.executemany("INSERT INTO clusters VALUES (?, ?, ?)", summaries())
         self.db.execute("COMMIT")
 
-    def _events(self, mapping: dict[str, str], arms: list[EventRecord]) -> Iterator[EventRecord]:
+    def _events(
+        self, mapping: dict[str, str], weapons: dict[str, WeaponRecord]
+    ) -> Iterator[EventRecord]:
         """Events sorted by id, person ids linked, each with its cluster's summary; what
-        the deals read of the arms events (:func:`deal_report`) collected in ``arms``."""
+        the deals read of each arms event (:func:`deal_reports`, by deal key) goes to the
+        scratch file."""
+        arms: list[tuple[str, str]] = []
         for data, cluster in self._rows(
             "SELECT e.data, c.data FROM events e JOIN event_labels l ON l.event = e.rowid "
             "JOIN clusters c ON c.label = l.label ORDER BY e.id, e.doc, e.pos"
         ):
             event = remap_people(EventRecord.model_validate_json(data), mapping)
-            report = deal_report(event)
-            if report is not None:
-                arms.append(report)
+            for key, report in deal_reports(event, weapons):
+                arms.append((json.dumps(key), report.model_dump_json()))
+            if len(arms) >= _BATCH:
+                self.db.executemany("INSERT INTO arms VALUES (?, ?)", arms)
+                arms.clear()
             yield event.model_copy(update={"cluster": EventCluster.model_validate_json(cluster)})
+        self.db.executemany("INSERT INTO arms VALUES (?, ?)", arms)
+
+    def _deals(self, weapons: dict[str, WeaponRecord]) -> Iterator[DealRecord]:
+        """Deal records sorted by id, built one deal key at a time (deals join the reports
+        of one key only) into the scratch file, then read back in id order."""
+        locations = dict(self._rows("SELECT doc, location FROM documents"))
+        systems = list(weapons.values())
+
+        def built() -> Iterator[tuple[str, str]]:
+            rows = self._rows("SELECT key, data FROM arms ORDER BY key")
+            for _, group in groupby(rows, key=lambda row: str(row[0])):
+                events = [EventRecord.model_validate_json(data) for _, data in group]
+                for deal in build_deals(events, systems, locations=locations):
+                    yield deal.id, deal.model_dump_json()
+
+        self.db.executemany("INSERT INTO deals VALUES (?, ?)", built())
+        for (data,) in self._rows("SELECT data FROM deals ORDER BY id"):
+            yield DealRecord.model_validate_json(data)
 
     def _clusters(self) -> Iterator[ClusterRecord]:
         """Cluster records sorted by id, each built from its own events' rows."""
@@ -279,19 +309,13 @@ class Assembler:
         mapping = self._person_ids()
         self._cluster(mapping)
         weapons: dict[str, WeaponRecord] = {}
-        arms: list[EventRecord] = []
-
-        def deals() -> Iterable[BaseModel]:
-            locations = dict(self._rows("SELECT doc, location FROM documents"))
-            return build_deals(arms, list(weapons.values()), locations=locations)
-
         sources: Mapping[str, Callable[[], Iterable[BaseModel]]] = {
             "people": self._people,
             "organisations": self._organisations,
             "weapons": lambda: self._weapons(weapons),
-            "events": lambda: self._events(mapping, arms),
+            "events": lambda: self._events(mapping, weapons),
             "clusters": self._clusters,
-            "deals": deals,
+            "deals": lambda: self._deals(weapons),
         }
         counts: dict[str, int] = {}
         with ExitStack() as stack:

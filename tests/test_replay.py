@@ -45,10 +45,14 @@ def test_repetitions_are_new_documents_telling_the_same_events(tmp_path: Path) -
     result = replay(run, tmp_path / "out", n, len(SAMPLES))
     assert result.documents == n
     assert result.counts["events"] == n
-    events = [json.loads(x) for x in (tmp_path / "out" / "events.jsonl").open()]
+    events = [
+        json.loads(x) for x in (tmp_path / "out" / "events.jsonl").read_text("utf-8").splitlines()
+    ]
     assert len({e["id"] for e in events}) == n
     assert len({e["evidence"]["document_id"] for e in events}) == n
-    clusters = [json.loads(x) for x in (tmp_path / "out" / "clusters.jsonl").open()]
+    clusters = [
+        json.loads(x) for x in (tmp_path / "out" / "clusters.jsonl").read_text("utf-8").splitlines()
+    ]
     # one cluster per year: both samples of a copy, in each repetition of it
     assert len(clusters) == YEAR_SHIFTS
     assert sorted(c["num_mentions"] for c in clusters) == [4] * (YEAR_SHIFTS - 1) + [5]

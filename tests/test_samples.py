@@ -195,7 +195,9 @@ def test_events_carry_a_cluster_summary_and_clusters_list_the_mentions(corpus: d
     (which made events.jsonl grow with cluster size times events); clusters.jsonl lists
     every event exactly once, in the cluster its line names, with its evidence."""
     events = {e["id"]: e for e in corpus["events"]}
-    clusters = [json.loads(x) for x in (corpus["out"] / "clusters.jsonl").open()]
+    clusters = [
+        json.loads(x) for x in (corpus["out"] / "clusters.jsonl").read_text("utf-8").splitlines()
+    ]
     assert [c["id"] for c in clusters] == sorted({e["cluster"]["id"] for e in events.values()})
     listed = [m["event_id"] for c in clusters for m in c["mentions"]]
     assert sorted(listed) == sorted(events)  # every event, once
