@@ -90,7 +90,7 @@ def print_summary(result: Any) -> None:
     counts = result.counts
     langs = ", ".join(f"{k} {v}" for k, v in sorted(result.languages.items()))
     table.add_row("documents", str(counts.get("documents", 0)), langs)
-    for kind in ("people", "organisations", "weapons", "events"):
+    for kind in ("people", "organisations", "weapons", "events", "clusters"):
         table.add_row(kind, str(counts.get(kind, 0)), f"{kind}.jsonl")
     table.add_row("failures", str(len(result.failures)), "")
     console.print(table)

@@ -4,14 +4,17 @@
 hands each document's extraction to an :class:`Assembler` as soon as it is processed.
 The mentions and events go to a scratch SQLite file next to the outputs; what linking
 decides across documents is computed from small indexes (name keys and ids per person,
-the few facts per event the clustering rule compares); then each output file is written
-record by record, reading one group of mentions at a time from the scratch file. The
-records are the ones :func:`link_all` and :func:`pipeline.deals.build_deals` give for the
-same extractions (a test holds them to it, byte for byte).
+the few facts per event the clustering rule compares, dropped once each event's cluster
+label is stored in the scratch file); then each output file is written record by record,
+reading one group of mentions (or one cluster's events) at a time from the scratch file.
+The records are the ones :func:`link_all`, :func:`pipeline.clusters.cluster_records` and
+:func:`pipeline.deals.build_deals` give for the same extractions (a test holds them to it,
+byte for byte).
 
-Memory: the indexes grow with distinct names and with events (a few hundred bytes each);
-mentions, evidence and records are never all held. The arms events and the weapon
-records' names are held while the deals are built.
+Memory: the indexes grow with distinct names and with events (a few hundred bytes each,
+while the events are clustered); mentions, evidence, clusters and records are never all
+held. The weapon records' names are held while the deals are built, and the reports of one
+deal key at a time (deals join reports of one key only: :func:`pipeline.deals.deal_reports`).
 
 Nothing is replaced until every file is written: the files are staged as temporary files
 in the output folder and renamed one after the other at the end, so a crash while linking
@@ -22,6 +25,7 @@ temporary files if a killed run left it.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sqlite3
@@ -33,15 +37,21 @@ from typing import IO, Any, TypeVar
 
 from pydantic import BaseModel
 
-from pipeline.clusters import EventFacts, Member, build_clusters, event_facts, member
-from pipeline.deals import build_deals
+from pipeline.clusters import (
+    EventFacts,
+    Member,
+    cluster_labels,
+    cluster_record,
+    cluster_summary,
+    event_facts,
+)
+from pipeline.deals import build_deals, deal_reports
 from pipeline.extract import (
     DocumentExtraction,
     OrganisationMention,
     PersonMention,
     WeaponMention,
 )
-from pipeline.extract.parties import is_arms_event
 from pipeline.link import (
     GroupNames,
     PersonKeys,
@@ -53,22 +63,30 @@ from pipeline.link import (
     weapon_record,
 )
 from pipeline.write import staged_writer, sweep_stale_temps, temp_file, write_lines
-from schemas.records import EventRecord, WeaponRecord
+from schemas.records import ClusterRecord, DealRecord, EventCluster, EventRecord, WeaponRecord
 
 log = logging.getLogger(__name__)
 
 M = TypeVar("M", bound=BaseModel)
 
+#: rows written to the scratch file at a time while records are read from it
+_BATCH = 1000
+
 #: the JSONL files a run writes, in the order they are built and renamed
-OUTPUTS = ("people", "organisations", "weapons", "events", "deals")
+OUTPUTS = ("people", "organisations", "weapons", "events", "clusters", "deals")
 
 _SCHEMA = """
 CREATE TABLE documents (doc TEXT PRIMARY KEY, location TEXT NOT NULL);
 CREATE TABLE people (doc TEXT, pos INTEGER, raw TEXT, data TEXT);
 CREATE TABLE organisations (doc TEXT, pos INTEGER, id TEXT, data TEXT);
 CREATE TABLE weapons (doc TEXT, pos INTEGER, id TEXT, data TEXT);
-CREATE TABLE events (doc TEXT, pos INTEGER, start INTEGER, id TEXT, data TEXT);
+CREATE TABLE events (doc TEXT, pos INTEGER, start INTEGER, id TEXT, data TEXT,
+                     source TEXT, stop INTEGER, lang TEXT);
 CREATE TABLE person_ids (raw TEXT PRIMARY KEY, final TEXT NOT NULL);
+CREATE TABLE event_labels (event INTEGER PRIMARY KEY, label INTEGER NOT NULL);
+CREATE TABLE clusters (label INTEGER PRIMARY KEY, id TEXT NOT NULL, data TEXT NOT NULL);
+CREATE TABLE arms (key TEXT NOT NULL, data TEXT NOT NULL);
+CREATE TABLE deals (id TEXT PRIMARY KEY, data TEXT NOT NULL);
 """
 
 
@@ -126,10 +144,20 @@ class Assembler:
                 ((doc, i, w.id, w.model_dump_json()) for i, w in enumerate(extraction.weapons)),
             )
             db.executemany(
-                "INSERT INTO events VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
-                    (doc, i, e.evidence.start, e.id, e.model_dump_json())
+                    (
+                        doc,
+                        i,
+                        ev.start,
+                        e.id,
+                        e.model_dump_json(),
+                        ev.document_id,
+                        ev.end,
+                        ev.language,
+                    )
                     for i, e in enumerate(extraction.events)
+                    for ev in (e.evidence,)
                 ),
             )
         except BaseException:
@@ -195,44 +223,99 @@ class Assembler:
             keep[record.id] = record.model_copy(update={"mentions": []})
             yield record
 
-    def _events(self, mapping: dict[str, str], arms: list[EventRecord]) -> Iterator[EventRecord]:
-        """Events sorted by id, person ids linked, each with its cluster; the arms events
-        (without their cluster, which deals do not read) collected in ``arms``."""
+    def _cluster(self, mapping: dict[str, str]) -> None:
+        """Cluster the events (person ids linked): each event's cluster label and each
+        cluster's summary go to the scratch file. Only the facts the rule compares are held
+        meanwhile, one per event; the summaries are built one cluster at a time."""
+        rowids: list[int] = []
         facts: list[EventFacts] = []
-        members: list[Member] = []
-        place: dict[int, int] = {}
         for rowid, data in self._rows(
             "SELECT rowid, data FROM events ORDER BY doc, start, id, pos"
         ):
+            rowids.append(rowid)
+            facts.append(event_facts(remap_people(EventRecord.model_validate_json(data), mapping)))
+        labels = cluster_labels(facts)
+        del facts
+        members = self._rows(
+            "SELECT l.label, e.id, e.source, e.start, e.stop, e.lang FROM event_labels l "
+            "JOIN events e ON e.rowid = l.event ORDER BY l.label"
+        )
+
+        def summaries() -> Iterator[tuple[int, str, str]]:
+            for label, rows in groupby(members, key=lambda row: int(row[0])):
+                summary = cluster_summary([Member(*row[1:]) for row in rows])
+                yield label, summary.id, summary.model_dump_json()
+
+        self.db.execute("BEGIN")
+        self.db.executemany(
+            "INSERT INTO event_labels VALUES (?, ?)", zip(rowids, labels, strict=True)
+        )
+        del rowids, labels
+        self.db.executemany("INSERT INTO clusters VALUES (?, ?, ?)", summaries())
+        self.db.execute("COMMIT")
+
+    def _events(
+        self, mapping: dict[str, str], weapons: dict[str, WeaponRecord]
+    ) -> Iterator[EventRecord]:
+        """Events sorted by id, person ids linked, each with its cluster's summary; what
+        the deals read of each arms event (:func:`deal_reports`, by deal key) goes to the
+        scratch file."""
+        arms: list[tuple[str, str]] = []
+        for data, cluster in self._rows(
+            "SELECT e.data, c.data FROM events e JOIN event_labels l ON l.event = e.rowid "
+            "JOIN clusters c ON c.label = l.label ORDER BY e.id, e.doc, e.pos"
+        ):
             event = remap_people(EventRecord.model_validate_json(data), mapping)
-            place[rowid] = len(facts)
-            facts.append(event_facts(event))
-            members.append(member(event))
-        clusters = build_clusters(facts, members)
-        del facts, members
-        for rowid, data in self._rows("SELECT rowid, data FROM events ORDER BY id, doc, pos"):
-            event = remap_people(EventRecord.model_validate_json(data), mapping)
-            if is_arms_event(event):
-                arms.append(event)
-            yield event.model_copy(update={"cluster": clusters[place[rowid]]})
+            for key, report in deal_reports(event, weapons):
+                arms.append((json.dumps(key), report.model_dump_json()))
+            if len(arms) >= _BATCH:
+                self.db.executemany("INSERT INTO arms VALUES (?, ?)", arms)
+                arms.clear()
+            yield event.model_copy(update={"cluster": EventCluster.model_validate_json(cluster)})
+        self.db.executemany("INSERT INTO arms VALUES (?, ?)", arms)
+
+    def _deals(self, weapons: dict[str, WeaponRecord]) -> Iterator[DealRecord]:
+        """Deal records sorted by id, built one deal key at a time (deals join the reports
+        of one key only) into the scratch file, then read back in id order."""
+        locations = dict(self._rows("SELECT doc, location FROM documents"))
+        systems = list(weapons.values())
+
+        def built() -> Iterator[tuple[str, str]]:
+            rows = self._rows("SELECT key, data FROM arms ORDER BY key")
+            for _, group in groupby(rows, key=lambda row: str(row[0])):
+                events = [EventRecord.model_validate_json(data) for _, data in group]
+                for deal in build_deals(events, systems, locations=locations):
+                    yield deal.id, deal.model_dump_json()
+
+        self.db.executemany("INSERT INTO deals VALUES (?, ?)", built())
+        for (data,) in self._rows("SELECT data FROM deals ORDER BY id"):
+            yield DealRecord.model_validate_json(data)
+
+    def _clusters(self) -> Iterator[ClusterRecord]:
+        """Cluster records sorted by id, each built from its own events' rows."""
+        rows = self._rows(
+            "SELECT c.id, c.data, e.id, e.source, e.start, e.stop, e.lang FROM clusters c "
+            "JOIN event_labels l ON l.label = c.label JOIN events e ON e.rowid = l.event "
+            "ORDER BY c.id"
+        )
+        for _, group in groupby(rows, key=lambda row: str(row[0])):
+            members = list(group)
+            summary = EventCluster.model_validate_json(members[0][1])
+            yield cluster_record(summary, (Member(*row[2:]) for row in members))
 
     def write(self) -> dict[str, int]:
-        """Write ``people``, ``organisations``, ``weapons``, ``events`` and ``deals``
-        ``.jsonl`` into the output folder; returns the records per file."""
+        """Write ``people``, ``organisations``, ``weapons``, ``events``, ``clusters`` and
+        ``deals`` ``.jsonl`` into the output folder; returns the records per file."""
         mapping = self._person_ids()
+        self._cluster(mapping)
         weapons: dict[str, WeaponRecord] = {}
-        arms: list[EventRecord] = []
-
-        def deals() -> Iterable[BaseModel]:
-            locations = dict(self._rows("SELECT doc, location FROM documents"))
-            return build_deals(arms, list(weapons.values()), locations=locations)
-
         sources: Mapping[str, Callable[[], Iterable[BaseModel]]] = {
             "people": self._people,
             "organisations": self._organisations,
             "weapons": lambda: self._weapons(weapons),
-            "events": lambda: self._events(mapping, arms),
-            "deals": deals,
+            "events": lambda: self._events(mapping, weapons),
+            "clusters": self._clusters,
+            "deals": lambda: self._deals(weapons),
         }
         counts: dict[str, int] = {}
         with ExitStack() as stack:

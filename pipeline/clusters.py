@@ -17,18 +17,19 @@ Two event records tell the same occurrence when all of these hold:
 
 Clusters are the connected groups of that relation. A cluster's id is the hash of its
 member event id that sorts first, so re-running the same documents gives the same
-ids; each cluster lists its mentions (event, document, sentence offsets, language)
-and counts them as GDELT does (NumMentions, NumSources).
+ids. As in GDELT, events and mentions are kept apart: each event carries its cluster's id
+and counts (NumMentions, NumSources, languages), and the cluster's own record
+(``clusters.jsonl``) lists its mentions (event, document, sentence offsets, language).
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 from pipeline.ids import hash_id
 from schemas.edtf import Edtf, parse_or_none
-from schemas.records import ClusterMention, EventCluster, EventRecord
+from schemas.records import ClusterMention, ClusterRecord, EventCluster, EventRecord
 
 MIN_SHARED = 2
 
@@ -192,6 +193,39 @@ def event_facts(event: EventRecord) -> EventFacts:
     return _facts(event)
 
 
+def cluster_summary(members: Collection[Member]) -> EventCluster:
+    """What every event of a cluster carries of it: its id and counts."""
+    return EventCluster(
+        id=hash_id("cluster", min(m.event_id for m in members)),
+        num_mentions=len(members),
+        num_sources=len({m.document_id for m in members}),
+        languages=sorted({m.language for m in members}),
+    )
+
+
+def mention_order(m: Member) -> tuple[str, int, str]:
+    """The order of a cluster's mentions: by document, offset, event id."""
+    return (m.document_id, m.start, m.event_id)
+
+
+def cluster_record(summary: EventCluster, members: Iterable[Member]) -> ClusterRecord:
+    """A cluster's record (``clusters.jsonl``): ``summary`` and its mentions, ``members``
+    sorted by :func:`mention_order`."""
+    return ClusterRecord(
+        **summary.model_dump(),
+        mentions=[
+            ClusterMention(
+                event_id=m.event_id,
+                document_id=m.document_id,
+                start=m.start,
+                end=m.end,
+                language=m.language,
+            )
+            for m in sorted(members, key=mention_order)
+        ],
+    )
+
+
 def build_clusters(facts: Sequence[EventFacts], members: Sequence[Member]) -> list[EventCluster]:
     """Each event's :class:`EventCluster` (one shared object per cluster), from what
     :func:`event_facts` and :func:`member` read of the events, in the same order."""
@@ -200,25 +234,7 @@ def build_clusters(facts: Sequence[EventFacts], members: Sequence[Member]) -> li
         groups.setdefault(label, []).append(i)
     clusters: list[EventCluster | None] = [None] * len(facts)
     for indices in groups.values():
-        group = sorted(
-            (members[i] for i in indices), key=lambda m: (m.document_id, m.start, m.event_id)
-        )
-        cluster = EventCluster(
-            id=hash_id("cluster", min(m.event_id for m in group)),
-            mentions=[
-                ClusterMention(
-                    event_id=m.event_id,
-                    document_id=m.document_id,
-                    start=m.start,
-                    end=m.end,
-                    language=m.language,
-                )
-                for m in group
-            ],
-            num_mentions=len(group),
-            num_sources=len({m.document_id for m in group}),
-            languages=sorted({m.language for m in group}),
-        )
+        cluster = cluster_summary([members[i] for i in indices])
         for i in indices:
             clusters[i] = cluster
     return [c for c in clusters if c is not None]
@@ -228,3 +244,14 @@ def cluster_events(events: Sequence[EventRecord]) -> list[EventRecord]:
     """``events`` in the same order, each with its :class:`EventCluster`."""
     clusters = build_clusters([_facts(e) for e in events], [member(e) for e in events])
     return [e.model_copy(update={"cluster": c}) for e, c in zip(events, clusters, strict=True)]
+
+
+def cluster_records(events: Iterable[EventRecord]) -> list[ClusterRecord]:
+    """The records of the clusters of ``events`` (each clustered, as
+    :func:`cluster_events` gives them), sorted by id: every event in exactly one."""
+    groups: dict[str, tuple[EventCluster, list[Member]]] = {}
+    for event in events:
+        if event.cluster is None:
+            raise ValueError(f"{event.id}: event not clustered")
+        groups.setdefault(event.cluster.id, (event.cluster, []))[1].append(member(event))
+    return [cluster_record(*groups[cid]) for cid in sorted(groups)]

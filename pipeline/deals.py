@@ -133,30 +133,61 @@ def family_chain(record: WeaponRecord | None, weapon_id: str) -> list[str]:
     return chain
 
 
-def _reports(events: Sequence[EventRecord], weapons: dict[str, WeaponRecord]) -> list[_Report]:
+def _reported(event: EventRecord) -> bool:
+    # a planned, threatened or denied transfer is no order or delivery (a reviewer may
+    # still record a deal as planned)
+    return is_arms_event(event) and event.modality == "asserted"
+
+
+_UNREAD_LISTS = ("people", "organisations", "countries", "places", "weapon_classes")
+_UNREAD_NONE = {"trigger": None, "supplier": None, "recipient": None, "cluster": None}
+
+
+def _event_reports(event: EventRecord, weapons: Mapping[str, WeaponRecord]) -> list[_Report]:
+    """One report per system of an arms event the deals read (none for other events)."""
+    if not _reported(event):
+        return []
+    # a date the text does not give (the publication date) says when it was reported,
+    # not when the order or delivery took place
+    stated = event.date is not None and event.date.basis != "reported_by"
+    date = parse_or_none(event.date.value if stated and event.date else None)
     reports = []
-    for event in events:
-        # a planned, threatened or denied transfer is no order or delivery (a reviewer may
-        # still record a deal as planned)
-        if not is_arms_event(event) or event.modality != "asserted":
-            continue
-        # a date the text does not give (the publication date) says when it was reported,
-        # not when the order or delivery took place
-        stated = event.date is not None and event.date.basis != "reported_by"
-        date = parse_or_none(event.date.value if stated and event.date else None)
-        for weapon in event.weapons:
-            record = weapons.get(weapon.id)
-            supplier = weapon.supplier
-            if supplier is None and record is not None and record.origin:
-                supplier = Party(country=record.origin, basis="origin")
-            supplier = _soviet(supplier, date)
-            family = family_chain(record, weapon.id)[-1]
-            key = (
-                same_state(supplier.country) if supplier else "",
-                weapon.recipient.country if weapon.recipient else "",
-                family,
-            )
-            reports.append(_Report(event, weapon, date, supplier, weapon.recipient, key))
+    for weapon in event.weapons:
+        record = weapons.get(weapon.id)
+        supplier = weapon.supplier
+        if supplier is None and record is not None and record.origin:
+            supplier = Party(country=record.origin, basis="origin")
+        supplier = _soviet(supplier, date)
+        family = family_chain(record, weapon.id)[-1]
+        key = (
+            same_state(supplier.country) if supplier else "",
+            weapon.recipient.country if weapon.recipient else "",
+            family,
+        )
+        reports.append(_Report(event, weapon, date, supplier, weapon.recipient, key))
+    return reports
+
+
+def deal_reports(
+    event: EventRecord, weapons: Mapping[str, WeaponRecord]
+) -> list[tuple[DealKey, EventRecord]]:
+    """What :func:`build_deals` reads of ``event``, one entry per system it reports: the
+    system's deal key, and the event narrowed to that system and to the fields the deals
+    read (not its people, places, organisations, cluster …); empty for an event the
+    deals skip. Deals join reports of one key only, so ``build_deals`` over the events of
+    each key in turn gives, together, the deals of all (for a caller that cannot hold
+    every arms event at once)."""
+    if not _reported(event):
+        return []
+    slim = event.model_copy(update={key: [] for key in _UNREAD_LISTS} | _UNREAD_NONE)
+    return [
+        (r.key, slim.model_copy(update={"weapons": [r.weapon]}))
+        for r in _event_reports(slim, weapons)
+    ]
+
+
+def _reports(events: Sequence[EventRecord], weapons: dict[str, WeaponRecord]) -> list[_Report]:
+    reports = [r for event in events for r in _event_reports(event, weapons)]
     return sorted(reports, key=lambda r: (_order(r.date), r.event.id, r.weapon.id))
 
 

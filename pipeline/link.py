@@ -26,7 +26,7 @@ from functools import lru_cache
 
 from pipeline import lang as lang_registry
 from pipeline.cache import cached_json
-from pipeline.clusters import cluster_events
+from pipeline.clusters import cluster_events, cluster_records
 from pipeline.extract import (
     DocumentExtraction,
     OrganisationMention,
@@ -38,6 +38,7 @@ from pipeline.people.fuzzy import comparable, similar_pairs
 from pipeline.people.latin import latin_name
 from pipeline.people.organisations import kind_from_name, organisations_by_id, producer_values
 from schemas.records import (
+    ClusterRecord,
     EventRecord,
     Mention,
     NameBasis,
@@ -58,6 +59,7 @@ class Linked:
     organisations: list[OrganisationRecord] = field(default_factory=list)
     weapons: list[WeaponRecord] = field(default_factory=list)
     events: list[EventRecord] = field(default_factory=list)
+    clusters: list[ClusterRecord] = field(default_factory=list)
     person_ids: dict[str, str] = field(default_factory=dict)
 
 
@@ -323,7 +325,8 @@ def remap_people(event: EventRecord, mapping: dict[str, str]) -> EventRecord:
 
 def link_all(extractions: Sequence[DocumentExtraction]) -> Linked:
     """Link people and weapons across documents; remap event person ids to match;
-    cluster the events that tell one real-world event (:mod:`pipeline.clusters`).
+    cluster the events that tell one real-world event (:mod:`pipeline.clusters`), with
+    one record per cluster.
 
     Everything in memory; :mod:`pipeline.assemble` gives the same records from a run of
     any size, reading one document's extraction at a time."""
@@ -355,6 +358,7 @@ def link_all(extractions: Sequence[DocumentExtraction]) -> Linked:
         ],
         weapons=[weapon_record(wid, by_weapon[wid]) for wid in sorted(by_weapon)],
         events=events,
+        clusters=cluster_records(events),
         person_ids=dict(sorted(mapping.items())),
     )
 

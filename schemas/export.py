@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from schemas.records import RECORD_MODELS
+from schemas.records import SCHEMA_MODELS
 
 SCHEMA_DIR = Path(__file__).resolve().parent / "json"
 
@@ -17,7 +17,7 @@ def schema_texts() -> dict[str, str]:
             model.model_json_schema(mode="serialization"), indent=2, sort_keys=True
         )
         + "\n"
-        for name, model in RECORD_MODELS.items()
+        for name, model in SCHEMA_MODELS.items()
     }
 
 

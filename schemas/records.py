@@ -351,14 +351,27 @@ class ClusterMention(_Model):
 
 
 class EventCluster(_Model):
-    """The real-world event an event record tells, with every record that tells it
-    (one event, many sources, as ACLED and GDELT count them)."""
+    """The real-world event an event record tells, counted as ACLED and GDELT count it (one
+    event, many sources). Its mentions are listed once, in the cluster's own record
+    (:class:`ClusterRecord`, ``clusters.jsonl``), not on every event that tells it."""
 
     id: str = Field(description="cluster:<hash of the member event id that sorts first>.")
-    mentions: list[ClusterMention] = Field(description="Every mention, by document and offset.")
     num_mentions: int = Field(ge=1, description="Event records in the cluster (GDELT NumMentions).")
     num_sources: int = Field(ge=1, description="Distinct documents (GDELT NumSources).")
     languages: list[str] = Field(default_factory=list, description="Languages of the mentions.")
+
+
+class ClusterRecord(_Record):
+    """One real-world event and every event record that tells it (``clusters.jsonl``, one
+    line per cluster, as GDELT keeps its mentions apart from its events)."""
+
+    id: str = Field(description="cluster:<hash of the member event id that sorts first>.")
+    num_mentions: int = Field(ge=1, description="Event records in the cluster (GDELT NumMentions).")
+    num_sources: int = Field(ge=1, description="Distinct documents (GDELT NumSources).")
+    languages: list[str] = Field(default_factory=list, description="Languages of the mentions.")
+    mentions: list[ClusterMention] = Field(
+        description="Every event record of the cluster, sorted by document, offset and event id."
+    )
 
 
 class EventRecord(_Record):
@@ -397,7 +410,8 @@ class EventRecord(_Record):
     cluster: EventCluster | None = Field(
         None,
         description="The real-world event this record tells, shared with the records of other "
-        "sentences, documents and languages that tell the same one (set by linking).",
+        "sentences, documents and languages that tell the same one (set by linking): its id "
+        "and counts; its mentions are in the cluster's record (clusters.jsonl).",
     )
 
 
@@ -452,3 +466,7 @@ RECORD_MODELS: dict[str, type[BaseModel]] = {
     "event": EventRecord,
     "deal": DealRecord,
 }
+
+#: every model with a JSON Schema in ``schemas/json/``: the record types above (the ones the
+#: review desk decides on) and the event clusters (``clusters.jsonl``)
+SCHEMA_MODELS: dict[str, type[BaseModel]] = {**RECORD_MODELS, "cluster": ClusterRecord}

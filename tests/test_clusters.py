@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pipeline.clusters import cluster_events, same_event
+import pytest
+
+from pipeline.clusters import cluster_events, cluster_records, same_event
 from pipeline.evaluate.clusters import score
 from schemas.records import DateInfo, EventRecord, EventWeapon, Evidence, Extractor
 
@@ -52,9 +54,39 @@ def test_treaty_told_by_four_documents_in_four_languages_is_one_event() -> None:
     assert cluster is not None
     assert (cluster.num_mentions, cluster.num_sources) == (4, 4)
     assert cluster.languages == ["ar", "en", "ru", "zh"]
-    assert [m.document_id for m in cluster.mentions] == sorted(
+    (record,) = cluster_records(clustered)
+    assert record.model_dump(exclude={"mentions", "schema_version"}) == cluster.model_dump()
+    assert [m.document_id for m in record.mentions] == sorted(
         e.evidence.document_id for e in events
     )
+
+
+def test_events_carry_counts_and_each_cluster_record_lists_its_events_once() -> None:
+    """GDELT's split: an event names its cluster and counts, the cluster's record lists
+    the mentions, so an event's line does not grow with its cluster."""
+    events = [
+        event("document:b", lang="ru"),
+        event("document:a"),
+        event("document:a", "incident", sentence="t"),
+        event("document:c", value="1980-01-01", countries=["VN"]),
+    ]
+    clustered = cluster_events(events)
+    assert all("mentions" not in e.model_dump()["cluster"] for e in clustered)
+    records = cluster_records(clustered)
+    assert [r.id for r in records] == sorted({e.cluster.id for e in clustered if e.cluster})
+    listed = [m.event_id for r in records for m in r.mentions]
+    assert sorted(listed) == sorted(e.id for e in events)
+    treaty = next(r for r in records if r.num_mentions == 2)
+    assert [(m.document_id, m.language) for m in treaty.mentions] == [
+        ("document:a", "en"),
+        ("document:b", "ru"),
+    ]
+    assert (treaty.num_sources, treaty.languages) == (2, ["en", "ru"])
+
+
+def test_cluster_records_refuse_unclustered_events() -> None:
+    with pytest.raises(ValueError, match="not clustered"):
+        cluster_records([event("document:a")])
 
 
 def test_cluster_ids_do_not_depend_on_input_order() -> None:

@@ -258,3 +258,44 @@ def test_a_named_ship_gives_its_class_as_the_designation() -> None:
         [KILO, hull],
     )
     assert [d.designation for d in deals] == ["Project 636.1"]
+
+
+def test_deals_built_key_by_key_are_the_deals_of_all_reports() -> None:
+    """The streamed run builds deals one deal key at a time (deal_reports): an event
+    naming two systems gives one narrowed report per system, planned transfers none, and
+    the deals of every key together are build_deals over all the events."""
+    from itertools import groupby
+
+    from pipeline.deals import deal_reports
+
+    both = event("arms_order", "2009", 6, doc="document:b")
+    both = both.model_copy(
+        update={
+            "weapons": [*both.weapons, *event("arms_order", "2009", 12, weapon=SU30.id).weapons]
+        }
+    )
+    planned = event("arms_order", "2011", 4).model_copy(update={"modality": "planned"})
+    events = [
+        event("arms_order", "2009-12", 6),
+        both,
+        planned,
+        event("arms_delivery", "2014", 2, doc="document:c"),
+        event("arms_delivery", "2015", 12, weapon=SU30.id, doc="document:c"),
+        event("arms_order", "2000", 20, weapon=SU30.id, recipient="IN"),  # another key
+    ]
+    weapons = {w.id: w for w in (KILO, SU30)}
+    assert deal_reports(planned, weapons) == []
+    split = deal_reports(both, weapons)
+    assert [[w.id for w in e.weapons] for _, e in split] == [[KILO.id], [SU30.id]]
+    assert [key for key, _ in split] == [("RU", "VN", "Kilo class"), ("RU", "VN", "Su-30")]
+    rows = sorted(
+        ((key, e) for ev in events for key, e in deal_reports(ev, weapons)), key=lambda r: r[0]
+    )
+    by_key = [
+        deal
+        for _, group in groupby(rows, key=lambda r: r[0])
+        for deal in build_deals([e for _, e in group], [KILO, SU30])
+    ]
+    expected = build_deals(events, [KILO, SU30])
+    assert len({key for key, _ in rows}) == 3
+    assert sorted(by_key, key=lambda d: d.id) == expected

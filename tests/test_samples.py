@@ -174,6 +174,7 @@ def _in_memory_outputs(processed: list) -> dict[str, str]:
         "organisations": linked.organisations,
         "weapons": linked.weapons,
         "events": events,
+        "clusters": linked.clusters,
         "deals": build_deals(events, linked.weapons, [item.record for item in ordered]),
     }
     return {name: "".join(dumps(r) + "\n" for r in rs) for name, rs in records.items()}
@@ -184,8 +185,39 @@ def test_streamed_outputs_equal_the_in_memory_link(corpus: dict) -> None:
     for byte what linking every extraction in memory gives."""
     expected = _in_memory_outputs(corpus["processed"])
     assert expected["events"] and expected["deals"] and expected["people"]
+    assert expected["clusters"]
     for name, text in expected.items():
         assert (corpus["out"] / f"{name}.jsonl").read_text("utf-8") == text, name
+
+
+def test_events_carry_a_cluster_summary_and_clusters_list_the_mentions(corpus: dict) -> None:
+    """Each event line has its cluster's id and counts, never the cluster's mention list
+    (which made events.jsonl grow with cluster size times events); clusters.jsonl lists
+    every event exactly once, in the cluster its line names, with its evidence."""
+    events = {e["id"]: e for e in corpus["events"]}
+    clusters = [
+        json.loads(x) for x in (corpus["out"] / "clusters.jsonl").read_text("utf-8").splitlines()
+    ]
+    assert [c["id"] for c in clusters] == sorted({e["cluster"]["id"] for e in events.values()})
+    listed = [m["event_id"] for c in clusters for m in c["mentions"]]
+    assert sorted(listed) == sorted(events)  # every event, once
+    assert any(c["num_mentions"] > 2 for c in clusters)
+    for cluster in clusters:
+        summary = {k: cluster[k] for k in ("id", "num_mentions", "num_sources", "languages")}
+        for m in cluster["mentions"]:
+            event = events[m["event_id"]]
+            assert event["cluster"] == summary  # the summary only: no mentions
+            evidence = event["evidence"]
+            assert (m["document_id"], m["start"], m["end"], m["language"]) == (
+                evidence["document_id"],
+                evidence["start"],
+                evidence["end"],
+                evidence["language"],
+            )
+        assert cluster["num_mentions"] == len(cluster["mentions"])
+        assert cluster["num_sources"] == len({m["document_id"] for m in cluster["mentions"]})
+        order = [(m["document_id"], m["start"], m["event_id"]) for m in cluster["mentions"]]
+        assert order == sorted(order)
 
 
 def test_documents_are_written_as_they_come(corpus: dict, tmp_path: Path) -> None:
@@ -204,7 +236,7 @@ def test_documents_are_written_as_they_come(corpus: dict, tmp_path: Path) -> Non
         writer.add(processed[5:])
         result = writer.finish([])
     assert result.counts["documents"] == len(processed)
-    for name in ("people", "organisations", "weapons", "events", "deals"):
+    for name in ("people", "organisations", "weapons", "events", "clusters", "deals"):
         assert (tmp_path / f"{name}.jsonl").read_bytes() == (
             corpus["out"] / f"{name}.jsonl"
         ).read_bytes(), name

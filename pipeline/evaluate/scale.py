@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -45,10 +46,34 @@ class Measured:
     peak_rss_mb: float
 
 
+#: years a copy moves: four ASCII digits, 1950–2029, not inside a longer number
+_YEAR = re.compile(rb"(?<![0-9])(?:19[5-9][0-9]|20[0-2][0-9])(?![0-9])")
+#: copies move their years back by 0 … YEAR_SHIFTS - 1 (so no year leaves 1901–2029,
+#: the range the date rules read a bare number as a year in)
+YEAR_SHIFTS = 50
+
+
+def _shift_years(data: bytes, years: int) -> bytes:
+    return _YEAR.sub(lambda m: str(int(m.group()) - years).encode(), data) if years else data
+
+
 def generate_corpus(n: int, folder: Path, *, language: str | None = None) -> list[Path]:
     """``n`` distinct documents cycling through the samples (optionally one language's,
-    by file-name prefix): each is a sample with a reference line (text) or a comment
-    (HTML) added, so every copy has its own bytes and document id."""
+    by file-name prefix).
+
+    Copy ``k`` of the samples (documents ``k * S`` to ``k * S + S - 1`` of S samples)
+    tells the samples' events ``k % YEAR_SHIFTS`` years earlier: every year from 1950 to
+    2029 written in ASCII digits (a four-digit number not part of a longer one) moves back
+    by that much, in the text, the HTML's metadata and wherever else it is written, so a
+    copy's dated events are other events than the previous copy's, while the samples of
+    one copy still tell the same events as each other. What does not vary: years in
+    other digits (Arabic-Indic, Chinese numerals) or outside 1950–2029, days and months,
+    undated events, and everything else in the text; a decade such as "1990s" moves like
+    a year (to "1987s"). So dated events recur once every ``YEAR_SHIFTS`` copies:
+    clusters grow with ``n / (S * YEAR_SHIFTS)`` (about 27 reports at 20,000 documents
+    of the 15 samples), undated ones with ``n / S``. Each document also gets a reference
+    line (text) or a comment (HTML), so every copy has its own bytes and document id.
+    """
     samples = sorted(
         p
         for p in SAMPLES.iterdir()
@@ -59,8 +84,9 @@ def generate_corpus(n: int, folder: Path, *, language: str | None = None) -> lis
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for i in range(n):
-        sample = samples[i % len(samples)]
-        data = sample.read_bytes()
+        copy, index = divmod(i, len(samples))
+        sample = samples[index]
+        data = _shift_years(sample.read_bytes(), copy % YEAR_SHIFTS)
         tag = f"{i:06d}"
         data += (
             f"\n<!-- copy {tag} -->\n".encode()

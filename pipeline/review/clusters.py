@@ -133,23 +133,13 @@ def by_cluster(rows: Iterable[ClusterMember]) -> dict[str, list[ClusterMember]]:
 
 
 def cluster_data(cluster_id: str, members: Sequence[ClusterMember]) -> dict[str, Any]:
-    """The ``cluster`` field of an event record for a desk cluster (schemas.EventCluster)."""
-    ordered = sorted(members, key=lambda m: (m.document_id, m.start, m.event_id))
+    """The ``cluster`` field of an event record for a desk cluster (schemas.EventCluster:
+    its id and counts; the desk lists its members from the cluster index)."""
     return {
         "id": cluster_id,
-        "mentions": [
-            {
-                "event_id": m.event_id,
-                "document_id": m.document_id,
-                "start": m.start,
-                "end": m.end,
-                "language": m.language,
-            }
-            for m in ordered
-        ],
-        "num_mentions": len(ordered),
-        "num_sources": len({m.document_id for m in ordered}),
-        "languages": sorted({m.language for m in ordered}),
+        "num_mentions": len(members),
+        "num_sources": len({m.document_id for m in members}),
+        "languages": sorted({m.language for m in members}),
     }
 
 

@@ -390,14 +390,14 @@ def _desk_clusters(state: Reviewed, members: dict[str, list[ClusterMember]]) -> 
     """Events whose cluster a reviewer merged or split carry the desk's cluster."""
     for cid, rows in members.items():
         ids = {m.event_id for m in rows}
+        desk = cluster_data(cid, rows)
         for m in rows:
             rec = state.records.get(m.event_id)
             if rec is None:
                 continue
             raw = rec.data.get("cluster") or {}
-            told = {x["event_id"] for x in raw.get("mentions", [])}
-            if (raw or len(ids) > 1) and (raw.get("id") != cid or told != ids):
-                rec.data = {**rec.data, "cluster": cluster_data(cid, rows)}
+            if (raw or len(ids) > 1) and raw != desk:
+                rec.data = {**rec.data, "cluster": desk}
 
 
 def _store_earlier(store: Store) -> Earlier:
