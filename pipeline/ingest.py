@@ -10,6 +10,7 @@ one-off files). No function here raises for a bad source: it becomes a
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import hashlib
 import itertools
 import json
@@ -35,7 +36,8 @@ from pipeline.errors import CleanError, DecodeError, SourceError
 from pipeline.extract import DocumentExtraction, extract_document
 from pipeline.fetch import FeedResult, Fetched, fetch_with_retries
 from pipeline.ids import hash_id
-from pipeline.language import LanguageDetector, get_detector
+from pipeline.language import LanguageDetector, get_detector, release_detectors
+from pipeline.nlp import release_pipelines
 from pipeline.published import stated_publication_date
 from pipeline.review.overrides import apply_overrides, load_overrides
 from pipeline.revisit import FetchMemory
@@ -110,6 +112,14 @@ def extractor_info() -> Extractor:
 
 
 lang_registry.on_change(extractor_info.cache_clear)
+
+
+def release_models() -> None:
+    """Free the pipelines, models and language detectors this process holds (each is
+    built again on its next use)."""
+    release_pipelines()
+    release_detectors()
+    gc.collect()
 
 
 def detector_for(options: Options) -> LanguageDetector:
@@ -777,6 +787,9 @@ class RunWriter:
                 ),
             ):
                 self._keep(item)
+        # linking needs no language model: a one-process run's peak memory is then the
+        # larger of extraction and linking, not their sum
+        release_models()
         counts = self.assembler.write()
         current = {_file_id(doc_id) for doc_id in self.refs}
         for folder in ("documents", "extractions"):

@@ -467,3 +467,10 @@ def _cached_detector(options_json: str) -> LanguageDetector:
 def get_detector(options: LanguageOptions | None = None) -> LanguageDetector:
     """A detector for these options, built once per distinct options."""
     return _cached_detector((options or LanguageOptions()).model_dump_json())
+
+
+def release_detectors() -> None:
+    """Drop the detectors and lingua's loaded models (about 280 MB with every script's);
+    they are built again on next use."""
+    _cached_detector.cache_clear()
+    _lingua_detector.cache_clear()

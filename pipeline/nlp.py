@@ -258,6 +258,14 @@ def _cached_nlp(lang: str, settings: str) -> Language:
 registry.on_change(_cached_nlp.cache_clear)
 
 
+def release_pipelines() -> None:
+    """Drop every pipeline this process built, with the models only they use (LAC, the
+    trained NER models); they are built again on next use."""
+    _cached_nlp.cache_clear()
+    ner_model.load_language_model.cache_clear()
+    ner_zh.load_lac.cache_clear()
+
+
 def coverage(lang: str) -> list[str]:
     """Components doing entity work for ``lang``; empty when there is no model for it."""
     return [name for name in get_nlp(lang).pipe_names if name in ENTITY_COMPONENTS]

@@ -141,3 +141,24 @@ def test_decomposed_vietnamese_is_normalised(tmp_path: Path) -> None:
     events = [json.loads(line) for line in (out / "events.jsonl").open()]
     found = sorted((e["type"], e["date"]["value"]) for e in events)
     assert found == [("arms_order", "2009-12"), ("diplomatic_visit", "2009-12")]
+
+
+def test_models_are_released_before_linking(tmp_path: Path) -> None:
+    """A run's linking needs no language model: the pipelines and detectors extraction
+    built are dropped before the outputs are linked, and built again on next use, with
+    the same outputs."""
+    from pipeline.language import get_detector
+    from pipeline.nlp import get_nlp
+
+    src = tmp_path / "a.txt"
+    src.write_text("Vietnam ordered six Kilo-class submarines from Russia in 2009.\n", "utf-8")
+    built, detector = get_nlp("en"), get_detector()
+    runner = CliRunner()
+    for out in ("out", "again"):
+        result = runner.invoke(app, ["ingest", str(src), "--out", str(tmp_path / out), "-q"])
+        assert result.exit_code == 0, result.output
+        assert get_nlp("en") is not built and get_detector() is not detector
+        built, detector = get_nlp("en"), get_detector()
+    for name in ("weapons", "events", "deals"):
+        first = (tmp_path / "out" / f"{name}.jsonl").read_bytes()
+        assert first and first == (tmp_path / "again" / f"{name}.jsonl").read_bytes()
